@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what Pulseboard needs and is missing: Debian packages and libchdb (the embedded
+# ClickHouse engine, ~560 MB, fetched once from the npm registry into a cache outside the repo).
+# Safe to run again: it only installs what is missing.
+set -euo pipefail
+
+LIBCHDB_VERSION=26.5.3
+LIBCHDB_PACKAGE="@chdb/lib-linux-x64-gnu@${LIBCHDB_VERSION}"
+LIBCHDB_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/pulseboard/libchdb/${LIBCHDB_VERSION}"
+
+# Packages to build the app and run its tests (window and keychain tests included).
+PACKAGES=(build-essential pkg-config curl ca-certificates npm)
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install_packages() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    # Node's own npm (not Debian's) is fine too.
+    [ "$p" = npm ] && command -v npm >/dev/null 2>&1 && continue
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  say "installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+install_libchdb() {
+  [ -f "$LIBCHDB_DIR/libchdb.so" ] && return
+  say "fetching libchdb ${LIBCHDB_VERSION} (~170 MB download, ~560 MB unpacked) into $LIBCHDB_DIR"
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "$LIBCHDB_PACKAGE" >/dev/null)
+  tar -xzf "$tmp"/*.tgz -C "$tmp" package/libchdb.so
+  mkdir -p "$LIBCHDB_DIR"
+  mv "$tmp/package/libchdb.so" "$LIBCHDB_DIR/libchdb.so.part"
+  mv "$LIBCHDB_DIR/libchdb.so.part" "$LIBCHDB_DIR/libchdb.so"
+  rm -rf "$tmp"
+}
+
+check_rust() {
+  command -v cargo >/dev/null 2>&1 && return
+  say "cargo is missing: install Rust with rustup (https://rustup.rs), then run this again"
+  exit 1
+}
+
+install_packages
+install_libchdb
+check_rust
+say "ready: libchdb at $LIBCHDB_DIR/libchdb.so"

@@ -1,0 +1,188 @@
+//! The batcher: moves events from the journal to the store, one INSERT per flush.
+//!
+//! A flush is due when `flush_size` events are waiting or `flush_interval` has passed since the
+//! last one. Under load flushes coalesce: while one INSERT runs, events accumulate and the next
+//! flush takes all of them (up to `max_flush_events`). A failed insert keeps its rows in the
+//! journal and is retried, with the same token, after a growing pause.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::watch;
+
+use crate::journal::{Journal, JournalError};
+use crate::store::{Store, StoreError};
+
+/// When to flush.
+#[derive(Debug, Clone)]
+pub struct FlushPolicy {
+    pub flush_size: u64,
+    pub flush_interval: Duration,
+    pub max_flush_events: u64,
+}
+
+const MIN_BACKOFF: Duration = Duration::from_millis(200);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+enum FlushError {
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What the batcher last saw of the store, for `/health` and the window.
+#[derive(Debug, Clone, Default)]
+pub struct StoreState {
+    pub reachable: bool,
+    pub last_flush: Option<DateTime<Utc>>,
+    pub unreachable_since: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// Events in the flush being retried after a failure.
+    pub replaying: u64,
+}
+
+/// Shared batcher status. `flushes` ticks after every confirmed flush: panels subscribe to it.
+pub struct Status {
+    state: Mutex<StoreState>,
+    flushes: watch::Sender<u64>,
+}
+
+impl Default for Status {
+    fn default() -> Self {
+        Self {
+            state: Mutex::new(StoreState {
+                reachable: true,
+                ..StoreState::default()
+            }),
+            flushes: watch::channel(0).0,
+        }
+    }
+}
+
+impl Status {
+    pub fn snapshot(&self) -> StoreState {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Confirmed flushes so far (changes after each one).
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.flushes.subscribe()
+    }
+
+    pub fn flush_count(&self) -> u64 {
+        *self.flushes.borrow()
+    }
+
+    fn update(&self, f: impl FnOnce(&mut StoreState)) {
+        f(&mut self.state.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+
+    fn flushed(&self) {
+        self.update(|s| {
+            s.reachable = true;
+            s.last_flush = Some(Utc::now());
+            s.unreachable_since = None;
+            s.last_error = None;
+            s.replaying = 0;
+        });
+        self.flushes.send_modify(|n| *n += 1);
+    }
+
+    fn failed(&self, error: &FlushError, events: u64) {
+        self.update(|s| {
+            if s.reachable {
+                s.unreachable_since = Some(Utc::now());
+            }
+            s.reachable = false;
+            s.last_error = Some(error.to_string());
+            s.replaying = events;
+        });
+    }
+}
+
+/// Runs until `shutdown` turns true, then makes one last attempt to empty the journal.
+pub async fn run(
+    journal: Arc<Journal>,
+    store: Arc<Store>,
+    status: Arc<Status>,
+    policy: FlushPolicy,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    // Anything left from a previous run is due at once.
+    let mut last_flush = Instant::now() - policy.flush_interval;
+    let mut backoff = MIN_BACKOFF;
+    loop {
+        let held = journal.held_events();
+        let due = held >= policy.flush_size
+            || (held > 0 && last_flush.elapsed() >= policy.flush_interval);
+        if due {
+            match flush_once(&journal, &store, &policy).await {
+                Ok(_) => {
+                    status.flushed();
+                    last_flush = Instant::now();
+                    backoff = MIN_BACKOFF;
+                    continue;
+                }
+                Err((error, events)) => {
+                    tracing::warn!(%error, events, retry_in_ms = backoff.as_millis() as u64, "flush failed; events stay in the journal");
+                    status.failed(&error, events);
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = shutdown.changed() => break,
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    continue;
+                }
+            }
+        }
+        let wait = if held > 0 {
+            policy.flush_interval.saturating_sub(last_flush.elapsed())
+        } else {
+            policy.flush_interval
+        };
+        tokio::select! {
+            _ = journal.appended.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+    // A clean stop leaves nothing behind when the store is up; otherwise the journal keeps it.
+    while journal.held_events() > 0 {
+        match flush_once(&journal, &store, &policy).await {
+            Ok(_) => status.flushed(),
+            Err((error, _)) => {
+                tracing::warn!(%error, held = journal.held_events(), "stopping with events in the journal; they are sent on the next start");
+                break;
+            }
+        }
+    }
+}
+
+/// Sends the next flush. Returns the number of events stored (0 when there was nothing).
+async fn flush_once(
+    journal: &Journal,
+    store: &Store,
+    policy: &FlushPolicy,
+) -> Result<u64, (FlushError, u64)> {
+    let Some(mut flush) = journal
+        .next_flush(policy.max_flush_events)
+        .map_err(|e| (e.into(), 0))?
+    else {
+        return Ok(0);
+    };
+    let started = Instant::now();
+    let events = flush.events;
+    if flush.replay {
+        tracing::info!(events, token = %flush.token, "re-sending a flush that was not confirmed");
+    }
+    store
+        .insert(std::mem::take(&mut flush.rows), &flush.token)
+        .await
+        .map_err(|e| (e.into(), events))?;
+    journal.confirm(&flush).map_err(|e| (e.into(), events))?;
+    tracing::debug!(events, ms = started.elapsed().as_millis() as u64, "flushed");
+    Ok(events)
+}

@@ -1,0 +1,422 @@
+//! `pulseboard bench`: the figures in docs/BENCHMARKS.md, measured through the real engine.
+//!
+//! 1. Ingest: N clients post 500-event batches over HTTP; events/s acknowledged and stored.
+//! 2. Event-to-panel latency at default flush settings: from the 202 to the event counted in
+//!    `GET /api/panels/active_users`.
+//! 3. Panel query latency (24h range, cache bypassed) at each requested stored-event count; the
+//!    bulk loader writes straight through the store's insert path.
+//! 4. Memory (RSS, peak RSS) and disk after each phase.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use serde::Deserialize;
+
+use crate::demo::TrafficModel;
+use crate::engine::{Engine, EngineConfig};
+use crate::event;
+use crate::panels::{PanelName, Range};
+use crate::store::rowbinary;
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Where the benchmark's data goes [default: a fresh temporary directory, removed after]
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Concurrent clients posting 500-event batches
+    #[arg(long, default_value_t = 4)]
+    pub clients: usize,
+    /// Events to ingest end to end over HTTP
+    #[arg(long, default_value_t = 1_000_000)]
+    pub events: u64,
+    /// Event-to-panel latency samples (0 skips the phase)
+    #[arg(long, default_value_t = 20)]
+    pub latency_samples: usize,
+    /// Stored-event counts at which to time the panel queries, comma-separated
+    #[arg(long, value_delimiter = ',', default_value = "1000000,10000000")]
+    pub panel_sizes: Vec<u64>,
+    /// Timed runs per panel and size
+    #[arg(long, default_value_t = 10)]
+    pub runs: usize,
+}
+
+const BATCH: usize = 500;
+const LOAD_CHUNK: u64 = 200_000;
+
+/// Runs every phase and prints a Markdown report on stdout (progress on stderr).
+pub async fn run(args: BenchArgs) -> Result<(), String> {
+    let temp;
+    let data_dir = match &args.data_dir {
+        Some(dir) => dir.clone(),
+        None => {
+            temp = tempdir()?;
+            temp.0.clone()
+        }
+    };
+    let engine = Engine::start(EngineConfig::new(data_dir.clone()))
+        .await
+        .map_err(|e| e.to_string())?;
+    let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = {
+        let engine = engine.clone();
+        tokio::spawn(async move {
+            let stop = async { drop(stop_rx.await) };
+            engine
+                .serve(
+                    ([127, 0, 0, 1], 0).into(),
+                    |a| {
+                        let _ = addr_tx.send(a);
+                    },
+                    stop,
+                )
+                .await
+        })
+    };
+    let addr = addr_rx
+        .await
+        .map_err(|_| "the benchmark server did not start".to_string())?;
+    let outcome = phases(&args, &engine, addr, &data_dir).await;
+    let _ = stop_tx.send(());
+    let _ = server.await;
+    engine.shutdown().await;
+    outcome
+}
+
+async fn phases(
+    args: &BenchArgs,
+    engine: &Arc<Engine>,
+    addr: SocketAddr,
+    dir: &Path,
+) -> Result<(), String> {
+    println!("# Pulseboard benchmark\n");
+    println!("{}\n", machine());
+    if args.events > 0 {
+        ingest(args, engine, addr).await?;
+        report_resources(dir);
+    }
+    if args.latency_samples > 0 {
+        latency(args.latency_samples, addr).await?;
+    }
+    for &size in &args.panel_sizes {
+        panels(engine, size, args.runs).await?;
+        report_resources(dir);
+    }
+    Ok(())
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!(
+        "Machine: {cores} cores ({cpu}); measured {}",
+        Utc::now().format("%Y-%m-%d %H:%M UTC")
+    )
+}
+
+// ---- 1. ingest ----------------------------------------------------------------------------
+
+async fn ingest(args: &BenchArgs, engine: &Arc<Engine>, addr: SocketAddr) -> Result<(), String> {
+    eprintln!("ingest: {} events, {} clients…", args.events, args.clients);
+    let bodies = Arc::new(demo_bodies(64));
+    let stored_before = stored_events(engine).await?;
+    let sent = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let clients: Vec<_> = (0..args.clients)
+        .map(|c| {
+            let (bodies, sent, total) = (bodies.clone(), sent.clone(), args.events);
+            tokio::spawn(async move { client(addr, c, &bodies, &sent, total).await })
+        })
+        .collect();
+    let mut refused = 0;
+    for c in clients {
+        refused += c.await.map_err(|e| e.to_string())??;
+    }
+    let acked_in = started.elapsed();
+    while engine.journal.held_events() > 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let stored_in = started.elapsed();
+    let stored = stored_events(engine).await? - stored_before;
+    let acked = sent.load(Ordering::SeqCst);
+    println!("## Ingest end to end (HTTP → journal → chDB)\n");
+    println!("| clients | events acknowledged | stored | acknowledged/s | stored/s (until journal empty) | 503 answers | flushes |");
+    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| {} | {acked} | {stored} | {:.0} | {:.0} | {refused} | {} |\n",
+        args.clients,
+        acked as f64 / acked_in.as_secs_f64(),
+        stored as f64 / stored_in.as_secs_f64(),
+        engine.status.flush_count()
+    );
+    if stored != acked {
+        return Err(format!(
+            "stored {stored} events but {acked} were acknowledged"
+        ));
+    }
+    Ok(())
+}
+
+/// Pre-serialised 500-event bodies so the clients measure the server, not JSON encoding.
+fn demo_bodies(n: usize) -> Vec<Vec<u8>> {
+    let mut model = TrafficModel::new(7, 100_000);
+    (0..n)
+        .map(|_| {
+            let batch: Vec<_> = (0..BATCH).map(|_| model.next_event()).collect();
+            serde_json::to_vec(&batch).expect("demo events serialise")
+        })
+        .collect()
+}
+
+/// Posts batches until `total` events were acknowledged overall; returns the 503 count.
+async fn client(
+    addr: SocketAddr,
+    id: usize,
+    bodies: &[Vec<u8>],
+    sent: &AtomicU64,
+    total: u64,
+) -> Result<u64, String> {
+    let http = reqwest::Client::new();
+    let url = format!("http://{addr}/v1/events");
+    let mut refused = 0;
+    let mut i = id;
+    while sent.fetch_add(BATCH as u64, Ordering::SeqCst) < total {
+        loop {
+            let response = http
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(bodies[i % bodies.len()].clone())
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            match response.status().as_u16() {
+                202 => break,
+                503 => {
+                    refused += 1;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                s => {
+                    return Err(format!(
+                        "ingest answered {s}: {}",
+                        response.text().await.unwrap_or_default()
+                    ))
+                }
+            }
+        }
+        i += 1;
+    }
+    // The last fetch_add overshot: take back what this client did not send.
+    sent.fetch_sub(BATCH as u64, Ordering::SeqCst);
+    Ok(refused)
+}
+
+#[derive(Deserialize)]
+struct Count {
+    n: u64,
+}
+
+async fn stored_events(engine: &Engine) -> Result<u64, String> {
+    let rows: Vec<Count> = engine
+        .store
+        .query("SELECT count() AS n FROM events", Vec::new())
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(rows.first().map_or(0, |c| c.n))
+}
+
+// ---- 2. event-to-panel latency ------------------------------------------------------------
+
+async fn latency(samples: usize, addr: SocketAddr) -> Result<(), String> {
+    eprintln!("latency: {samples} samples at default flush settings…");
+    let http = reqwest::Client::new();
+    let panel = format!("http://{addr}/api/panels/active_users?range=1h");
+    let active = |http: reqwest::Client, url: String| async move {
+        let v: serde_json::Value = http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        v["active_users"]["value"]
+            .as_u64()
+            .ok_or_else(|| format!("unexpected panel: {v}"))
+    };
+    let mut times = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let before = active(http.clone(), panel.clone()).await?;
+        let body = serde_json::json!([{"event_name": "page_view", "session_id": format!("latency-{i}-{}", uuid::Uuid::new_v4())}]);
+        let response = http
+            .post(format!("http://{addr}/v1/events"))
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let acked = Instant::now();
+        if response.status().as_u16() != 202 {
+            return Err(format!("latency probe answered {}", response.status()));
+        }
+        while active(http.clone(), panel.clone()).await? <= before {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        times.push(acked.elapsed());
+        // Spread probes over the flush cycle.
+        tokio::time::sleep(Duration::from_millis(fastrand::u64(100..1500))).await;
+    }
+    println!("## Event-to-panel latency (flush every 2 s or 1000 events)\n");
+    println!("| samples | p50 | p95 | max |\n|---|---|---|---|");
+    println!(
+        "| {samples} | {} | {} | {} |\n",
+        ms(pct(&mut times, 50)),
+        ms(pct(&mut times, 95)),
+        ms(pct(&mut times, 100))
+    );
+    Ok(())
+}
+
+// ---- 3. panel query latency ---------------------------------------------------------------
+
+async fn panels(engine: &Arc<Engine>, size: u64, runs: usize) -> Result<(), String> {
+    let have = stored_events(engine).await?;
+    if have < size {
+        bulk_load(engine, size - have).await?;
+    }
+    let stored = stored_events(engine).await?;
+    eprintln!("panels: timing at {stored} stored events…");
+    println!("## Panel queries, 24h range, {stored} events stored (cache bypassed)\n");
+    println!("| panel | p50 | p95 |\n|---|---|---|");
+    let mut all = Vec::with_capacity(runs);
+    let mut each: Vec<Vec<Duration>> = vec![Vec::new(); 4];
+    for _ in 0..runs {
+        let start = Instant::now();
+        for (i, name) in PanelName::ALL.into_iter().enumerate() {
+            let t = Instant::now();
+            engine
+                .panels
+                .compute(name, Range::H24, Utc::now())
+                .await
+                .map_err(|e| e.to_string())?;
+            each[i].push(t.elapsed());
+        }
+        all.push(start.elapsed());
+    }
+    for (name, times) in PanelName::ALL.iter().zip(each.iter_mut()) {
+        println!(
+            "| {} | {} | {} |",
+            name.as_str(),
+            ms(pct(times, 50)),
+            ms(pct(times, 95))
+        );
+    }
+    println!(
+        "| **all four** | {} | {} |\n",
+        ms(pct(&mut all, 50)),
+        ms(pct(&mut all, 95))
+    );
+    Ok(())
+}
+
+/// Writes `n` demo events spread over the last 24 hours straight through the store's insert
+/// path (the same RowBinary + deduplication token a flush uses).
+async fn bulk_load(engine: &Engine, n: u64) -> Result<(), String> {
+    let mut model = TrafficModel::new(11, 100_000);
+    let now_ms = Utc::now().timestamp_millis();
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let started = Instant::now();
+    let mut loaded = 0;
+    while loaded < n {
+        let chunk = LOAD_CHUNK.min(n - loaded);
+        let mut rows = Vec::with_capacity(chunk as usize * 160);
+        for _ in 0..chunk {
+            let mut value =
+                serde_json::to_value(model.next_event()).expect("demo events serialise");
+            value["timestamp"] = (now_ms - fastrand::i64(1..86_400_000)).into();
+            let event =
+                event::validate(value, now_ms).map_err(|e| format!("demo event rejected: {e}"))?;
+            rowbinary::encode(&event, &mut rows);
+        }
+        engine
+            .store
+            .insert(rows, &format!("bench-{run}-{loaded}"))
+            .await
+            .map_err(|e| e.to_string())?;
+        loaded += chunk;
+        eprint!(
+            "\rbulk load: {loaded}/{n} events ({:.0}/s)",
+            loaded as f64 / started.elapsed().as_secs_f64()
+        );
+    }
+    eprintln!();
+    Ok(())
+}
+
+// ---- 4. resources and helpers -------------------------------------------------------------
+
+fn report_resources(dir: &Path) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .unwrap_or(0)
+            / 1024
+    };
+    let disk = dir_size(&dir.join("clickhouse")) / (1 << 20);
+    println!("Memory: RSS {} MiB, peak RSS {} MiB (engine, HTTP server and load clients in one process); ClickHouse data on disk: {disk} MiB\n", field("VmRSS:"), field("VmHWM:"));
+}
+
+fn dir_size(path: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+fn pct(times: &mut [Duration], p: usize) -> Duration {
+    times.sort();
+    let i = ((times.len() * p).div_ceil(100)).clamp(1, times.len()) - 1;
+    times[i]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// A temporary directory removed on drop.
+struct TempDir(PathBuf);
+
+fn tempdir() -> Result<TempDir, String> {
+    let dir = std::env::temp_dir().join(format!(
+        "pulseboard-bench-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(TempDir(dir))
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

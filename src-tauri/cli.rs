@@ -1,0 +1,248 @@
+//! The command line: `pulseboard [serve|demo|bench]`. Every flag also reads `PULSEBOARD_<FLAG>`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::engine::{Engine, EngineConfig};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pulseboard",
+    version,
+    about = "Live product analytics on your laptop: a local ingest endpoint, embedded ClickHouse, live panels.",
+    long_about = "Live product analytics on your laptop.\n\n\
+        Your product POSTs events to a local endpoint; Pulseboard keeps them durable in a SQLite \
+        journal, batches them into ClickHouse (embedded chDB, nothing to install) and keeps four \
+        panels live: active users, signup funnel, top features, error rate.\n\n\
+        Start:   pulseboard serve            (then open http://127.0.0.1:8787/api/panels)\n\
+        Traffic: pulseboard demo --rate 2000 --duration 60s\n\
+        Send:    curl -X POST http://127.0.0.1:8787/v1/events -H 'Content-Type: application/json' \\\n\
+        \x20          -d '[{\"event_name\":\"page_view\",\"session_id\":\"s1\"}]'"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the engine with no window: ingest, store and /api/panels.
+    Serve(ServeArgs),
+    /// Send realistic product traffic to a running Pulseboard.
+    Demo(DemoArgs),
+    /// Measure ingest throughput, event-to-panel latency and panel query latency.
+    Bench(crate::bench::BenchArgs),
+}
+
+/// Options shared by everything that runs an engine.
+#[derive(Debug, Clone, Args)]
+pub struct EngineArgs {
+    /// Where the journal and the embedded ClickHouse data live [default: the platform's data
+    /// directory, e.g. ~/.local/share/pulseboard]
+    #[arg(long, env = "PULSEBOARD_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Flush to ClickHouse at least this often (e.g. 500ms, 2s, 1m)
+    #[arg(long, env = "PULSEBOARD_FLUSH_INTERVAL", default_value = "2s", value_parser = parse_duration)]
+    pub flush_interval: Duration,
+    /// Flush as soon as this many events are waiting
+    #[arg(long, env = "PULSEBOARD_FLUSH_SIZE", default_value_t = 1000)]
+    pub flush_size: u64,
+    /// Largest flush (events) under load; bigger backlogs go in several flushes
+    #[arg(long, env = "PULSEBOARD_MAX_FLUSH", default_value_t = 200_000)]
+    pub max_flush: u64,
+    /// Stop accepting (503 + Retry-After) when the journal holds this much (e.g. 512MiB, 1GiB)
+    #[arg(long, env = "PULSEBOARD_JOURNAL_CAP", default_value = "1GiB", value_parser = parse_size)]
+    pub journal_cap: u64,
+    /// Largest request body for /v1/events (e.g. 1MiB)
+    #[arg(long, env = "PULSEBOARD_BODY_LIMIT", default_value = "1MiB", value_parser = parse_size)]
+    pub body_limit: u64,
+    /// Keep raw events this many days (set when the table is first created)
+    #[arg(long, env = "PULSEBOARD_RETENTION_DAYS", default_value_t = 90)]
+    pub retention_days: u32,
+}
+
+impl EngineArgs {
+    pub fn config(&self) -> Result<EngineConfig, String> {
+        let data_dir = match &self.data_dir {
+            Some(dir) => dir.clone(),
+            None => default_data_dir()?,
+        };
+        let mut config = EngineConfig::new(data_dir);
+        config.flush.flush_interval = self.flush_interval;
+        config.flush.flush_size = self.flush_size.max(1);
+        config.flush.max_flush_events = self.max_flush.max(self.flush_size).max(1);
+        config.journal_cap_bytes = self.journal_cap;
+        config.body_limit = self.body_limit as usize;
+        config.retention_days = self.retention_days;
+        Ok(config)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Port for the ingest endpoint and the API (0 picks a free one)
+    #[arg(long, env = "PULSEBOARD_PORT", default_value_t = 8787)]
+    pub port: u16,
+    /// Address to listen on
+    #[arg(long, env = "PULSEBOARD_BIND", default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The Pulseboard to send to
+    #[arg(long, env = "PULSEBOARD_URL", default_value = "http://127.0.0.1:8787")]
+    pub url: String,
+    /// Events per second
+    #[arg(long, env = "PULSEBOARD_RATE", default_value_t = 2000)]
+    pub rate: u32,
+    /// How long to send (e.g. 30s, 5m)
+    #[arg(long, env = "PULSEBOARD_DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub duration: Duration,
+}
+
+/// The platform's data directory for Pulseboard.
+pub fn default_data_dir() -> Result<PathBuf, String> {
+    directories::ProjectDirs::from("dev", "pulseboard", "pulseboard")
+        .map(|d| d.data_dir().to_owned())
+        .ok_or_else(|| "cannot find a home directory; pass --data-dir".to_string())
+}
+
+/// Parses `500ms`, `2s`, `1m`, `1h` (a bare number is seconds).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 500ms, 2s, 1m"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "" | "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("unknown unit {unit:?} in {s:?}; use ms, s, m or h")),
+    };
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Parses `1048576`, `512KiB`, `1MiB`, `1GiB` (also KB/MB/GB, as binary units).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size like 1MiB or 1GiB"))?;
+    let scale: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "unknown unit {unit:?} in {s:?}; use KiB, MiB or GiB"
+            ))
+        }
+    };
+    Ok(n * scale)
+}
+
+/// Runs `pulseboard serve` until Ctrl-C or SIGTERM.
+pub async fn serve(args: ServeArgs) -> Result<(), String> {
+    let config = args.engine.config()?;
+    let data_dir = config.data_dir.clone();
+    let engine = Engine::start(config).await.map_err(|e| e.to_string())?;
+    let addr = SocketAddr::new(args.bind, args.port);
+    let result = engine
+        .serve(addr, |bound| announce(bound, &data_dir), shutdown_signal())
+        .await
+        .map_err(|e| e.to_string());
+    eprintln!("stopping: flushing what is waiting…");
+    engine.shutdown().await;
+    result
+}
+
+/// Runs `pulseboard demo` with a live progress line and a summary.
+pub async fn demo(args: DemoArgs) -> Result<(), String> {
+    let options = crate::demo::DemoOptions {
+        url: args.url,
+        rate: args.rate,
+        duration: args.duration,
+    };
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let started = std::time::Instant::now();
+    let summary = crate::demo::run(options, stop, crate::demo::print_progress)
+        .await
+        .map_err(|e| e.to_string())?;
+    eprintln!();
+    crate::demo::print_summary(&summary, started.elapsed());
+    Ok(())
+}
+
+fn announce(bound: SocketAddr, data_dir: &std::path::Path) {
+    use std::io::Write;
+    let url = format!("http://{bound}");
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "Pulseboard listening on {url}");
+    let _ = writeln!(out, "  data:   {}", data_dir.display());
+    let _ = writeln!(out, "  send:   curl -X POST {url}/v1/events -H 'Content-Type: application/json' -d '[{{\"event_name\":\"page_view\",\"session_id\":\"s1\"}}]'");
+    let _ = writeln!(out, "  demo:   pulseboard demo --url {url}");
+    let _ = writeln!(out, "  panels: {url}/api/panels?range=1h");
+    let _ = out.flush();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("install SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term.recv() => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_sizes_parse() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("2s").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_duration("3").unwrap(), Duration::from_secs(3));
+        assert_eq!(parse_duration("1m").unwrap(), Duration::from_secs(60));
+        assert!(parse_duration("2 weeks").is_err());
+        assert_eq!(parse_size("1MiB").unwrap(), 1 << 20);
+        assert_eq!(parse_size("1GiB").unwrap(), 1 << 30);
+        assert_eq!(parse_size("4096").unwrap(), 4096);
+        assert!(parse_size("1TiB").is_err());
+    }
+
+    #[test]
+    fn flags_have_environment_variables() {
+        use clap::CommandFactory;
+        let cmd = Cli::command();
+        let serve = cmd.find_subcommand("serve").unwrap();
+        for arg in serve.get_arguments().filter(|a| a.get_long().is_some()) {
+            let long = arg.get_long().unwrap();
+            let env = format!("PULSEBOARD_{}", long.to_uppercase().replace('-', "_"));
+            assert_eq!(
+                arg.get_env().and_then(|e| e.to_str()),
+                Some(env.as_str()),
+                "--{long}"
+            );
+        }
+    }
+}

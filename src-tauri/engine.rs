@@ -1,0 +1,172 @@
+//! The engine: journal, store, batcher and panels wired together. `serve`, the window and the
+//! benchmarks all run this same engine.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::batcher::{self, FlushPolicy, Status};
+use crate::journal::{Journal, JournalError};
+use crate::panels::Panels;
+use crate::store::{Embedded, Store, StoreError};
+
+/// Everything the engine needs to start.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub data_dir: PathBuf,
+    pub flush: FlushPolicy,
+    /// The journal refuses new events (503) above this many bytes held.
+    pub journal_cap_bytes: u64,
+    /// The largest request body `/v1/events` reads.
+    pub body_limit: usize,
+    /// ClickHouse database for the embedded store.
+    pub database: String,
+    /// Raw events older than this are dropped by ClickHouse (TTL).
+    pub retention_days: u32,
+}
+
+impl EngineConfig {
+    /// The defaults of `pulseboard serve`, on `data_dir`.
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            flush: FlushPolicy {
+                flush_size: 1000,
+                flush_interval: Duration::from_secs(2),
+                max_flush_events: 200_000,
+            },
+            journal_cap_bytes: 1 << 30,
+            body_limit: 1 << 20,
+            database: "pulseboard".into(),
+            retention_days: 90,
+        }
+    }
+}
+
+/// Errors starting the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(
+        "cannot listen on {addr}: {source}. Is another Pulseboard running? Pick another --port"
+    )]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A running engine.
+pub struct Engine {
+    pub config: EngineConfig,
+    pub journal: Arc<Journal>,
+    pub store: Arc<Store>,
+    pub status: Arc<Status>,
+    pub panels: Arc<Panels>,
+    shutdown: watch::Sender<bool>,
+    batcher: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Engine {
+    /// Opens the journal and the embedded store, migrates the schema and starts the batcher.
+    pub async fn start(config: EngineConfig) -> Result<Arc<Self>, EngineError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| EngineError::DataDir {
+            path: config.data_dir.clone(),
+            source,
+        })?;
+        let journal = Arc::new(Journal::open(&config.data_dir, config.journal_cap_bytes)?);
+        let store = Arc::new(Store::Embedded(
+            Embedded::open(&config.data_dir, &config.database).await?,
+        ));
+        let applied = store.migrate(config.retention_days).await?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "schema migrations applied");
+        }
+        let status = Arc::new(Status::default());
+        let panels = Arc::new(Panels::new(store.clone(), status.clone()));
+        let (shutdown, stop) = watch::channel(false);
+        let batcher = tokio::spawn(batcher::run(
+            journal.clone(),
+            store.clone(),
+            status.clone(),
+            config.flush.clone(),
+            stop,
+        ));
+        Ok(Arc::new(Self {
+            config,
+            journal,
+            store,
+            status,
+            panels,
+            shutdown,
+            batcher: Mutex::new(Some(batcher)),
+        }))
+    }
+
+    /// Serves the HTTP API on `addr` until `stop` resolves. Calls `ready` with the bound address.
+    pub async fn serve(
+        self: &Arc<Self>,
+        addr: SocketAddr,
+        ready: impl FnOnce(SocketAddr),
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), EngineError> {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| EngineError::Bind { addr, source })?;
+        let bound = listener
+            .local_addr()
+            .map_err(|source| EngineError::Bind { addr, source })?;
+        ready(bound);
+        let app = crate::ingest::router(self.clone());
+        axum::serve(listener, app)
+            .with_graceful_shutdown(stop)
+            .await
+            .map_err(|source| EngineError::Bind { addr, source })
+    }
+
+    /// `GET /health`.
+    pub fn health(&self) -> serde_json::Value {
+        let state = self.status.snapshot();
+        let held = self.journal.held_events();
+        json!({
+            "status": if state.reachable { "ok" } else { "degraded" },
+            "buffer_size": held,
+            "last_flush": state.last_flush.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+            "spilled": if state.reachable { 0 } else { held },
+            "store": self.store.kind(),
+            "store_reachable": state.reachable,
+            "unreachable_since": state.unreachable_since.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            "last_error": state.last_error,
+            "journal_bytes": self.journal.held_bytes(),
+            "flushes": self.status.flush_count(),
+            "panel_queries": self.panels.queries_run(),
+        })
+    }
+
+    /// Stops the batcher (after a last flush) and closes the store.
+    pub async fn shutdown(&self) {
+        let _ = self.shutdown.send(true);
+        let batcher = self
+            .batcher
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(batcher) = batcher {
+            let _ = batcher.await;
+        }
+        self.store.close().await;
+    }
+}

@@ -1,0 +1,353 @@
+//! The product event: its field rules, parsing from JSON and NDJSON, and validation.
+//!
+//! Validation works on `serde_json::Value` rather than a derived struct so that every rejection
+//! can name the field and the rule it broke, and so one bad event never spoils its batch.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+/// The most events one request may carry.
+pub const MAX_BATCH: usize = 500;
+/// The most bytes `properties` may take once serialised.
+pub const MAX_PROPERTIES_BYTES: usize = 8 * 1024;
+
+/// The six names the panels know; other names are stored too.
+pub const STANDARD_NAMES: [&str; 6] = [
+    "page_view",
+    "button_click",
+    "signup_started",
+    "signup_completed",
+    "feature_used",
+    "error_occurred",
+];
+
+// DateTime64(3) holds 1900..2299; keep timestamps where every panel and TTL rule makes sense.
+const MIN_TIMESTAMP_MS: i64 = 0;
+const MAX_TIMESTAMP_MS: i64 = 10_413_792_000_000; // 2300-01-01T00:00:00Z
+
+/// A validated event, ready for the journal and the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub event_id: Uuid,
+    pub event_name: String,
+    /// Milliseconds since the Unix epoch, UTC.
+    pub timestamp_ms: i64,
+    pub session_id: String,
+    pub user_id: Option<String>,
+    pub device_type: String,
+    pub country_code: String,
+    /// The `properties` object serialised as JSON (`{}` when absent).
+    pub properties: String,
+}
+
+/// Why one event was rejected: the field and the rule, as the API reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejection {
+    pub index: usize,
+    pub error: String,
+}
+
+/// A whole body that cannot be read as events at all.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum BodyError {
+    #[error("malformed JSON: {0}; send a JSON array of event objects")]
+    Malformed(String),
+    #[error("the body must be a JSON array of events (or NDJSON with Content-Type: application/x-ndjson)")]
+    NotAnArray,
+    #[error("empty batch: send 1 to {MAX_BATCH} events")]
+    Empty,
+    #[error("batch of {0} events is over the limit of {MAX_BATCH} per request; split it into smaller batches")]
+    TooMany(usize),
+}
+
+/// The outcome of parsing one request body.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub accepted: Vec<Event>,
+    pub rejected: Vec<Rejection>,
+}
+
+/// Parses a JSON array body. `now_ms` stamps events that carry no timestamp.
+pub fn parse_json_array(body: &[u8], now_ms: i64) -> Result<Parsed, BodyError> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| BodyError::Malformed(e.to_string()))?;
+    let Value::Array(items) = value else {
+        return Err(BodyError::NotAnArray);
+    };
+    check_count(items.len())?;
+    Ok(validate_all(items.into_iter().map(Ok), now_ms))
+}
+
+/// Parses an NDJSON body: one event per non-blank line. A line that is not JSON rejects that
+/// event only, as a line of a log stream would.
+pub fn parse_ndjson(body: &[u8], now_ms: i64) -> Result<Parsed, BodyError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|e| BodyError::Malformed(format!("body is not UTF-8: {e}")))?;
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    check_count(lines.len())?;
+    let items = lines.into_iter().map(|line| {
+        serde_json::from_str::<Value>(line).map_err(|e| format!("event: malformed JSON line: {e}"))
+    });
+    Ok(validate_all(items, now_ms))
+}
+
+fn check_count(n: usize) -> Result<(), BodyError> {
+    match n {
+        0 => Err(BodyError::Empty),
+        n if n > MAX_BATCH => Err(BodyError::TooMany(n)),
+        _ => Ok(()),
+    }
+}
+
+fn validate_all(items: impl Iterator<Item = Result<Value, String>>, now_ms: i64) -> Parsed {
+    let mut parsed = Parsed::default();
+    for (index, item) in items.enumerate() {
+        match item.and_then(|value| validate(value, now_ms)) {
+            Ok(event) => parsed.accepted.push(event),
+            Err(error) => parsed.rejected.push(Rejection { index, error }),
+        }
+    }
+    parsed
+}
+
+/// Validates one event object. The error names the field and the rule it broke.
+pub fn validate(value: Value, now_ms: i64) -> Result<Event, String> {
+    let Value::Object(mut obj) = value else {
+        return Err("event: must be a JSON object".into());
+    };
+    Ok(Event {
+        event_name: event_name(&obj)?,
+        timestamp_ms: timestamp(&obj, now_ms)?,
+        session_id: required_text(&obj, "session_id", 128)?,
+        user_id: optional_text(&obj, "user_id", 128)?,
+        device_type: optional_text(&obj, "device_type", 32)?.unwrap_or_else(|| "unknown".into()),
+        country_code: country_code(&obj)?,
+        event_id: event_id(&obj)?,
+        properties: properties(obj.remove("properties"))?,
+    })
+}
+
+fn present<'a>(obj: &'a Map<String, Value>, field: &str) -> Option<&'a Value> {
+    obj.get(field).filter(|v| !v.is_null())
+}
+
+fn event_name(obj: &Map<String, Value>) -> Result<String, String> {
+    const RULE: &str = "event_name: required, 1 to 64 characters of a-z 0-9 _ . : -";
+    let name = match present(obj, "event_name") {
+        Some(Value::String(s)) => s,
+        _ => return Err(RULE.into()),
+    };
+    let allowed = |c: char| matches!(c, 'a'..='z' | '0'..='9' | '_' | '.' | ':' | '-');
+    if name.is_empty() || name.len() > 64 || !name.chars().all(allowed) {
+        return Err(RULE.into());
+    }
+    Ok(name.clone())
+}
+
+fn timestamp(obj: &Map<String, Value>, now_ms: i64) -> Result<i64, String> {
+    const RULE: &str =
+        "timestamp: must be an RFC 3339 string or integer epoch milliseconds, between 1970 and 2299";
+    let ms = match present(obj, "timestamp") {
+        None => return Ok(now_ms),
+        Some(Value::String(s)) => DateTime::parse_from_rfc3339(s)
+            .map_err(|_| RULE.to_string())?
+            .with_timezone(&Utc)
+            .timestamp_millis(),
+        Some(Value::Number(n)) => n.as_i64().ok_or_else(|| RULE.to_string())?,
+        Some(_) => return Err(RULE.into()),
+    };
+    if !(MIN_TIMESTAMP_MS..MAX_TIMESTAMP_MS).contains(&ms) {
+        return Err(RULE.into());
+    }
+    Ok(ms)
+}
+
+fn required_text(obj: &Map<String, Value>, field: &str, max: usize) -> Result<String, String> {
+    match present(obj, field) {
+        Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= max => Ok(s.clone()),
+        _ => Err(format!(
+            "{field}: required, a string of 1 to {max} characters"
+        )),
+    }
+}
+
+fn optional_text(
+    obj: &Map<String, Value>,
+    field: &str,
+    max: usize,
+) -> Result<Option<String>, String> {
+    match present(obj, field) {
+        None => Ok(None),
+        Some(Value::String(s)) if s.chars().count() <= max => Ok(Some(s.clone())),
+        Some(_) => Err(format!(
+            "{field}: optional, a string of at most {max} characters"
+        )),
+    }
+}
+
+fn country_code(obj: &Map<String, Value>) -> Result<String, String> {
+    match present(obj, "country_code") {
+        None => Ok(String::new()),
+        Some(Value::String(s)) if s.len() == 2 && s.bytes().all(|b| b.is_ascii_alphabetic()) => {
+            Ok(s.to_ascii_uppercase())
+        }
+        Some(_) => Err("country_code: optional, two ASCII letters (ISO 3166-1 alpha-2)".into()),
+    }
+}
+
+fn event_id(obj: &Map<String, Value>) -> Result<Uuid, String> {
+    match present(obj, "event_id") {
+        None => Ok(Uuid::new_v4()),
+        Some(Value::String(s)) => {
+            Uuid::parse_str(s).map_err(|_| "event_id: optional, a UUID string".to_string())
+        }
+        Some(_) => Err("event_id: optional, a UUID string".into()),
+    }
+}
+
+fn properties(value: Option<Value>) -> Result<String, String> {
+    match value {
+        None | Some(Value::Null) => Ok("{}".into()),
+        Some(v @ Value::Object(_)) => {
+            let text = v.to_string();
+            if text.len() > MAX_PROPERTIES_BYTES {
+                return Err(format!(
+                    "properties: at most {MAX_PROPERTIES_BYTES} bytes once serialised (got {})",
+                    text.len()
+                ));
+            }
+            Ok(text)
+        }
+        Some(_) => Err("properties: optional, a JSON object".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const NOW: i64 = 1_700_000_000_000;
+
+    fn base() -> Value {
+        json!({"event_name": "page_view", "session_id": "s1"})
+    }
+
+    fn with(field: &str, value: Value) -> Value {
+        let mut v = base();
+        v[field] = value;
+        v
+    }
+
+    #[test]
+    fn defaults_fill_optional_fields() {
+        let e = validate(base(), NOW).unwrap();
+        assert_eq!(e.timestamp_ms, NOW);
+        assert_eq!(e.user_id, None);
+        assert_eq!(e.device_type, "unknown");
+        assert_eq!(e.country_code, "");
+        assert_eq!(e.properties, "{}");
+    }
+
+    #[test]
+    fn accepted_values_are_normalised() {
+        let e = validate(
+            json!({"event_name": "feature_used", "session_id": "s", "user_id": null,
+                   "timestamp": "2024-03-01T10:00:00+02:00", "country_code": "de",
+                   "properties": {"feature": "export"}, "unknown": 1,
+                   "event_id": "67e55044-10b1-426f-9247-bb680e5fe0c8"}),
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(e.timestamp_ms, 1_709_280_000_000);
+        assert_eq!(e.country_code, "DE");
+        assert_eq!(e.properties, r#"{"feature":"export"}"#);
+        assert_eq!(
+            e.event_id.to_string(),
+            "67e55044-10b1-426f-9247-bb680e5fe0c8"
+        );
+        let e = validate(with("timestamp", json!(1_600_000_000_123i64)), NOW).unwrap();
+        assert_eq!(e.timestamp_ms, 1_600_000_000_123);
+    }
+
+    #[test]
+    fn each_rule_names_its_field() {
+        let long = |n: usize| json!("x".repeat(n));
+        let cases = [
+            (json!([1]), "event"),
+            (json!({"session_id": "s"}), "event_name"),
+            (with("event_name", json!("")), "event_name"),
+            (with("event_name", json!("Page View")), "event_name"),
+            (with("event_name", long(65)), "event_name"),
+            (with("event_name", json!(7)), "event_name"),
+            (json!({"event_name": "a"}), "session_id"),
+            (with("session_id", json!("")), "session_id"),
+            (with("session_id", long(129)), "session_id"),
+            (with("user_id", long(129)), "user_id"),
+            (with("user_id", json!(5)), "user_id"),
+            (with("device_type", long(33)), "device_type"),
+            (with("country_code", json!("DEU")), "country_code"),
+            (with("country_code", json!("1x")), "country_code"),
+            (with("timestamp", json!("yesterday")), "timestamp"),
+            (with("timestamp", json!(1.5)), "timestamp"),
+            (with("timestamp", json!(-1)), "timestamp"),
+            (with("timestamp", json!(true)), "timestamp"),
+            (with("properties", json!([1, 2])), "properties"),
+            (
+                with("properties", json!({"k": "v".repeat(9000)})),
+                "properties",
+            ),
+            (with("event_id", json!("not-a-uuid")), "event_id"),
+        ];
+        for (value, field) in cases {
+            let err = validate(value.clone(), NOW).expect_err(&value.to_string());
+            assert!(err.starts_with(&format!("{field}: ")), "{value} -> {err}");
+        }
+    }
+
+    #[test]
+    fn batch_limits_and_partial_acceptance() {
+        assert_eq!(parse_json_array(b"[]", NOW).unwrap_err(), BodyError::Empty);
+        assert_eq!(
+            parse_json_array(b"{}", NOW).unwrap_err(),
+            BodyError::NotAnArray
+        );
+        assert!(matches!(
+            parse_json_array(b"[{", NOW),
+            Err(BodyError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_json_array(b"[\"\xff\"]", NOW),
+            Err(BodyError::Malformed(_))
+        ));
+        let many = serde_json::to_vec(&vec![base(); 501]).unwrap();
+        assert_eq!(
+            parse_json_array(&many, NOW).unwrap_err(),
+            BodyError::TooMany(501)
+        );
+        let body = serde_json::to_vec(&json!([base(), {"event_name": "x"}, base()])).unwrap();
+        let parsed = parse_json_array(&body, NOW).unwrap();
+        assert_eq!(parsed.accepted.len(), 2);
+        assert_eq!(parsed.rejected.len(), 1);
+        assert_eq!(parsed.rejected[0].index, 1);
+    }
+
+    #[test]
+    fn ndjson_rejects_bad_lines_only() {
+        let body = b"{\"event_name\":\"a\",\"session_id\":\"s\"}\n\nnot json\n{\"event_name\":\"b\",\"session_id\":\"s\"}\n";
+        let parsed = parse_ndjson(body, NOW).unwrap();
+        assert_eq!(parsed.accepted.len(), 2);
+        assert_eq!(
+            parsed.rejected,
+            vec![Rejection {
+                index: 1,
+                error: parsed.rejected[0].error.clone()
+            }]
+        );
+        assert!(parsed.rejected[0]
+            .error
+            .starts_with("event: malformed JSON line"));
+    }
+}

@@ -1,0 +1,66 @@
+//! Every way an HTTP request can fail, and the status each one answers with: the HTTP contract
+//! in one match.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::event::{BodyError, Rejection};
+use crate::journal::JournalError;
+use crate::panels::PanelError;
+
+/// Seconds a client should wait before retrying when the journal is full or the store is down.
+pub const RETRY_AFTER_S: u64 = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Body(#[from] BodyError),
+    #[error("body is over the limit of {limit} bytes; send smaller batches")]
+    TooLarge { limit: usize },
+    #[error("every event was rejected")]
+    AllRejected(Vec<Rejection>),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error(
+        "unknown panel {0:?}; panels are active_users, signup_funnel, top_features, error_rate"
+    )]
+    UnknownPanel(String),
+    #[error("range must be 1h, 6h or 24h (got {0:?})")]
+    BadRange(String),
+    #[error("at must be an RFC 3339 time (got {0:?})")]
+    BadTime(String),
+    #[error(transparent)]
+    Panel(#[from] PanelError),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let message = self.to_string();
+        let error =
+            |status: StatusCode| (status, Json(json!({ "error": message }))).into_response();
+        match self {
+            ApiError::Body(BodyError::TooMany(_)) | ApiError::TooLarge { .. } => {
+                error(StatusCode::PAYLOAD_TOO_LARGE)
+            }
+            ApiError::Body(_) | ApiError::BadRange(_) | ApiError::BadTime(_) => {
+                error(StatusCode::BAD_REQUEST)
+            }
+            ApiError::AllRejected(rejected) => (
+                StatusCode::BAD_REQUEST,
+                Json(json!({ "accepted": 0, "rejected": rejected })),
+            )
+                .into_response(),
+            ApiError::Journal(JournalError::Full { .. }) | ApiError::Panel(_) => {
+                let mut response = error(StatusCode::SERVICE_UNAVAILABLE);
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, RETRY_AFTER_S.into());
+                response
+            }
+            ApiError::Journal(_) => error(StatusCode::INTERNAL_SERVER_ERROR),
+            ApiError::UnknownPanel(_) => error(StatusCode::NOT_FOUND),
+        }
+    }
+}

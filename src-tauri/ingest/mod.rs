@@ -1,0 +1,148 @@
+//! The HTTP surface: event ingest, health, and the panels for headless use.
+
+mod error;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::charts;
+use crate::engine::Engine;
+use crate::event::{self, Parsed};
+use crate::panels::{PanelName, Range};
+use crate::store::rowbinary;
+
+pub use error::{ApiError, RETRY_AFTER_S};
+
+/// The router for an engine: `/v1/events`, `/health`, `/api/panels…`.
+pub fn router(engine: Arc<Engine>) -> Router {
+    let router = Router::new()
+        .route("/v1/events", post(post_events))
+        .route("/health", get(health))
+        .route("/api/panels", get(all_panels))
+        .route("/api/panels/{name}", get(one_panel));
+    #[cfg(feature = "fault-injection")]
+    let router = router.route("/debug/store", post(set_store_fault));
+    router.with_state(engine)
+}
+
+async fn post_events(
+    State(engine): State<Arc<Engine>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    // Refuse before reading the body: a full journal must push back, not buffer more.
+    engine.journal.check_capacity()?;
+    let limit = engine.config.body_limit;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::TooLarge { limit });
+    }
+    // A read error here is the limit (or a client that went away and will not read the answer).
+    let bytes = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::TooLarge { limit })?;
+    let now_ms = Utc::now().timestamp_millis();
+    let parsed = if is_ndjson(&headers) {
+        event::parse_ndjson(&bytes, now_ms)?
+    } else {
+        event::parse_json_array(&bytes, now_ms)?
+    };
+    let Parsed { accepted, rejected } = parsed;
+    if accepted.is_empty() {
+        return Err(ApiError::AllRejected(rejected));
+    }
+    let count = accepted.len() as u64;
+    engine
+        .journal
+        .append(count, rowbinary::encode_all(&accepted))
+        .await?;
+    let body = json!({ "accepted": count, "rejected": rejected });
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+}
+
+fn is_ndjson(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-ndjson"))
+}
+
+async fn health(State(engine): State<Arc<Engine>>) -> Json<serde_json::Value> {
+    Json(engine.health())
+}
+
+#[derive(Deserialize)]
+struct PanelQuery {
+    range: Option<String>,
+    /// Panels as of this instant instead of now (RFC 3339).
+    at: Option<String>,
+}
+
+impl PanelQuery {
+    fn parse(&self) -> Result<(Range, Option<DateTime<Utc>>), ApiError> {
+        let range = match &self.range {
+            None => Range::default(),
+            Some(r) => Range::parse(r).ok_or_else(|| ApiError::BadRange(r.clone()))?,
+        };
+        let at = match &self.at {
+            None => None,
+            Some(t) => Some(
+                DateTime::parse_from_rfc3339(t)
+                    .map_err(|_| ApiError::BadTime(t.clone()))?
+                    .with_timezone(&Utc),
+            ),
+        };
+        Ok((range, at))
+    }
+}
+
+async fn all_panels(
+    State(engine): State<Arc<Engine>>,
+    Query(query): Query<PanelQuery>,
+) -> Result<Response, ApiError> {
+    let (range, at) = query.parse()?;
+    Ok(Json(engine.panels.dashboard(range, at).await?).into_response())
+}
+
+async fn one_panel(
+    State(engine): State<Arc<Engine>>,
+    Path(name): Path<String>,
+    Query(query): Query<PanelQuery>,
+) -> Result<Response, ApiError> {
+    let (range, at) = query.parse()?;
+    let (panel_name, svg) = match name.strip_suffix(".svg") {
+        Some(stem) => (stem, true),
+        None => (name.as_str(), false),
+    };
+    let panel_name =
+        PanelName::parse(panel_name).ok_or_else(|| ApiError::UnknownPanel(name.clone()))?;
+    let panel = engine.panels.panel(panel_name, range, at).await?;
+    if svg {
+        let chart = charts::svg(&panel, range);
+        return Ok(([(header::CONTENT_TYPE, "image/svg+xml")], chart).into_response());
+    }
+    Ok(Json(json!({ panel_name.as_str(): panel.as_ref() })).into_response())
+}
+
+#[cfg(feature = "fault-injection")]
+#[derive(Deserialize)]
+struct SetFault {
+    mode: crate::store::faults::Fault,
+}
+
+#[cfg(feature = "fault-injection")]
+async fn set_store_fault(Json(fault): Json<SetFault>) -> StatusCode {
+    crate::store::faults::set(fault.mode);
+    StatusCode::NO_CONTENT
+}

@@ -1,0 +1,435 @@
+//! The durable journal (SQLite, WAL): events live here from the moment the API acknowledges them
+//! until the store confirms their insert.
+//!
+//! * One row per accepted request (`batches`), holding its events RowBinary-encoded, so a flush
+//!   is a concatenation of blobs.
+//! * Appends go through one writer thread that commits every request waiting at that moment in
+//!   one transaction (group commit): durability costs one fsync per group, not per request.
+//! * A flush is recorded (`flushes`) with its last batch id and deduplication token before the
+//!   insert. After a crash the same batches are re-sent with the same token, so the store drops
+//!   the repeat. Rows are deleted only after the store confirmed the insert.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use tokio::sync::{oneshot, Notify};
+
+/// Errors at the journal boundary.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JournalError {
+    #[error("journal database {path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("the journal holds {held} bytes, over its cap of {cap} bytes; retry once the store catches up")]
+    Full { held: u64, cap: u64 },
+    #[error("journal commit to {path} failed: {reason}")]
+    Commit { path: PathBuf, reason: String },
+    #[error("the journal writer has stopped")]
+    Stopped,
+}
+
+/// A flush: every journal batch up to `last_batch`, inserted under `token`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flush {
+    pub token: String,
+    pub last_batch: i64,
+    pub events: u64,
+    /// Size of `rows`, kept apart so the rows can be handed to the store by value.
+    pub bytes: u64,
+    pub rows: Vec<u8>,
+    /// True when this flush was recorded earlier and is being re-sent (crash or failed insert).
+    pub replay: bool,
+}
+
+struct Append {
+    events: u64,
+    rows: Vec<u8>,
+    done: oneshot::Sender<Result<(), JournalError>>,
+}
+
+/// Counters of what the journal holds, shared with `/health` and the batcher.
+#[derive(Debug, Default)]
+pub struct Held {
+    events: AtomicU64,
+    bytes: AtomicU64,
+}
+
+/// The journal. Cheap to share behind an `Arc`.
+pub struct Journal {
+    path: PathBuf,
+    id: String,
+    cap_bytes: u64,
+    held: Arc<Held>,
+    appends: mpsc::Sender<Append>,
+    /// The batcher's connection: reads flushes and deletes confirmed rows.
+    reader: Mutex<Connection>,
+    /// Woken after each committed append group.
+    pub appended: Arc<Notify>,
+}
+
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS batches (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        events INTEGER NOT NULL,
+        rows BLOB NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS flushes (
+        token TEXT PRIMARY KEY,
+        last_batch INTEGER NOT NULL,
+        events INTEGER NOT NULL
+    );
+";
+
+// Most append requests drained into one transaction.
+const MAX_GROUP: usize = 512;
+
+impl Journal {
+    /// Opens (or creates) `<data_dir>/journal.sqlite3`.
+    pub fn open(data_dir: &Path, cap_bytes: u64) -> Result<Self, JournalError> {
+        let path = data_dir.join("journal.sqlite3");
+        let sql_err = |source| JournalError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let writer = connect(&path).map_err(sql_err)?;
+        writer.execute_batch(SCHEMA).map_err(sql_err)?;
+        let id = journal_id(&writer).map_err(sql_err)?;
+        let (events, bytes): (i64, i64) = writer
+            .query_row(
+                "SELECT coalesce(sum(events), 0), coalesce(sum(length(rows)), 0) FROM batches",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(sql_err)?;
+        let held = Arc::new(Held::default());
+        held.events.store(events as u64, Ordering::SeqCst);
+        held.bytes.store(bytes as u64, Ordering::SeqCst);
+        let reader = connect(&path).map_err(sql_err)?;
+        let appended = Arc::new(Notify::new());
+        let (tx, rx) = mpsc::channel();
+        let (thread_held, thread_notify, thread_path) =
+            (held.clone(), appended.clone(), path.clone());
+        std::thread::Builder::new()
+            .name("journal-writer".into())
+            .spawn(move || write_loop(writer, rx, &thread_held, &thread_notify, &thread_path))
+            .expect("spawn journal writer");
+        Ok(Self {
+            path,
+            id,
+            cap_bytes,
+            held,
+            appends: tx,
+            reader: Mutex::new(reader),
+            appended,
+        })
+    }
+
+    /// Events held (accepted, not yet confirmed by the store).
+    pub fn held_events(&self) -> u64 {
+        self.held.events.load(Ordering::SeqCst)
+    }
+
+    /// Bytes of event data held.
+    pub fn held_bytes(&self) -> u64 {
+        self.held.bytes.load(Ordering::SeqCst)
+    }
+
+    /// Refuses new events while the journal is over its cap.
+    pub fn check_capacity(&self) -> Result<(), JournalError> {
+        let held = self.held_bytes();
+        if held >= self.cap_bytes {
+            return Err(JournalError::Full {
+                held,
+                cap: self.cap_bytes,
+            });
+        }
+        Ok(())
+    }
+
+    /// Makes `events` RowBinary rows durable; returns once they are committed to disk.
+    pub async fn append(&self, events: u64, rows: Vec<u8>) -> Result<(), JournalError> {
+        self.check_capacity()?;
+        let (done, wait) = oneshot::channel();
+        self.appends
+            .send(Append { events, rows, done })
+            .map_err(|_| JournalError::Stopped)?;
+        wait.await.map_err(|_| JournalError::Stopped)?
+    }
+
+    /// The flush to send next: the one recorded earlier and not yet confirmed (a replay), or a
+    /// new one of whole batches holding up to about `max_events` events. `None` when empty.
+    pub fn next_flush(&self, max_events: u64) -> Result<Option<Flush>, JournalError> {
+        let mut conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))?;
+        let pending = tx
+            .query_row("SELECT token, last_batch, events FROM flushes", [], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let flush = match pending {
+            Some((token, last_batch, events)) => {
+                let rows = read_rows(&tx, last_batch, u64::MAX)
+                    .map_err(|e| self.err(e))?
+                    .1;
+                let bytes = rows.len() as u64;
+                Some(Flush {
+                    token,
+                    last_batch,
+                    events: events as u64,
+                    bytes,
+                    rows,
+                    replay: true,
+                })
+            }
+            None => self
+                .record_new_flush(&tx, max_events)
+                .map_err(|e| self.err(e))?,
+        };
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(flush)
+    }
+
+    fn record_new_flush(
+        &self,
+        tx: &rusqlite::Transaction,
+        max_events: u64,
+    ) -> rusqlite::Result<Option<Flush>> {
+        let (last_batch, rows, events) = read_rows(tx, i64::MAX, max_events)?;
+        let Some(last_batch) = last_batch else {
+            return Ok(None);
+        };
+        // The id never repeats (AUTOINCREMENT) and the journal id tells journals apart, so the
+        // token is unique for the lifetime of the store.
+        let token = format!("{}-{last_batch}", self.id);
+        tx.execute(
+            "INSERT INTO flushes (token, last_batch, events) VALUES (?1, ?2, ?3)",
+            params![token, last_batch, events as i64],
+        )?;
+        let bytes = rows.len() as u64;
+        Ok(Some(Flush {
+            token,
+            last_batch,
+            events,
+            bytes,
+            rows,
+            replay: false,
+        }))
+    }
+
+    /// Forgets a flush the store has confirmed, and its rows.
+    pub fn confirm(&self, flush: &Flush) -> Result<(), JournalError> {
+        let mut conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))?;
+        tx.execute("DELETE FROM batches WHERE id <= ?1", [flush.last_batch])
+            .map_err(|e| self.err(e))?;
+        tx.execute("DELETE FROM flushes WHERE token = ?1", [&flush.token])
+            .map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        self.held.events.fetch_sub(flush.events, Ordering::SeqCst);
+        self.held.bytes.fetch_sub(flush.bytes, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn err(&self, source: rusqlite::Error) -> JournalError {
+        JournalError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+}
+
+fn connect(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    // FULL: a commit is on disk before the client hears 202, even across a power cut.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;",
+    )?;
+    Ok(conn)
+}
+
+fn journal_id(conn: &Connection) -> rusqlite::Result<String> {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    conn.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('journal_id', ?1)",
+        [&id],
+    )?;
+    conn.query_row("SELECT value FROM meta WHERE key = 'journal_id'", [], |r| {
+        r.get(0)
+    })
+}
+
+/// Reads batches in id order: all up to `through_id`, stopping once `max_events` is reached.
+/// Returns the last batch id read, the concatenated rows and the event count.
+fn read_rows(
+    conn: &Connection,
+    through_id: i64,
+    max_events: u64,
+) -> rusqlite::Result<(Option<i64>, Vec<u8>, u64)> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id, events, rows FROM batches WHERE id <= ?1 ORDER BY id")?;
+    let mut rows = stmt.query([through_id])?;
+    let (mut last, mut buf, mut events) = (None, Vec::new(), 0u64);
+    while let Some(row) = rows.next()? {
+        last = Some(row.get::<_, i64>(0)?);
+        events += row.get::<_, i64>(1)? as u64;
+        buf.extend_from_slice(row.get_ref(2)?.as_blob()?);
+        if events >= max_events {
+            break;
+        }
+    }
+    Ok((last, buf, events))
+}
+
+fn write_loop(
+    mut conn: Connection,
+    rx: mpsc::Receiver<Append>,
+    held: &Held,
+    appended: &Notify,
+    path: &Path,
+) {
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(next) => group.push(next),
+                Err(_) => break,
+            }
+        }
+        let outcome = commit_group(&mut conn, &group);
+        if outcome.is_ok() {
+            for a in &group {
+                held.events.fetch_add(a.events, Ordering::SeqCst);
+                held.bytes.fetch_add(a.rows.len() as u64, Ordering::SeqCst);
+            }
+            appended.notify_one();
+        }
+        for a in group {
+            let reply = outcome
+                .as_ref()
+                .map(|_| ())
+                .map_err(|e| JournalError::Commit {
+                    path: path.to_owned(),
+                    reason: e.to_string(),
+                });
+            let _ = a.done.send(reply);
+        }
+    }
+}
+
+fn commit_group(conn: &mut Connection, group: &[Append]) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    {
+        let mut stmt = tx.prepare_cached("INSERT INTO batches (events, rows) VALUES (?1, ?2)")?;
+        for a in group {
+            stmt.execute(params![a.events as i64, a.rows])?;
+        }
+    }
+    tx.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(n: u8) -> Vec<u8> {
+        vec![n; 10]
+    }
+
+    #[tokio::test]
+    async fn flush_replays_until_confirmed_and_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path(), 1 << 30).unwrap();
+        journal.append(2, rows(1)).await.unwrap();
+        journal.append(3, rows(2)).await.unwrap();
+        assert_eq!(journal.held_events(), 5);
+
+        let first = journal.next_flush(1000).unwrap().unwrap();
+        assert_eq!((first.events, first.replay), (5, false));
+        assert_eq!(first.rows, [rows(1), rows(2)].concat());
+
+        // Arrivals after the flush was recorded do not join it: a replay is byte-identical.
+        journal.append(4, rows(3)).await.unwrap();
+        drop(journal);
+        let journal = Journal::open(dir.path(), 1 << 30).unwrap();
+        assert_eq!(journal.held_events(), 9);
+        let again = journal.next_flush(1000).unwrap().unwrap();
+        assert_eq!(
+            again,
+            Flush {
+                replay: true,
+                ..first.clone()
+            }
+        );
+
+        journal.confirm(&again).unwrap();
+        assert_eq!(journal.held_events(), 4);
+        let next = journal.next_flush(1000).unwrap().unwrap();
+        assert_eq!(
+            (next.events, next.rows.clone(), next.replay),
+            (4, rows(3), false)
+        );
+        assert_ne!(next.token, first.token);
+        journal.confirm(&next).unwrap();
+        assert_eq!(journal.next_flush(1000).unwrap(), None);
+        assert_eq!((journal.held_events(), journal.held_bytes()), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn flush_takes_whole_batches_up_to_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path(), 1 << 30).unwrap();
+        for i in 0..5 {
+            journal.append(400, rows(i)).await.unwrap();
+        }
+        let flush = journal.next_flush(1000).unwrap().unwrap();
+        assert_eq!(flush.events, 1200);
+        assert_eq!(flush.rows.len(), 30);
+    }
+
+    #[tokio::test]
+    async fn full_journal_refuses_appends() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path(), 15).unwrap();
+        journal.append(1, rows(1)).await.unwrap();
+        journal.append(1, rows(2)).await.unwrap();
+        let err = journal.append(1, rows(3)).await.unwrap_err();
+        assert!(
+            matches!(err, JournalError::Full { held: 20, cap: 15 }),
+            "{err}"
+        );
+        assert_eq!(journal.held_events(), 2);
+    }
+
+    #[tokio::test]
+    async fn concurrent_appends_share_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Arc::new(Journal::open(dir.path(), 1 << 30).unwrap());
+        let tasks: Vec<_> = (0..200)
+            .map(|i| {
+                let j = journal.clone();
+                tokio::spawn(async move { j.append(1, rows(i as u8)).await })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        assert_eq!(journal.held_events(), 200);
+        let flush = journal.next_flush(u64::MAX).unwrap().unwrap();
+        assert_eq!(flush.events, 200);
+    }
+}

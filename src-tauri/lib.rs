@@ -1,0 +1,17 @@
+//! Pulseboard: live product analytics on a laptop.
+//!
+//! The data flow, one module per stage: `event` (validation) → `ingest` (HTTP) → `journal`
+//! (durable SQLite) → `batcher` → `store` (ClickHouse: embedded chDB) → `panels` → `charts`.
+//! `engine` wires them together; `cli`, `demo` and `bench` drive it.
+
+pub mod batcher;
+pub mod bench;
+pub mod charts;
+pub mod cli;
+pub mod demo;
+pub mod engine;
+pub mod event;
+pub mod ingest;
+pub mod journal;
+pub mod panels;
+pub mod store;

@@ -1,0 +1,196 @@
+//! The four panels: their SQL (`sql/panels/`), their exact definitions, and a cache that makes
+//! any number of viewers cost one set of queries per flush.
+
+mod model;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::batcher::Status;
+use crate::store::{Params, Store, StoreError};
+
+pub use model::*;
+
+/// How long a panel computed for "now" is served without a new flush before it is recomputed
+/// (the range slides with the clock even when nothing arrives).
+const MAX_AGE: Duration = Duration::from_secs(5);
+const MAX_CACHED: usize = 256;
+
+const ACTIVE_USERS_VALUE: &str = include_str!("../../sql/panels/active_users_value.sql");
+const ACTIVE_USERS_SERIES: &str = include_str!("../../sql/panels/active_users_series.sql");
+const SIGNUP_FUNNEL: &str = include_str!("../../sql/panels/signup_funnel.sql");
+const TOP_FEATURES: &str = include_str!("../../sql/panels/top_features.sql");
+const ERROR_RATE: &str = include_str!("../../sql/panels/error_rate.sql");
+
+/// Errors computing panels.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PanelError {
+    #[error("panel query failed: {0}")]
+    Store(#[from] StoreError),
+}
+
+type Key = (PanelName, Range, Option<i64>);
+
+struct Cached {
+    flushes: u64,
+    computed: Instant,
+    panel: Arc<Panel>,
+}
+
+/// Computes and caches panels.
+pub struct Panels {
+    store: Arc<Store>,
+    status: Arc<Status>,
+    cache: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<Option<Cached>>>>>,
+    queries: AtomicU64,
+}
+
+impl Panels {
+    pub fn new(store: Arc<Store>, status: Arc<Status>) -> Self {
+        Self {
+            store,
+            status,
+            cache: Mutex::default(),
+            queries: AtomicU64::new(0),
+        }
+    }
+
+    /// Panel computations that reached the store so far (cache misses).
+    pub fn queries_run(&self) -> u64 {
+        self.queries.load(Ordering::SeqCst)
+    }
+
+    /// All four panels for `range`, as of `at` (default: now).
+    pub async fn dashboard(
+        &self,
+        range: Range,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<Dashboard, PanelError> {
+        let end = at.unwrap_or_else(Utc::now);
+        let mut panels = Vec::with_capacity(4);
+        for name in PanelName::ALL {
+            panels.push(self.panel(name, range, at).await?);
+        }
+        Ok(Dashboard::assemble(range, end, &panels))
+    }
+
+    /// One panel, from the cache when no flush happened since it was computed. Concurrent
+    /// callers for the same key wait for one computation.
+    pub async fn panel(
+        &self,
+        name: PanelName,
+        range: Range,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<Arc<Panel>, PanelError> {
+        let key = (name, range, at.map(|t| t.timestamp_millis()));
+        let slot = {
+            let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            if cache.len() >= MAX_CACHED && !cache.contains_key(&key) {
+                cache.clear();
+            }
+            cache.entry(key).or_default().clone()
+        };
+        let mut slot = slot.lock().await;
+        let flushes = self.status.flush_count();
+        if let Some(c) = slot.as_ref() {
+            if c.flushes == flushes && (at.is_some() || c.computed.elapsed() < MAX_AGE) {
+                return Ok(c.panel.clone());
+            }
+        }
+        self.queries.fetch_add(1, Ordering::SeqCst);
+        let panel = Arc::new(
+            self.compute(name, range, at.unwrap_or_else(Utc::now))
+                .await?,
+        );
+        *slot = Some(Cached {
+            flushes,
+            computed: Instant::now(),
+            panel: panel.clone(),
+        });
+        Ok(panel)
+    }
+
+    /// Runs a panel's queries for the range ending at `end`.
+    pub async fn compute(
+        &self,
+        name: PanelName,
+        range: Range,
+        end: DateTime<Utc>,
+    ) -> Result<Panel, PanelError> {
+        let window = Window::new(range, end);
+        Ok(match name {
+            PanelName::ActiveUsers => {
+                let value: Vec<Count> = self
+                    .store
+                    .query(ACTIVE_USERS_VALUE, window.params())
+                    .await?;
+                let series: Vec<SessionsRow> = self
+                    .store
+                    .query(ACTIVE_USERS_SERIES, window.params())
+                    .await?;
+                Panel::ActiveUsers(ActiveUsers::build(
+                    &window,
+                    value.first().map_or(0, |c| c.sessions),
+                    &series,
+                ))
+            }
+            PanelName::SignupFunnel => {
+                let rows: Vec<FunnelRow> = self.store.query(SIGNUP_FUNNEL, window.params()).await?;
+                Panel::SignupFunnel(FunnelHour::build(&window, &rows))
+            }
+            PanelName::TopFeatures => {
+                Panel::TopFeatures(self.store.query(TOP_FEATURES, window.params()).await?)
+            }
+            PanelName::ErrorRate => {
+                let rows: Vec<ErrorRow> = self.store.query(ERROR_RATE, window.params()).await?;
+                Panel::ErrorRate(ErrorRate::build(&rows))
+            }
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct Count {
+    sessions: u64,
+}
+
+/// The time window a panel covers: `(end - range, end]`, bucketed for the range.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub bucket_s: i64,
+}
+
+impl Window {
+    pub fn new(range: Range, end: DateTime<Utc>) -> Self {
+        let end_ms = end.timestamp_millis();
+        Self {
+            start_ms: end_ms - range.seconds() * 1000,
+            end_ms,
+            bucket_s: range.bucket_seconds(),
+        }
+    }
+
+    fn params(&self) -> Params {
+        vec![
+            ("start_ms", self.start_ms.to_string()),
+            ("end_ms", self.end_ms.to_string()),
+            ("bucket_s", self.bucket_s.to_string()),
+        ]
+    }
+
+    /// Start times (Unix seconds) of every `step_s` bucket that overlaps the window.
+    pub fn buckets(&self, step_s: i64) -> impl Iterator<Item = i64> {
+        // The window is open at its start: an event exactly at start_ms is outside it.
+        let first = (self.start_ms + 1).div_euclid(1000).div_euclid(step_s) * step_s;
+        let last = self.end_ms.div_euclid(1000).div_euclid(step_s) * step_s;
+        (first..=last).step_by(step_s as usize)
+    }
+}

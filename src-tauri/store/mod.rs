@@ -1,0 +1,242 @@
+//! The ClickHouse store: where flushed events land and panels are queried.
+//!
+//! `embedded` runs chDB in process (the default, zero set-up). Every store speaks the same SQL:
+//! the schema migrations in `sql/schema/` and the panel queries in `sql/panels/`.
+
+pub mod chdb;
+pub mod embedded;
+pub mod rowbinary;
+
+use std::path::PathBuf;
+
+use serde::de::DeserializeOwned;
+
+pub use embedded::Embedded;
+
+/// Errors at the store boundary. Messages say what to do about them.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error(
+        "libchdb.so (chDB {ver}) was not found; looked in: {searched}. \
+         Run `scripts/setup.sh` to fetch it into the cache, or set {env}=/path/to/libchdb.so",
+        ver = chdb::LIBCHDB_VERSION,
+        env = chdb::LIBCHDB_ENV
+    )]
+    LibraryMissing { searched: String },
+    #[error("cannot load {path}: {reason}. Re-run `scripts/setup.sh` to fetch a fresh copy")]
+    LibraryLoad { path: PathBuf, reason: String },
+    #[error("chDB runs one engine per process and it is already open")]
+    AlreadyOpen,
+    #[error("chDB could not start: {0}")]
+    Connect(String),
+    #[error("ClickHouse: {0}")]
+    Query(String),
+    #[error("unexpected ClickHouse output: {0}")]
+    Decode(String),
+    #[error("store I/O: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the store is closed")]
+    Closed,
+    #[cfg(feature = "fault-injection")]
+    #[error("injected fault (test build): the store is failing on purpose")]
+    Injected,
+}
+
+/// Query parameters bound to `{name:Type}` placeholders: values travel as text and the engine
+/// types them, so nothing is spliced into SQL.
+pub type Params = Vec<(&'static str, String)>;
+
+/// The store behind the batcher and the panels.
+pub enum Store {
+    Embedded(Embedded),
+}
+
+impl Store {
+    /// `"embedded"` or `"server"`, as `/health` reports it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Store::Embedded(_) => "embedded",
+        }
+    }
+
+    /// Inserts RowBinary-encoded events; `token` makes a repeated insert of the same flush a
+    /// no-op (ClickHouse insert deduplication).
+    pub async fn insert(&self, rows: Vec<u8>, token: &str) -> Result<(), StoreError> {
+        faults::check(false)?;
+        match self {
+            Store::Embedded(s) => s.insert(rows, token).await?,
+        }
+        faults::check(true)
+    }
+
+    /// Runs a statement that returns nothing.
+    pub async fn execute(&self, sql: &str) -> Result<(), StoreError> {
+        match self {
+            Store::Embedded(s) => s.execute(sql).await,
+        }
+    }
+
+    /// Runs a query and decodes its rows (JSONEachRow).
+    pub async fn query<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        params: Params,
+    ) -> Result<Vec<T>, StoreError> {
+        faults::check(false)?;
+        let bytes = match self {
+            Store::Embedded(s) => s.query(sql, params).await?,
+        };
+        bytes
+            .split(|b| *b == b'\n')
+            .filter(|line| !line.is_empty())
+            .map(|line| {
+                serde_json::from_slice(line).map_err(|e| {
+                    StoreError::Decode(format!("{e} in {}", String::from_utf8_lossy(line)))
+                })
+            })
+            .collect()
+    }
+
+    /// Applies the schema migrations that are not yet recorded.
+    pub async fn migrate(&self, retention_days: u32) -> Result<Vec<&'static str>, StoreError> {
+        migrations::apply(self, retention_days).await
+    }
+
+    /// Releases the store (for chDB: closes the engine so the process can exit cleanly).
+    pub async fn close(&self) {
+        match self {
+            Store::Embedded(s) => s.close().await,
+        }
+    }
+}
+
+pub mod migrations {
+    //! Schema migrations: `sql/schema/NNN_name.sql`, applied in order, recorded in
+    //! `schema_migrations`, each statement idempotent so a crash mid-migration is safe to re-run.
+
+    use super::{Store, StoreError};
+
+    /// Every migration, in order. `{retention_days}` is the only substitution (a number).
+    pub const MIGRATIONS: &[(&str, &str)] = &[(
+        "001_events",
+        include_str!("../../sql/schema/001_events.sql"),
+    )];
+
+    #[derive(serde::Deserialize)]
+    struct Applied {
+        name: String,
+    }
+
+    pub(super) async fn apply(
+        store: &Store,
+        retention_days: u32,
+    ) -> Result<Vec<&'static str>, StoreError> {
+        store
+            .execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations \
+                 (name String, applied_at DateTime DEFAULT now()) \
+                 ENGINE = MergeTree ORDER BY name",
+            )
+            .await?;
+        let applied: Vec<Applied> = store
+            .query("SELECT name FROM schema_migrations", Vec::new())
+            .await?;
+        let mut newly = Vec::new();
+        for (name, sql) in MIGRATIONS {
+            if applied.iter().any(|a| a.name == *name) {
+                continue;
+            }
+            let sql = sql.replace("{retention_days}", &retention_days.to_string());
+            for statement in statements(&sql) {
+                store.execute(statement).await?;
+            }
+            store
+                .execute(&format!(
+                    "INSERT INTO schema_migrations (name) VALUES ('{name}')"
+                ))
+                .await?;
+            newly.push(*name);
+        }
+        Ok(newly)
+    }
+
+    /// Splits a file into statements at lines ending with `;`, dropping comment-only lines.
+    pub fn statements(sql: &str) -> Vec<&str> {
+        sql.split_inclusive(";\n")
+            .chain(std::iter::once(""))
+            .map(|s| s.trim().trim_end_matches(';').trim())
+            .filter(|s| {
+                s.lines()
+                    .any(|l| !l.trim().is_empty() && !l.trim().starts_with("--"))
+            })
+            .collect()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn splits_statements_and_skips_comments() {
+            let sql = "-- a comment\nCREATE TABLE a (x UInt8);\n\n-- only comment;\nINSERT INTO a\nSELECT 1;\n";
+            assert_eq!(
+                super::statements(sql),
+                vec![
+                    "-- a comment\nCREATE TABLE a (x UInt8)",
+                    "INSERT INTO a\nSELECT 1",
+                ]
+            );
+        }
+
+        #[test]
+        fn migration_names_are_ordered_and_unique() {
+            let names: Vec<_> = super::MIGRATIONS.iter().map(|(n, _)| *n).collect();
+            let mut sorted = names.clone();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(names, sorted);
+        }
+    }
+}
+
+/// Fault injection for tests: makes the store fail as an unreachable server would, or lose the
+/// acknowledgement of an insert that did land. Compiled only with the `fault-injection` feature,
+/// so a release build has no such switch.
+pub mod faults {
+    /// How the store misbehaves.
+    #[cfg(feature = "fault-injection")]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Fault {
+        /// Normal operation.
+        Up,
+        /// Every call fails before reaching ClickHouse.
+        Down,
+        /// Inserts reach ClickHouse, then report failure (a reply lost on the way back).
+        LoseAck,
+    }
+
+    #[cfg(feature = "fault-injection")]
+    static FAULT: std::sync::Mutex<Fault> = std::sync::Mutex::new(Fault::Up);
+
+    /// Sets the store's behaviour.
+    #[cfg(feature = "fault-injection")]
+    pub fn set(fault: Fault) {
+        *FAULT.lock().unwrap_or_else(|p| p.into_inner()) = fault;
+    }
+
+    /// Fails when the store is down (`after` false) or when inserts lose their ack (`after` true).
+    #[cfg(feature = "fault-injection")]
+    pub(super) fn check(after: bool) -> Result<(), super::StoreError> {
+        let fault = *FAULT.lock().unwrap_or_else(|p| p.into_inner());
+        match (fault, after) {
+            (Fault::Down, false) | (Fault::LoseAck, true) => Err(super::StoreError::Injected),
+            _ => Ok(()),
+        }
+    }
+
+    #[cfg(not(feature = "fault-injection"))]
+    #[inline(always)]
+    pub(super) fn check(_after: bool) -> Result<(), super::StoreError> {
+        Ok(())
+    }
+}

@@ -1,0 +1,145 @@
+//! Nothing acknowledged is lost or counted twice: restarts, SIGKILL before a flush, failed
+//! inserts, inserts whose acknowledgement was lost, and a full journal.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::common::{event, Server};
+
+fn batch(n: usize, session: &str) -> Value {
+    json!((0..n)
+        .map(|i| event(
+            if i % 7 == 0 {
+                "error_occurred"
+            } else {
+                "page_view"
+            },
+            &format!("{session}-{i}")
+        ))
+        .collect::<Vec<_>>())
+}
+
+async fn post_ok(server: &Server, body: &Value) -> u64 {
+    let (status, answer) = server.post(body).await;
+    assert_eq!(status, 202, "{answer}");
+    answer["accepted"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn restart_keeps_every_event_and_sigkill_before_the_flush_loses_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let mut acked = post_ok(&server, &batch(300, "a")).await;
+    server.drained().await;
+    server.stop();
+
+    // A long flush interval: the next events are only in the journal when the process dies.
+    let server = Server::start(
+        dir.path(),
+        &["--flush-interval", "1h", "--flush-size", "100000"],
+    );
+    assert_eq!(
+        server.stored_events().await,
+        acked,
+        "a clean restart keeps what was stored"
+    );
+    acked += post_ok(&server, &batch(250, "b")).await;
+    acked += post_ok(&server, &batch(250, "c")).await;
+    assert_eq!(server.health().await["buffer_size"], 500);
+    server.kill();
+
+    let server = Server::start(dir.path(), &[]);
+    server.drained().await;
+    assert_eq!(
+        server.stored_events().await,
+        acked,
+        "the journal replays after SIGKILL"
+    );
+    server.stop();
+}
+
+#[tokio::test]
+async fn a_failed_insert_is_retried_and_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    server.set_fault("down").await;
+    let mut acked = 0;
+    for i in 0..4 {
+        acked += post_ok(&server, &batch(200, &format!("down{i}"))).await;
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let health = server.health().await;
+    assert_eq!(health["status"], "degraded", "{health}");
+    assert_eq!(health["store_reachable"], false);
+    assert_eq!(health["spilled"], acked);
+    assert_eq!(health["buffer_size"], acked);
+
+    server.set_fault("up").await;
+    server.drained().await;
+    assert_eq!(server.stored_events().await, acked);
+    server.stop();
+}
+
+#[tokio::test]
+async fn an_insert_whose_ack_was_lost_is_not_counted_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    // Every insert lands in ClickHouse but reports failure, so the batcher re-sends the same
+    // flush (same token) until the fault clears: deduplication must absorb the repeats.
+    server.set_fault("lose_ack").await;
+    let acked = post_ok(&server, &batch(400, "lost")).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(server.health().await["store_reachable"], false);
+    server.set_fault("up").await;
+    server.drained().await;
+    assert_eq!(server.stored_events().await, acked);
+
+    // The same again across a crash: the ack is lost, the process dies, the restart re-sends.
+    server.set_fault("lose_ack").await;
+    let more = post_ok(&server, &batch(300, "crash")).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    server.kill();
+    let server = Server::start(dir.path(), &[]);
+    server.drained().await;
+    assert_eq!(server.stored_events().await, acked + more);
+    server.stop();
+}
+
+#[tokio::test]
+async fn a_full_journal_answers_503_with_retry_after_and_keeps_what_it_took() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--journal-cap", "40KiB"]);
+    server.set_fault("down").await;
+    let mut acked = 0;
+    let mut refused = None;
+    for i in 0..50 {
+        let response = server
+            .http
+            .post(format!("{}/v1/events", server.url))
+            .json(&batch(100, &format!("full{i}")))
+            .send()
+            .await
+            .unwrap();
+        if response.status().as_u16() == 503 {
+            refused = Some(response);
+            break;
+        }
+        assert_eq!(response.status().as_u16(), 202);
+        acked += 100;
+    }
+    let refused = refused.expect("the journal never filled");
+    assert_eq!(refused.headers()["retry-after"], "5");
+    let body: Value = refused.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("cap"), "{body}");
+
+    server.set_fault("up").await;
+    server.drained().await;
+    assert_eq!(server.stored_events().await, acked);
+    assert_eq!(
+        post_ok(&server, &batch(10, "after")).await,
+        10,
+        "accepts again once drained"
+    );
+    server.stop();
+}

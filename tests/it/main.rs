@@ -1,0 +1,13 @@
+//! Integration tests against the real `pulseboard serve` binary: real chDB, real SQLite files.
+//!
+//! Needs libchdb (`scripts/setup.sh` fetches it; `scripts/test.sh` runs it first) and the
+//! `fault-injection` feature (`cargo test --features fault-injection`), which `scripts/test.sh`
+//! passes. Without libchdb every test here fails with the set-up hint; none is skipped.
+
+mod common;
+mod durability;
+mod ingest;
+mod panels;
+
+#[cfg(not(feature = "fault-injection"))]
+compile_error!("the integration tests need `--features fault-injection`; run scripts/test.sh");

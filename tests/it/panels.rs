@@ -1,0 +1,288 @@
+//! The four panels against a fixture whose expected values this test computes itself, straight
+//! from the definitions in DESIGN.md, for every range.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use serde_json::{json, Value};
+
+use crate::common::Server;
+
+struct Fixture {
+    name: &'static str,
+    ts_ms: i64,
+    session: String,
+    user: Option<String>,
+    feature: Option<String>,
+}
+
+impl Fixture {
+    fn json(&self) -> Value {
+        let mut e = json!({
+            "event_name": self.name, "timestamp": self.ts_ms, "session_id": self.session,
+            "user_id": self.user,
+        });
+        if let Some(f) = &self.feature {
+            e["properties"] = json!({ "feature": f });
+        }
+        e
+    }
+
+    fn unique_user(&self) -> &str {
+        self.user.as_deref().unwrap_or(&self.session)
+    }
+}
+
+/// A deterministic spread of events over the 26 hours before `at` (some outside every range),
+/// with events exactly on the range edges.
+fn fixtures(at_ms: i64) -> Vec<Fixture> {
+    let features = [
+        "export",
+        "search",
+        "alerts",
+        "sharing",
+        "dashboards",
+        "comments",
+        "api",
+        "sso",
+        "themes",
+        "billing",
+        "webhooks",
+        "audit",
+    ];
+    let names = [
+        "page_view",
+        "button_click",
+        "signup_started",
+        "signup_completed",
+        "feature_used",
+        "error_occurred",
+        "page_view",
+        "feature_used",
+        "custom.thing",
+    ];
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move |n: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % n
+    };
+    let mut out = Vec::new();
+    for i in 0..3000u64 {
+        // Denser in the last hour so every 1h bucket has something to count.
+        let age_ms = if i % 3 == 0 {
+            next(3_600_000)
+        } else {
+            next(26 * 3_600_000)
+        } as i64;
+        let name = names[next(names.len() as u64) as usize];
+        let session = format!("s{}", next(400));
+        let user = (next(10) < 6).then(|| format!("u{}", next(150)));
+        // Skewed so the ranking is mostly clear but has ties.
+        let feature = (name == "feature_used").then(|| {
+            features[(next(features.len() as u64) * next(features.len() as u64) / 11) as usize]
+                .to_string()
+        });
+        out.push(Fixture {
+            name,
+            ts_ms: at_ms - age_ms,
+            session,
+            user,
+            feature,
+        });
+    }
+    // Edges: exactly at `at` counts; exactly at at - range does not.
+    for (age, session) in [
+        (0, "edge-now"),
+        (300_000, "edge-5m"),
+        (3_600_000, "edge-1h"),
+        (86_400_000, "edge-24h"),
+    ] {
+        out.push(Fixture {
+            name: "page_view",
+            ts_ms: at_ms - age,
+            session: session.into(),
+            user: None,
+            feature: None,
+        });
+    }
+    out
+}
+
+fn iso(secs: i64) -> String {
+    Utc.timestamp_opt(secs, 0)
+        .unwrap()
+        .to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn floor(ms: i64, step_s: i64) -> i64 {
+    ms.div_euclid(1000).div_euclid(step_s) * step_s
+}
+
+fn round(x: f64, decimals: i32) -> f64 {
+    let scale = 10f64.powi(decimals);
+    (x * scale).round() / scale
+}
+
+/// The dashboard the definitions imply for `range_s` ending at `at_ms`.
+fn expected(events: &[Fixture], at_ms: i64, range_s: i64, bucket_s: i64) -> Value {
+    let start_ms = at_ms - range_s * 1000;
+    let in_range: Vec<&Fixture> = events
+        .iter()
+        .filter(|e| e.ts_ms > start_ms && e.ts_ms <= at_ms)
+        .collect();
+
+    let active: BTreeSet<&str> = events
+        .iter()
+        .filter(|e| e.ts_ms > at_ms - 300_000 && e.ts_ms <= at_ms)
+        .map(|e| e.session.as_str())
+        .collect();
+    let buckets =
+        |step: i64| (floor(start_ms + 1, step)..=floor(at_ms, step)).step_by(step as usize);
+    let series: Vec<Value> = buckets(bucket_s)
+        .map(|b| {
+            let sessions: BTreeSet<&str> = in_range
+                .iter()
+                .filter(|e| floor(e.ts_ms, bucket_s) == b)
+                .map(|e| e.session.as_str())
+                .collect();
+            json!({"t": iso(b), "sessions": sessions.len()})
+        })
+        .collect();
+
+    let funnel: Vec<Value> = buckets(3600)
+        .map(|h| {
+            let count = |name| in_range.iter().filter(|e| e.name == name && floor(e.ts_ms, 3600) == h).count();
+            let (started, completed) = (count("signup_started"), count("signup_completed"));
+            let conversion = (started > 0).then(|| round(completed as f64 / started as f64 * 100.0, 1));
+            json!({"hour": iso(h), "started": started, "completed": completed, "conversion_pct": conversion})
+        })
+        .collect();
+
+    let mut features: BTreeMap<&str, (BTreeSet<&str>, u64)> = BTreeMap::new();
+    for e in in_range.iter().filter(|e| e.name == "feature_used") {
+        let entry = features.entry(e.feature.as_deref().unwrap()).or_default();
+        entry.0.insert(e.unique_user());
+        entry.1 += 1;
+    }
+    let mut top: Vec<(&str, usize, u64)> = features
+        .iter()
+        .map(|(f, (u, n))| (*f, u.len(), *n))
+        .collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let top: Vec<Value> = top
+        .iter()
+        .take(10)
+        .map(|(f, u, n)| json!({"feature": f, "users": u, "events": n}))
+        .collect();
+
+    let mut minutes: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
+    for e in &in_range {
+        let m = minutes.entry(floor(e.ts_ms, 60)).or_default();
+        m.0 += u64::from(e.name == "error_occurred");
+        m.1 += 1;
+    }
+    let errors: Vec<Value> = minutes
+        .iter()
+        .map(|(m, (errors, total))| {
+            json!({"minute": iso(*m), "errors": errors, "total": total,
+                   "rate_pct": round(*errors as f64 / *total as f64 * 100.0, 2)})
+        })
+        .collect();
+
+    json!({
+        "active_users": {"value": active.len(), "series": series},
+        "signup_funnel": funnel,
+        "top_features": top,
+        "error_rate": {"threshold_pct": 1.0, "series": errors},
+    })
+}
+
+#[tokio::test]
+async fn panels_match_the_definitions_for_every_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    // A past instant, off the minute, so buckets and edges are exercised.
+    let at: DateTime<Utc> = Utc
+        .timestamp_millis_opt((Utc::now().timestamp() / 60 - 2) * 60_000 + 17_250)
+        .unwrap();
+    let at_ms = at.timestamp_millis();
+    let events = fixtures(at_ms);
+    for chunk in events.chunks(500) {
+        let body: Vec<Value> = chunk.iter().map(Fixture::json).collect();
+        let (status, answer) = server.post(&json!(body)).await;
+        assert_eq!(status, 202, "{answer}");
+        assert_eq!(answer["accepted"], chunk.len());
+    }
+    server.drained().await;
+
+    let at_param = at
+        .to_rfc3339_opts(SecondsFormat::Millis, true)
+        .replace('+', "%2B");
+    for (range, seconds, bucket) in [
+        ("1h", 3600, 60),
+        ("6h", 6 * 3600, 300),
+        ("24h", 24 * 3600, 900),
+    ] {
+        let (status, mut got) = server
+            .get(&format!("/api/panels?range={range}&at={at_param}"))
+            .await;
+        assert_eq!(status, 200, "{got}");
+        assert_eq!(got["range"], range);
+        assert_eq!(
+            got["generated_at"],
+            at.to_rfc3339_opts(SecondsFormat::Millis, true)
+        );
+        let want = expected(&events, at_ms, seconds, bucket);
+        for panel in [
+            "active_users",
+            "signup_funnel",
+            "top_features",
+            "error_rate",
+        ] {
+            assert_eq!(got[panel].take(), want[panel], "{panel} over {range}");
+        }
+        // One panel alone is that member of the dashboard.
+        let (_, one) = server
+            .get(&format!(
+                "/api/panels/top_features?range={range}&at={at_param}"
+            ))
+            .await;
+        assert_eq!(one, json!({"top_features": want["top_features"]}));
+    }
+    server.stop();
+}
+
+#[tokio::test]
+async fn many_viewers_cost_one_query_per_panel_per_flush() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    server
+        .post(&json!([{"event_name": "page_view", "session_id": "s1"}]))
+        .await;
+    let health = server.drained().await;
+    let before = health["panel_queries"].as_u64().unwrap();
+    let requests: Vec<_> = (0..50)
+        .map(|_| {
+            let (http, url) = (server.http.clone(), server.url.clone());
+            tokio::spawn(async move {
+                http.get(format!("{url}/api/panels?range=6h"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            })
+        })
+        .collect();
+    for r in requests {
+        assert_eq!(r.await.unwrap().as_u16(), 200);
+    }
+    let after = server.health().await["panel_queries"].as_u64().unwrap();
+    assert_eq!(
+        after - before,
+        4,
+        "one computation per panel for 50 viewers"
+    );
+    server.stop();
+}
