@@ -526,15 +526,11 @@ struct Sender {
 }
 
 impl Sender {
-    /// The next `count` events, counted as sent.
-    fn next_batch(&mut self, count: u64) -> Vec<DemoEvent> {
+    /// A request with the next `count` events, counted as sent, to await or spawn.
+    fn post(&mut self, count: u64) -> impl std::future::Future<Output = Outcome> {
         self.totals.sent += count;
         self.scheduled += count;
-        (0..count).map(|_| self.model.next_event()).collect()
-    }
-
-    fn post(&mut self, count: u64) -> impl std::future::Future<Output = Outcome> {
-        let events = self.next_batch(count);
+        let events = (0..count).map(|_| self.model.next_event()).collect();
         post_batch(self.client.clone(), self.endpoint.clone(), events)
     }
 
@@ -546,6 +542,7 @@ impl Sender {
             .scheduled
             .max(target.saturating_sub(u64::from(self.rate)));
         if self.paused_until.is_some_and(|until| now < until) {
+            // A recovering server should not meet the backlog of its pause.
             self.scheduled = target;
             return;
         }
