@@ -19,7 +19,7 @@ use serde::Deserialize;
 use crate::demo::TrafficModel;
 use crate::engine::{Engine, EngineConfig};
 use crate::event;
-use crate::panels::{PanelName, Range};
+use crate::panels::{PanelName, Range, Source};
 use crate::store::rowbinary;
 
 #[derive(Debug, clap::Args)]
@@ -295,37 +295,50 @@ async fn panels(engine: &Arc<Engine>, size: u64, runs: usize) -> Result<(), Stri
     }
     let stored = stored_events(engine).await?;
     eprintln!("panels: timing at {stored} stored events…");
-    println!("## Panel queries, 24h range, {stored} events stored (cache bypassed)\n");
-    println!("| panel | p50 | p95 |\n|---|---|---|");
-    let mut all = Vec::with_capacity(runs);
-    let mut each: Vec<Vec<Duration>> = vec![Vec::new(); 4];
+    let views = time_panels(engine, Source::Views, runs).await?;
+    let raw = time_panels(engine, Source::Raw, runs).await?;
+    println!("## Panel queries, 24h range, {stored} events stored ({runs} runs, cache bypassed)\n");
+    println!("| panel | views p50 | views p95 | raw events p50 | raw events p95 |");
+    println!("|---|---|---|---|---|");
+    let names = PanelName::ALL
+        .iter()
+        .map(|p| p.as_str())
+        .chain(["**all four**"]);
+    for (i, name) in names.enumerate() {
+        let (mut v, mut r) = (views[i].clone(), raw[i].clone());
+        println!(
+            "| {name} | {} | {} | {} | {} |",
+            ms(pct(&mut v, 50)),
+            ms(pct(&mut v, 95)),
+            ms(pct(&mut r, 50)),
+            ms(pct(&mut r, 95))
+        );
+    }
+    println!();
+    Ok(())
+}
+
+/// Times each panel and all four together; returns five lists of durations.
+async fn time_panels(
+    engine: &Engine,
+    source: Source,
+    runs: usize,
+) -> Result<Vec<Vec<Duration>>, String> {
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); 5];
     for _ in 0..runs {
         let start = Instant::now();
         for (i, name) in PanelName::ALL.into_iter().enumerate() {
             let t = Instant::now();
             engine
                 .panels
-                .compute(name, Range::H24, Utc::now())
+                .compute(name, Range::H24, source, Utc::now())
                 .await
                 .map_err(|e| e.to_string())?;
-            each[i].push(t.elapsed());
+            times[i].push(t.elapsed());
         }
-        all.push(start.elapsed());
+        times[4].push(start.elapsed());
     }
-    for (name, times) in PanelName::ALL.iter().zip(each.iter_mut()) {
-        println!(
-            "| {} | {} | {} |",
-            name.as_str(),
-            ms(pct(times, 50)),
-            ms(pct(times, 95))
-        );
-    }
-    println!(
-        "| **all four** | {} | {} |\n",
-        ms(pct(&mut all, 50)),
-        ms(pct(&mut all, 95))
-    );
-    Ok(())
+    Ok(times)
 }
 
 /// Writes `n` demo events spread over the last 24 hours straight through the store's insert

@@ -1,8 +1,21 @@
--- Distinct sessions per bucket of {bucket_s} seconds over the range.
-SELECT toUnixTimestamp(toStartOfInterval(timestamp, toIntervalSecond({bucket_s:UInt32}))) AS t,
-       uniq(session_id) AS sessions
-FROM events
-WHERE timestamp > fromUnixTimestamp64Milli({start_ms:Int64}, 'UTC')
-  AND timestamp <= fromUnixTimestamp64Milli({end_ms:Int64}, 'UTC')
+-- Distinct sessions per bucket of {bucket_s} seconds over the range: whole minutes from the
+-- minute_uniques view, the partial minutes at the range's edges from raw events.
+SELECT toUnixTimestamp(t) AS t, uniqMerge(s) AS sessions
+FROM
+(
+    SELECT toStartOfInterval(minute, toIntervalSecond({bucket_s:UInt32})) AS t, sessions AS s
+    FROM minute_uniques
+    WHERE minute >= toDateTime({full_from_s:Int64}, 'UTC')
+      AND minute < toDateTime({full_to_s:Int64}, 'UTC')
+    UNION ALL
+    SELECT toStartOfInterval(toDateTime(timestamp, 'UTC'), toIntervalSecond({bucket_s:UInt32})) AS t,
+           uniqState(session_id) AS s
+    FROM events
+    WHERE timestamp > fromUnixTimestamp64Milli({start_ms:Int64}, 'UTC')
+      AND timestamp <= fromUnixTimestamp64Milli({end_ms:Int64}, 'UTC')
+      AND (timestamp < toDateTime({full_from_s:Int64}, 'UTC')
+           OR timestamp >= toDateTime({full_to_s:Int64}, 'UTC'))
+    GROUP BY t
+)
 GROUP BY t
 ORDER BY t

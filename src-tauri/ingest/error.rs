@@ -29,6 +29,8 @@ pub enum ApiError {
     UnknownPanel(String),
     #[error("range must be 1h, 6h or 24h (got {0:?})")]
     BadRange(String),
+    #[error("source must be views or raw (got {0:?})")]
+    BadSource(String),
     #[error("at must be an RFC 3339 time (got {0:?})")]
     BadTime(String),
     #[error(transparent)]
@@ -44,9 +46,10 @@ impl IntoResponse for ApiError {
             ApiError::Body(BodyError::TooMany(_)) | ApiError::TooLarge { .. } => {
                 error(StatusCode::PAYLOAD_TOO_LARGE)
             }
-            ApiError::Body(_) | ApiError::BadRange(_) | ApiError::BadTime(_) => {
-                error(StatusCode::BAD_REQUEST)
-            }
+            ApiError::Body(_)
+            | ApiError::BadRange(_)
+            | ApiError::BadSource(_)
+            | ApiError::BadTime(_) => error(StatusCode::BAD_REQUEST),
             ApiError::AllRejected(rejected) => (
                 StatusCode::BAD_REQUEST,
                 Json(json!({ "accepted": 0, "rejected": rejected })),

@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::charts;
 use crate::engine::Engine;
 use crate::event::{self, Parsed};
-use crate::panels::{PanelName, Range};
+use crate::panels::{PanelName, Range, Source};
 use crate::store::rowbinary;
 
 pub use error::{ApiError, RETRY_AFTER_S};
@@ -87,10 +87,12 @@ struct PanelQuery {
     range: Option<String>,
     /// Panels as of this instant instead of now (RFC 3339).
     at: Option<String>,
+    /// `views` (default) or `raw`: read raw events only, to check the views against.
+    source: Option<String>,
 }
 
 impl PanelQuery {
-    fn parse(&self) -> Result<(Range, Option<DateTime<Utc>>), ApiError> {
+    fn parse(&self) -> Result<(Range, Source, Option<DateTime<Utc>>), ApiError> {
         let range = match &self.range {
             None => Range::default(),
             Some(r) => Range::parse(r).ok_or_else(|| ApiError::BadRange(r.clone()))?,
@@ -103,7 +105,11 @@ impl PanelQuery {
                     .with_timezone(&Utc),
             ),
         };
-        Ok((range, at))
+        let source = match &self.source {
+            None => Source::default(),
+            Some(s) => Source::parse(s).ok_or_else(|| ApiError::BadSource(s.clone()))?,
+        };
+        Ok((range, source, at))
     }
 }
 
@@ -111,8 +117,8 @@ async fn all_panels(
     State(engine): State<Arc<Engine>>,
     Query(query): Query<PanelQuery>,
 ) -> Result<Response, ApiError> {
-    let (range, at) = query.parse()?;
-    Ok(Json(engine.panels.dashboard(range, at).await?).into_response())
+    let (range, source, at) = query.parse()?;
+    Ok(Json(engine.panels.dashboard(range, source, at).await?).into_response())
 }
 
 async fn one_panel(
@@ -120,14 +126,14 @@ async fn one_panel(
     Path(name): Path<String>,
     Query(query): Query<PanelQuery>,
 ) -> Result<Response, ApiError> {
-    let (range, at) = query.parse()?;
+    let (range, source, at) = query.parse()?;
     let (panel_name, svg) = match name.strip_suffix(".svg") {
         Some(stem) => (stem, true),
         None => (name.as_str(), false),
     };
     let panel_name =
         PanelName::parse(panel_name).ok_or_else(|| ApiError::UnknownPanel(name.clone()))?;
-    let panel = engine.panels.panel(panel_name, range, at).await?;
+    let panel = engine.panels.panel(panel_name, range, source, at).await?;
     if svg {
         let chart = charts::svg(&panel, range);
         return Ok(([(header::CONTENT_TYPE, "image/svg+xml")], chart).into_response());

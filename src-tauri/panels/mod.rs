@@ -21,11 +21,56 @@ pub use model::*;
 const MAX_AGE: Duration = Duration::from_secs(5);
 const MAX_CACHED: usize = 256;
 
+/// Where panel queries read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Source {
+    /// The 1-minute materialized views (plus raw events for the range's partial edge minutes).
+    #[default]
+    Views,
+    /// Raw events only: the reference the views are checked against.
+    Raw,
+}
+
+impl Source {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "views" => Some(Self::Views),
+            "raw" => Some(Self::Raw),
+            _ => None,
+        }
+    }
+
+    fn sql(self) -> &'static PanelSql {
+        match self {
+            Source::Views => &VIEWS,
+            Source::Raw => &RAW,
+        }
+    }
+}
+
+struct PanelSql {
+    active_series: &'static str,
+    signup_funnel: &'static str,
+    top_features: &'static str,
+    error_rate: &'static str,
+}
+
+// The headline is exact by definition and reads five minutes of raw events in either source.
 const ACTIVE_USERS_VALUE: &str = include_str!("../../sql/panels/active_users_value.sql");
-const ACTIVE_USERS_SERIES: &str = include_str!("../../sql/panels/active_users_series.sql");
-const SIGNUP_FUNNEL: &str = include_str!("../../sql/panels/signup_funnel.sql");
-const TOP_FEATURES: &str = include_str!("../../sql/panels/top_features.sql");
-const ERROR_RATE: &str = include_str!("../../sql/panels/error_rate.sql");
+
+static VIEWS: PanelSql = PanelSql {
+    active_series: include_str!("../../sql/panels/active_users_series.sql"),
+    signup_funnel: include_str!("../../sql/panels/signup_funnel.sql"),
+    top_features: include_str!("../../sql/panels/top_features.sql"),
+    error_rate: include_str!("../../sql/panels/error_rate.sql"),
+};
+
+static RAW: PanelSql = PanelSql {
+    active_series: include_str!("../../sql/panels/raw/active_users_series.sql"),
+    signup_funnel: include_str!("../../sql/panels/raw/signup_funnel.sql"),
+    top_features: include_str!("../../sql/panels/raw/top_features.sql"),
+    error_rate: include_str!("../../sql/panels/raw/error_rate.sql"),
+};
 
 /// Errors computing panels.
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +80,7 @@ pub enum PanelError {
     Store(#[from] StoreError),
 }
 
-type Key = (PanelName, Range, Option<i64>);
+type Key = (PanelName, Range, Source, Option<i64>);
 
 struct Cached {
     flushes: u64,
@@ -70,12 +115,13 @@ impl Panels {
     pub async fn dashboard(
         &self,
         range: Range,
+        source: Source,
         at: Option<DateTime<Utc>>,
     ) -> Result<Dashboard, PanelError> {
         let end = at.unwrap_or_else(Utc::now);
         let mut panels = Vec::with_capacity(4);
         for name in PanelName::ALL {
-            panels.push(self.panel(name, range, at).await?);
+            panels.push(self.panel(name, range, source, at).await?);
         }
         Ok(Dashboard::assemble(range, end, &panels))
     }
@@ -86,9 +132,10 @@ impl Panels {
         &self,
         name: PanelName,
         range: Range,
+        source: Source,
         at: Option<DateTime<Utc>>,
     ) -> Result<Arc<Panel>, PanelError> {
-        let key = (name, range, at.map(|t| t.timestamp_millis()));
+        let key = (name, range, source, at.map(|t| t.timestamp_millis()));
         let slot = {
             let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
             if cache.len() >= MAX_CACHED && !cache.contains_key(&key) {
@@ -105,7 +152,7 @@ impl Panels {
         }
         self.queries.fetch_add(1, Ordering::SeqCst);
         let panel = Arc::new(
-            self.compute(name, range, at.unwrap_or_else(Utc::now))
+            self.compute(name, range, source, at.unwrap_or_else(Utc::now))
                 .await?,
         );
         *slot = Some(Cached {
@@ -121,34 +168,29 @@ impl Panels {
         &self,
         name: PanelName,
         range: Range,
+        source: Source,
         end: DateTime<Utc>,
     ) -> Result<Panel, PanelError> {
         let window = Window::new(range, end);
+        let sql = source.sql();
+        let params = || window.params();
         Ok(match name {
             PanelName::ActiveUsers => {
-                let value: Vec<Count> = self
-                    .store
-                    .query(ACTIVE_USERS_VALUE, window.params())
-                    .await?;
-                let series: Vec<SessionsRow> = self
-                    .store
-                    .query(ACTIVE_USERS_SERIES, window.params())
-                    .await?;
-                Panel::ActiveUsers(ActiveUsers::build(
-                    &window,
-                    value.first().map_or(0, |c| c.sessions),
-                    &series,
-                ))
+                let value: Vec<Count> = self.store.query(ACTIVE_USERS_VALUE, params()).await?;
+                let series: Vec<SessionsRow> =
+                    self.store.query(sql.active_series, params()).await?;
+                let value = value.first().map_or(0, |c| c.sessions);
+                Panel::ActiveUsers(ActiveUsers::build(&window, value, &series))
             }
             PanelName::SignupFunnel => {
-                let rows: Vec<FunnelRow> = self.store.query(SIGNUP_FUNNEL, window.params()).await?;
+                let rows: Vec<FunnelRow> = self.store.query(sql.signup_funnel, params()).await?;
                 Panel::SignupFunnel(FunnelHour::build(&window, &rows))
             }
             PanelName::TopFeatures => {
-                Panel::TopFeatures(self.store.query(TOP_FEATURES, window.params()).await?)
+                Panel::TopFeatures(self.store.query(sql.top_features, params()).await?)
             }
             PanelName::ErrorRate => {
-                let rows: Vec<ErrorRow> = self.store.query(ERROR_RATE, window.params()).await?;
+                let rows: Vec<ErrorRow> = self.store.query(sql.error_rate, params()).await?;
                 Panel::ErrorRate(ErrorRate::build(&rows))
             }
         })
@@ -178,11 +220,17 @@ impl Window {
         }
     }
 
+    /// The query parameters. Whole minutes `[full_from_s, full_to_s)` lie entirely inside the
+    /// window and can be read from the per-minute views; the rest comes from raw events.
     fn params(&self) -> Params {
+        let full_from_s = self.start_ms.div_euclid(60_000) * 60 + 60;
+        let full_to_s = (self.end_ms + 1).div_euclid(60_000) * 60;
         vec![
             ("start_ms", self.start_ms.to_string()),
             ("end_ms", self.end_ms.to_string()),
             ("bucket_s", self.bucket_s.to_string()),
+            ("full_from_s", full_from_s.to_string()),
+            ("full_to_s", full_to_s.to_string()),
         ]
     }
 

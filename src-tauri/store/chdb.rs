@@ -8,6 +8,7 @@
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 
 use libloading::Library;
 
@@ -39,11 +40,21 @@ struct Api {
     result_length: unsafe extern "C" fn(ResultPtr) -> usize,
     result_error: unsafe extern "C" fn(ResultPtr) -> *const c_char,
     destroy_result: unsafe extern "C" fn(ResultPtr),
-    // Declared last so the function pointers above are dropped before the library is unloaded.
-    _lib: Library,
 }
 
+/// The library stays loaded for the life of the process: chDB registers thread-local
+/// destructors, and unloading it would leave threads that exit later calling into unmapped code.
+static API: OnceLock<Api> = OnceLock::new();
+
 impl Api {
+    fn get(path: &Path) -> Result<&'static Self, StoreError> {
+        if let Some(api) = API.get() {
+            return Ok(api);
+        }
+        let api = Self::load(path)?;
+        Ok(API.get_or_init(|| api))
+    }
+
     fn load(path: &Path) -> Result<Self, StoreError> {
         let load_err = |reason: String| StoreError::LibraryLoad {
             path: path.to_owned(),
@@ -58,7 +69,7 @@ impl Api {
                     .map_err(|e| load_err(format!("missing symbol {}: {e}", $name)))?
             };
         }
-        Ok(Self {
+        let api = Self {
             connect: sym!("chdb_connect"),
             close_conn: sym!("chdb_close_conn"),
             query_n: sym!("chdb_query_n"),
@@ -67,14 +78,15 @@ impl Api {
             result_length: sym!("chdb_result_length"),
             result_error: sym!("chdb_result_error"),
             destroy_result: sym!("chdb_destroy_query_result"),
-            _lib: lib,
-        })
+        };
+        std::mem::forget(lib); // never unloaded: see API
+        Ok(api)
     }
 }
 
 /// One open chDB engine and its connection. Not thread-safe: callers serialise access.
 pub struct Chdb {
-    api: Api,
+    api: &'static Api,
     conn: *mut Conn,
 }
 
@@ -94,7 +106,7 @@ impl Chdb {
 
     fn open_inner(library: &Path, data_path: &Path) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_path)?;
-        let api = Api::load(library)?;
+        let api = Api::get(library)?;
         let args = [
             CString::new("pulseboard").unwrap(),
             CString::new(format!("--path={}", data_path.display()))

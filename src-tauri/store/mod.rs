@@ -100,7 +100,7 @@ impl Store {
 
     /// Applies the schema migrations that are not yet recorded.
     pub async fn migrate(&self, retention_days: u32) -> Result<Vec<&'static str>, StoreError> {
-        migrations::apply(self, retention_days).await
+        migrations::apply(self, retention_days, migrations::MIGRATIONS).await
     }
 
     /// Releases the store (for chDB: closes the engine so the process can exit cleanly).
@@ -118,19 +118,27 @@ pub mod migrations {
     use super::{Store, StoreError};
 
     /// Every migration, in order. `{retention_days}` is the only substitution (a number).
-    pub const MIGRATIONS: &[(&str, &str)] = &[(
-        "001_events",
-        include_str!("../../sql/schema/001_events.sql"),
-    )];
+    pub const MIGRATIONS: &[(&str, &str)] = &[
+        (
+            "001_events",
+            include_str!("../../sql/schema/001_events.sql"),
+        ),
+        (
+            "002_minute_views",
+            include_str!("../../sql/schema/002_minute_views.sql"),
+        ),
+    ];
 
     #[derive(serde::Deserialize)]
     struct Applied {
         name: String,
     }
 
-    pub(super) async fn apply(
+    /// Applies those of `migrations` not yet recorded, in order; returns the names applied.
+    pub async fn apply(
         store: &Store,
         retention_days: u32,
+        migrations: &[(&'static str, &'static str)],
     ) -> Result<Vec<&'static str>, StoreError> {
         store
             .execute(
@@ -143,7 +151,7 @@ pub mod migrations {
             .query("SELECT name FROM schema_migrations", Vec::new())
             .await?;
         let mut newly = Vec::new();
-        for (name, sql) in MIGRATIONS {
+        for (name, sql) in migrations {
             if applied.iter().any(|a| a.name == *name) {
                 continue;
             }

@@ -133,16 +133,25 @@ impl Server {
         }
     }
 
-    /// Events stored in ClickHouse over the last 24 hours, read through the error-rate panel.
+    /// Events stored in ClickHouse over the last 24 hours, counted in the per-minute view and
+    /// in the raw table (through the error-rate panel), which must agree.
     pub async fn stored_events(&self) -> u64 {
-        let (status, body) = self.get("/api/panels/error_rate?range=24h").await;
-        assert_eq!(status, 200, "{body}");
-        body["error_rate"]["series"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["total"].as_u64().unwrap())
-            .sum()
+        let mut counts = Vec::new();
+        for source in ["views", "raw"] {
+            let (status, body) = self
+                .get(&format!("/api/panels/error_rate?range=24h&source={source}"))
+                .await;
+            assert_eq!(status, 200, "{body}");
+            let series = body["error_rate"]["series"].as_array().unwrap();
+            counts.push(
+                series
+                    .iter()
+                    .map(|m| m["total"].as_u64().unwrap())
+                    .sum::<u64>(),
+            );
+        }
+        assert_eq!(counts[0], counts[1], "views and raw events disagree");
+        counts[0]
     }
 }
 

@@ -8,6 +8,7 @@ mod common;
 mod durability;
 mod ingest;
 mod panels;
+mod views;
 
 #[cfg(not(feature = "fault-injection"))]
 compile_error!("the integration tests need `--features fault-injection`; run scripts/test.sh");

@@ -1,0 +1,8 @@
+-- Reference (raw events): distinct sessions per bucket of {bucket_s} seconds over the range.
+SELECT toUnixTimestamp(toStartOfInterval(timestamp, toIntervalSecond({bucket_s:UInt32}))) AS t,
+       uniq(session_id) AS sessions
+FROM events
+WHERE timestamp > fromUnixTimestamp64Milli({start_ms:Int64}, 'UTC')
+  AND timestamp <= fromUnixTimestamp64Milli({end_ms:Int64}, 'UTC')
+GROUP BY t
+ORDER BY t

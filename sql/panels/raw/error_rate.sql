@@ -1,0 +1,9 @@
+-- Reference (raw events): errors and all events per minute of the range.
+SELECT toUnixTimestamp(toStartOfMinute(timestamp)) AS minute,
+       countIf(event_name = 'error_occurred') AS errors,
+       count() AS total
+FROM events
+WHERE timestamp > fromUnixTimestamp64Milli({start_ms:Int64}, 'UTC')
+  AND timestamp <= fromUnixTimestamp64Milli({end_ms:Int64}, 'UTC')
+GROUP BY minute
+ORDER BY minute
