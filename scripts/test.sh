@@ -11,4 +11,9 @@ cargo fmt --all -- --check
 cargo clippy --all-targets --features fault-injection -- -D warnings
 
 echo "== tests"
-cargo test --features fault-injection
+# The keychain tests need a real Secret Service: a private D-Bus session with gnome-keyring,
+# its login keyring unlocked with a throwaway password.
+exec dbus-run-session -- sh -c '
+  echo -n pulseboard-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  exec cargo test --features fault-injection'
+

@@ -35,6 +35,11 @@ pub enum Command {
     Demo(DemoArgs),
     /// Measure ingest throughput, event-to-panel latency and panel query latency.
     Bench(crate::bench::BenchArgs),
+    /// Manage connection profiles (ClickHouse servers; passwords in the OS keychain).
+    Profile {
+        #[command(subcommand)]
+        command: crate::profiles::cli::ProfileCommand,
+    },
 }
 
 /// Options shared by everything that runs an engine.
@@ -62,6 +67,13 @@ pub struct EngineArgs {
     /// Keep raw events this many days (set when the table is first created)
     #[arg(long, env = "PULSEBOARD_RETENTION_DAYS", default_value_t = 90)]
     pub retention_days: u32,
+    /// Connection profile to store events in (`embedded`, or one added with `pulseboard profile
+    /// add`) [default: the active profile, see `pulseboard profile list`]
+    #[arg(long, env = "PULSEBOARD_PROFILE")]
+    pub profile: Option<String>,
+    /// Give up on one ClickHouse server call after this long (server profiles)
+    #[arg(long, env = "PULSEBOARD_STORE_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub store_timeout: Duration,
 }
 
 impl EngineArgs {
@@ -77,7 +89,22 @@ impl EngineArgs {
         config.journal_cap_bytes = self.journal_cap;
         config.body_limit = self.body_limit as usize;
         config.retention_days = self.retention_days;
+        config.server = self.server()?;
         Ok(config)
+    }
+
+    /// The chosen profile's server, with its password from the keychain (`None`: embedded).
+    fn server(&self) -> Result<Option<crate::store::ServerConfig>, String> {
+        use crate::profiles::{config_dir, Profiles, EMBEDDED};
+        if self.profile.as_deref() == Some(EMBEDDED) {
+            return Ok(None);
+        }
+        let profiles = config_dir(None)
+            .and_then(Profiles::load)
+            .map_err(|e| e.to_string())?;
+        let name = self.profile.as_deref().unwrap_or(profiles.active_name());
+        let store = profiles.store_for(name).map_err(|e| e.to_string())?;
+        Ok(store.server_config(self.store_timeout))
     }
 }
 

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use crate::batcher::{self, FlushPolicy, Status};
 use crate::journal::{Journal, JournalError};
 use crate::panels::Panels;
-use crate::store::{Embedded, Store, StoreError};
+use crate::store::{Embedded, Server, ServerConfig, Store, StoreError};
 
 /// Everything the engine needs to start.
 #[derive(Debug, Clone)]
@@ -26,6 +26,8 @@ pub struct EngineConfig {
     pub body_limit: usize,
     /// ClickHouse database for the embedded store.
     pub database: String,
+    /// A team's ClickHouse server to use instead of the embedded store (from the profile).
+    pub server: Option<ServerConfig>,
     /// Raw events older than this are dropped by ClickHouse (TTL).
     pub retention_days: u32,
 }
@@ -43,6 +45,7 @@ impl EngineConfig {
             journal_cap_bytes: 1 << 30,
             body_limit: 1 << 20,
             database: "pulseboard".into(),
+            server: None,
             retention_days: 90,
         }
     }
@@ -69,6 +72,14 @@ pub enum EngineError {
     },
 }
 
+/// The server of the profile, or else the embedded engine in the data directory.
+async fn open_store(config: &EngineConfig) -> Result<Store, StoreError> {
+    Ok(match &config.server {
+        Some(server) => Store::Server(Server::connect(server.clone()).await?),
+        None => Store::Embedded(Embedded::open(&config.data_dir, &config.database).await?),
+    })
+}
+
 /// A running engine.
 pub struct Engine {
     pub config: EngineConfig,
@@ -81,16 +92,14 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Opens the journal and the embedded store, migrates the schema and starts the batcher.
+    /// Opens the journal and the store, migrates the schema and starts the batcher.
     pub async fn start(config: EngineConfig) -> Result<Arc<Self>, EngineError> {
         std::fs::create_dir_all(&config.data_dir).map_err(|source| EngineError::DataDir {
             path: config.data_dir.clone(),
             source,
         })?;
         let journal = Arc::new(Journal::open(&config.data_dir, config.journal_cap_bytes)?);
-        let store = Arc::new(Store::Embedded(
-            Embedded::open(&config.data_dir, &config.database).await?,
-        ));
+        let store = Arc::new(open_store(&config).await?);
         let applied = store.migrate(config.retention_days).await?;
         if !applied.is_empty() {
             tracing::info!(?applied, "schema migrations applied");

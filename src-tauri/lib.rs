@@ -1,8 +1,9 @@
 //! Pulseboard: live product analytics on a laptop.
 //!
 //! The data flow, one module per stage: `event` (validation) → `ingest` (HTTP) → `journal`
-//! (durable SQLite) → `batcher` → `store` (ClickHouse: embedded chDB) → `panels` → `charts`.
-//! `engine` wires them together; `cli`, `demo` and `bench` drive it.
+//! (durable SQLite) → `batcher` → `store` (ClickHouse: embedded chDB or a server) → `panels` →
+//! `charts`. `engine` wires them together; `profiles` says which store to use (passwords in the
+//! OS keychain, held as `secret::Sensitive`); `cli`, `demo` and `bench` drive it.
 
 pub mod batcher;
 pub mod bench;
@@ -14,4 +15,6 @@ pub mod event;
 pub mod ingest;
 pub mod journal;
 pub mod panels;
+pub mod profiles;
+pub mod secret;
 pub mod store;

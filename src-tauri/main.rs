@@ -16,6 +16,9 @@ fn main() {
             Some(Command::Serve(args)) => cli::serve(args).await,
             Some(Command::Demo(args)) => cli::demo(args).await,
             Some(Command::Bench(args)) => pulseboard::bench::run(args).await,
+            Some(Command::Profile { command }) => {
+                pulseboard::profiles::cli::run(command, None).await
+            }
             None => Err("the desktop window is not built yet; run `pulseboard serve`".into()),
         }
     });

@@ -1,17 +1,20 @@
 //! The ClickHouse store: where flushed events land and panels are queried.
 //!
-//! `embedded` runs chDB in process (the default, zero set-up). Every store speaks the same SQL:
-//! the schema migrations in `sql/schema/` and the panel queries in `sql/panels/`.
+//! `embedded` runs chDB in process (the default, zero set-up); `server` reaches a team's ClickHouse
+//! server, cluster or cloud service over HTTP(S). Every store speaks the same SQL: the schema
+//! migrations in `sql/schema/` and the panel queries in `sql/panels/`.
 
 pub mod chdb;
 pub mod embedded;
 pub mod rowbinary;
+pub mod server;
 
 use std::path::PathBuf;
 
 use serde::de::DeserializeOwned;
 
 pub use embedded::Embedded;
+pub use server::{Server, ServerConfig};
 
 /// Errors at the store boundary. Messages say what to do about them.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +39,13 @@ pub enum StoreError {
     Decode(String),
     #[error("store I/O: {0}")]
     Io(#[from] std::io::Error),
+    #[error(
+        "ClickHouse at {url} is unreachable: {reason}. Check the profile's URL and that the \
+         server is up; events wait in the journal until it answers"
+    )]
+    Unreachable { url: String, reason: String },
+    #[error("ClickHouse at {url} refused the request: {reason}")]
+    Rejected { url: String, reason: String },
     #[error("the store is closed")]
     Closed,
     #[cfg(feature = "fault-injection")]
@@ -43,13 +53,35 @@ pub enum StoreError {
     Injected,
 }
 
+impl StoreError {
+    /// Whether trying the same call again later may succeed (the batcher keeps retrying those;
+    /// the others need someone to act first).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            StoreError::Unreachable { .. } | StoreError::Query(_) | StoreError::Io(_) => true,
+            #[cfg(feature = "fault-injection")]
+            StoreError::Injected => true,
+            StoreError::LibraryMissing { .. }
+            | StoreError::LibraryLoad { .. }
+            | StoreError::AlreadyOpen
+            | StoreError::Connect(_)
+            | StoreError::Decode(_)
+            | StoreError::Closed
+            | StoreError::Rejected { .. } => false,
+        }
+    }
+}
+
 /// Query parameters bound to `{name:Type}` placeholders: values travel as text and the engine
 /// types them, so nothing is spliced into SQL.
 pub type Params = Vec<(&'static str, String)>;
 
 /// The store behind the batcher and the panels.
+// One store per process, behind an `Arc`: the HTTP client's few hundred bytes cost nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Store {
     Embedded(Embedded),
+    Server(Server),
 }
 
 impl Store {
@@ -57,6 +89,7 @@ impl Store {
     pub fn kind(&self) -> &'static str {
         match self {
             Store::Embedded(_) => "embedded",
+            Store::Server(_) => "server",
         }
     }
 
@@ -66,6 +99,7 @@ impl Store {
         faults::check(false)?;
         match self {
             Store::Embedded(s) => s.insert(rows, token).await?,
+            Store::Server(s) => s.insert(rows, token).await?,
         }
         faults::check(true)
     }
@@ -74,6 +108,7 @@ impl Store {
     pub async fn execute(&self, sql: &str) -> Result<(), StoreError> {
         match self {
             Store::Embedded(s) => s.execute(sql).await,
+            Store::Server(s) => s.execute(sql).await,
         }
     }
 
@@ -86,6 +121,7 @@ impl Store {
         faults::check(false)?;
         let bytes = match self {
             Store::Embedded(s) => s.query(sql, params).await?,
+            Store::Server(s) => s.query(sql, params).await?,
         };
         bytes
             .split(|b| *b == b'\n')
@@ -107,6 +143,7 @@ impl Store {
     pub async fn close(&self) {
         match self {
             Store::Embedded(s) => s.close().await,
+            Store::Server(s) => s.close().await,
         }
     }
 }

@@ -21,6 +21,8 @@ impl Server {
             .args(["serve", "--port", "0"])
             // Through the environment so a test can still pass --flush-interval.
             .env("PULSEBOARD_FLUSH_INTERVAL", "200ms")
+            // Whatever profile this machine's user has active, the tests use the embedded store.
+            .env("PULSEBOARD_PROFILE", "embedded")
             .arg("--data-dir")
             .arg(data_dir)
             .args(extra)
