@@ -69,6 +69,7 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
             engine
                 .serve(
                     ([127, 0, 0, 1], 0).into(),
+                    &crate::ingest::Access::default(),
                     |a| {
                         let _ = addr_tx.send(a);
                     },

@@ -7,6 +7,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::engine::{Engine, EngineConfig};
+use crate::ingest::Access;
+use crate::secret::Sensitive;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -113,9 +115,17 @@ pub struct ServeArgs {
     /// Port for the ingest endpoint and the API (0 picks a free one)
     #[arg(long, env = "PULSEBOARD_PORT", default_value_t = 8787)]
     pub port: u16,
-    /// Address to listen on
+    /// Address to listen on; any address but loopback needs an ingest token
     #[arg(long, env = "PULSEBOARD_BIND", default_value = "127.0.0.1")]
     pub bind: IpAddr,
+    /// Ingest token: clients must send `Authorization: Bearer <token>`. Set it through the
+    /// environment, not the command line, where other users can read it
+    #[arg(long, env = "PULSEBOARD_INGEST_TOKEN", hide_env_values = true)]
+    pub ingest_token: Option<String>,
+    /// Origins whose web pages may send events (browser SDKs), comma-separated, e.g.
+    /// https://app.example.com,http://localhost:3000; `*` allows any [default: none]
+    #[arg(long, env = "PULSEBOARD_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -131,6 +141,9 @@ pub struct DemoArgs {
     /// How long to send (e.g. 30s, 5m)
     #[arg(long, env = "PULSEBOARD_DURATION", default_value = "60s", value_parser = parse_duration)]
     pub duration: Duration,
+    /// The instance's ingest token, if it requires one (from the environment only)
+    #[arg(skip = std::env::var("PULSEBOARD_INGEST_TOKEN").ok())]
+    pub ingest_token: Option<String>,
 }
 
 /// The platform's data directory for Pulseboard.
@@ -184,12 +197,23 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 
 /// Runs `pulseboard serve` until Ctrl-C or SIGTERM.
 pub async fn serve(args: ServeArgs) -> Result<(), String> {
+    let access = Access {
+        token: args.ingest_token.map(Sensitive::from),
+        cors_origins: args.cors_origins,
+    };
+    // Before opening anything: a refused bind should not wait for the store.
+    access.check(args.bind).map_err(|e| e.to_string())?;
     let config = args.engine.config()?;
     let data_dir = config.data_dir.clone();
     let engine = Engine::start(config).await.map_err(|e| e.to_string())?;
     let addr = SocketAddr::new(args.bind, args.port);
     let result = engine
-        .serve(addr, |bound| announce(bound, &data_dir), shutdown_signal())
+        .serve(
+            addr,
+            &access,
+            |bound| announce(bound, &data_dir),
+            shutdown_signal(),
+        )
         .await
         .map_err(|e| e.to_string());
     eprintln!("stopping: flushing what is waiting…");
@@ -203,6 +227,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), String> {
         url: args.url,
         rate: args.rate,
         duration: args.duration,
+        token: args.ingest_token.map(Sensitive::from),
     };
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {

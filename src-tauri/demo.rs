@@ -9,6 +9,8 @@ use std::io::Write;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+use crate::secret::Sensitive;
 use reqwest::{Client, StatusCode, Url};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
@@ -27,6 +29,8 @@ pub struct DemoOptions {
     /// Events per second.
     pub rate: u32,
     pub duration: Duration,
+    /// The ingest token, when the instance requires one.
+    pub token: Option<Sensitive<String>>,
 }
 
 /// Totals at the end.
@@ -73,6 +77,8 @@ pub enum DemoError {
     },
     #[error("cannot start the HTTP client: {0}")]
     Client(#[source] reqwest::Error),
+    #[error("the ingest token holds characters an HTTP header cannot carry")]
+    BadToken,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -663,7 +669,16 @@ pub async fn run(
     if *stop.borrow_and_update() {
         return Ok(DemoSummary::default());
     }
+    let mut headers = HeaderMap::new();
+    if let Some(token) = &opts.token {
+        let mut value =
+            reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                .map_err(|_| DemoError::BadToken)?;
+        value.set_sensitive(true);
+        headers.insert(reqwest::header::AUTHORIZATION, value);
+    }
     let client = Client::builder()
+        .default_headers(headers)
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
         .build()
@@ -976,6 +991,7 @@ mod tests {
             url,
             rate,
             duration: Duration::from_millis(millis),
+            token: None,
         }
     }
 

@@ -11,6 +11,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::batcher::{self, FlushPolicy, Status};
+use crate::ingest::Access;
 use crate::journal::{Journal, JournalError};
 use crate::panels::Panels;
 use crate::store::{Embedded, Server, ServerConfig, Store, StoreError};
@@ -63,6 +64,8 @@ pub enum EngineError {
     Journal(#[from] JournalError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Access(#[from] crate::ingest::AccessError),
     #[error(
         "cannot listen on {addr}: {source}. Is another Pulseboard running? Pick another --port"
     )]
@@ -129,9 +132,12 @@ impl Engine {
     pub async fn serve(
         self: &Arc<Self>,
         addr: SocketAddr,
+        access: &Access,
         ready: impl FnOnce(SocketAddr),
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), EngineError> {
+        access.check(addr.ip())?;
+        let app = crate::ingest::router(self.clone(), access)?;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| EngineError::Bind { addr, source })?;
@@ -139,7 +145,6 @@ impl Engine {
             .local_addr()
             .map_err(|source| EngineError::Bind { addr, source })?;
         ready(bound);
-        let app = crate::ingest::router(self.clone());
         axum::serve(listener, app)
             .with_graceful_shutdown(stop)
             .await

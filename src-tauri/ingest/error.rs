@@ -35,6 +35,8 @@ pub enum ApiError {
     BadTime(String),
     #[error(transparent)]
     Panel(#[from] PanelError),
+    #[error("missing or wrong ingest token: send `Authorization: Bearer <token>`")]
+    Unauthorized,
 }
 
 impl IntoResponse for ApiError {
@@ -64,6 +66,13 @@ impl IntoResponse for ApiError {
             }
             ApiError::Journal(_) => error(StatusCode::INTERNAL_SERVER_ERROR),
             ApiError::UnknownPanel(_) => error(StatusCode::NOT_FOUND),
+            ApiError::Unauthorized => {
+                let mut response = error(StatusCode::UNAUTHORIZED);
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, "Bearer".parse().unwrap());
+                response
+            }
         }
     }
 }

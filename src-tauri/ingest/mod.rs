@@ -1,5 +1,6 @@
 //! The HTTP surface: event ingest, health, and the panels for headless use.
 
+mod access;
 mod error;
 
 use std::sync::Arc;
@@ -20,18 +21,27 @@ use crate::event::{self, Parsed};
 use crate::panels::{PanelName, Range, Source};
 use crate::store::rowbinary;
 
+pub use access::{Access, AccessError};
 pub use error::{ApiError, RETRY_AFTER_S};
 
-/// The router for an engine: `/v1/events`, `/health`, `/api/panels…`.
-pub fn router(engine: Arc<Engine>) -> Router {
-    let router = Router::new()
+/// The router for an engine: `/v1/events`, `/api/panels…` (behind the token when one is set),
+/// `/health` (open, for load balancers), all behind the CORS allow-list.
+pub fn router(engine: Arc<Engine>, access: &Access) -> Result<Router, AccessError> {
+    let guarded = Router::new()
         .route("/v1/events", post(post_events))
-        .route("/health", get(health))
         .route("/api/panels", get(all_panels))
         .route("/api/panels/{name}", get(one_panel));
     #[cfg(feature = "fault-injection")]
-    let router = router.route("/debug/store", post(set_store_fault));
-    router.with_state(engine)
+    let guarded = guarded.route("/debug/store", post(set_store_fault));
+    let guarded = guarded.layer(axum::middleware::from_fn_with_state(
+        access.token.clone(),
+        access::require_token,
+    ));
+    let router = guarded.route("/health", get(health)).with_state(engine);
+    Ok(match access.cors()? {
+        Some(cors) => router.layer(cors),
+        None => router,
+    })
 }
 
 async fn post_events(

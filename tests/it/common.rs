@@ -17,6 +17,11 @@ pub struct Server {
 impl Server {
     /// Starts `pulseboard serve --port 0` on `data_dir`; `extra` adds flags.
     pub fn start(data_dir: &Path, extra: &[&str]) -> Server {
+        Self::start_with_env(data_dir, extra, &[])
+    }
+
+    /// Like [`Server::start`], with extra environment variables (how secrets are passed).
+    pub fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_pulseboard"))
             .args(["serve", "--port", "0"])
             // Through the environment so a test can still pass --flush-interval.
@@ -26,6 +31,8 @@ impl Server {
             .arg("--data-dir")
             .arg(data_dir)
             .args(extra)
+            .env_remove("PULSEBOARD_INGEST_TOKEN")
+            .envs(env.iter().copied())
             .env("RUST_LOG", "pulseboard=warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -43,10 +50,18 @@ impl Server {
             .to_string();
         // Keep draining stdout so the child never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
+        // The helpers speak as an authorised client when the instance has an ingest token.
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some((_, token)) = env.iter().find(|(k, _)| *k == "PULSEBOARD_INGEST_TOKEN") {
+            headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
+        }
         Server {
             child: Some(child),
             url,
-            http: reqwest::Client::new(),
+            http: reqwest::Client::builder()
+                .default_headers(headers)
+                .build()
+                .unwrap(),
         }
     }
 

@@ -4,6 +4,7 @@
 //! `fault-injection` feature (`cargo test --features fault-injection`), which `scripts/test.sh`
 //! passes. Without libchdb every test here fails with the set-up hint; none is skipped.
 
+mod access;
 mod common;
 mod durability;
 mod ingest;
