@@ -23,8 +23,9 @@ impl Server {
     /// Like [`Server::start`], with extra environment variables (how secrets are passed).
     pub fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_pulseboard"))
-            .args(["serve", "--port", "0"])
-            // Through the environment so a test can still pass --flush-interval.
+            .arg("serve")
+            // Through the environment so a test can still pass --port or --flush-interval.
+            .env("PULSEBOARD_PORT", "0")
             .env("PULSEBOARD_FLUSH_INTERVAL", "200ms")
             // Whatever profile this machine's user has active, the tests use the embedded store.
             .env("PULSEBOARD_PROFILE", "embedded")

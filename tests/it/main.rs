@@ -8,6 +8,7 @@ mod access;
 mod common;
 mod durability;
 mod ingest;
+mod load;
 mod panels;
 mod views;
 
