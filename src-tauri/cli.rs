@@ -91,22 +91,23 @@ impl EngineArgs {
         config.journal_cap_bytes = self.journal_cap;
         config.body_limit = self.body_limit as usize;
         config.retention_days = self.retention_days;
-        config.server = self.server()?;
+        (config.profile, config.server) = self.server()?;
         Ok(config)
     }
 
-    /// The chosen profile's server, with its password from the keychain (`None`: embedded).
-    fn server(&self) -> Result<Option<crate::store::ServerConfig>, String> {
+    /// The chosen profile's name and server, with its password from the keychain (no server:
+    /// the embedded store).
+    fn server(&self) -> Result<(String, Option<crate::store::ServerConfig>), String> {
         use crate::profiles::{config_dir, Profiles, EMBEDDED};
         if self.profile.as_deref() == Some(EMBEDDED) {
-            return Ok(None);
+            return Ok((EMBEDDED.to_string(), None));
         }
         let profiles = config_dir(None)
             .and_then(Profiles::load)
             .map_err(|e| e.to_string())?;
         let name = self.profile.as_deref().unwrap_or(profiles.active_name());
         let store = profiles.store_for(name).map_err(|e| e.to_string())?;
-        Ok(store.server_config(self.store_timeout))
+        Ok((name.to_string(), store.server_config(self.store_timeout)))
     }
 }
 
@@ -249,7 +250,7 @@ fn announce(bound: SocketAddr, data_dir: &std::path::Path) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "Pulseboard listening on {url}");
     let _ = writeln!(out, "  data:   {}", data_dir.display());
-    let _ = writeln!(out, "  send:   curl -X POST {url}/v1/events -H 'Content-Type: application/json' -d '[{{\"event_name\":\"page_view\",\"session_id\":\"s1\"}}]'");
+    let _ = writeln!(out, "  send:   {}", crate::ingest::curl_example(&url));
     let _ = writeln!(out, "  demo:   pulseboard demo --url {url}");
     let _ = writeln!(out, "  panels: {url}/api/panels?range=1h");
     let _ = out.flush();

@@ -27,6 +27,8 @@ pub struct EngineConfig {
     pub body_limit: usize,
     /// ClickHouse database for the embedded store.
     pub database: String,
+    /// The connection profile in use (`embedded` or a server profile's name).
+    pub profile: String,
     /// A team's ClickHouse server to use instead of the embedded store (from the profile).
     pub server: Option<ServerConfig>,
     /// Raw events older than this are dropped by ClickHouse (TTL).
@@ -46,6 +48,7 @@ impl EngineConfig {
             journal_cap_bytes: 1 << 30,
             body_limit: 1 << 20,
             database: "pulseboard".into(),
+            profile: crate::profiles::EMBEDDED.into(),
             server: None,
             retention_days: 90,
         }

@@ -18,3 +18,4 @@ pub mod panels;
 pub mod profiles;
 pub mod secret;
 pub mod store;
+pub mod view;

@@ -1,6 +1,6 @@
 -- Distinct sessions per bucket of {bucket_s} seconds over the range: whole minutes from the
 -- minute_uniques view, the partial minutes at the range's edges from raw events.
-SELECT toUnixTimestamp(t) AS t, uniqMerge(s) AS sessions
+SELECT toUnixTimestamp(t) AS t, uniqCombinedMerge(14)(s) AS sessions
 FROM
 (
     SELECT toStartOfInterval(minute, toIntervalSecond({bucket_s:UInt32})) AS t, sessions AS s
@@ -9,7 +9,7 @@ FROM
       AND minute < toDateTime({full_to_s:Int64}, 'UTC')
     UNION ALL
     SELECT toStartOfInterval(toDateTime(timestamp, 'UTC'), toIntervalSecond({bucket_s:UInt32})) AS t,
-           uniqState(session_id) AS s
+           uniqCombinedState(14)(session_id) AS s
     FROM events
     WHERE timestamp > fromUnixTimestamp64Milli({start_ms:Int64}, 'UTC')
       AND timestamp <= fromUnixTimestamp64Milli({end_ms:Int64}, 'UTC')

@@ -1,6 +1,6 @@
 -- The ten features with the most unique users (user_id, else session_id) in the range: whole
 -- minutes from minute_features, the partial minutes at the range's edges from raw events.
-SELECT feature, uniqMerge(u) AS users, sum(n) AS events
+SELECT feature, uniqCombinedMerge(14)(u) AS users, sum(n) AS events
 FROM
 (
     SELECT feature, users AS u, toUInt64(events) AS n
@@ -9,7 +9,7 @@ FROM
       AND minute < toDateTime({full_to_s:Int64}, 'UTC')
     UNION ALL
     SELECT JSONExtractString(properties, 'feature') AS feature,
-           uniqState(coalesce(user_id, session_id)) AS u,
+           uniqCombinedState(14)(coalesce(user_id, session_id)) AS u,
            count() AS n
     FROM events
     WHERE event_name = 'feature_used'

@@ -44,6 +44,13 @@ pub fn router(engine: Arc<Engine>, access: &Access) -> Result<Router, AccessErro
     })
 }
 
+/// A first event to send to the instance at `url`, as a shell command people can paste.
+pub fn curl_example(url: &str) -> String {
+    format!(
+        "curl -X POST {url}/v1/events -H 'Content-Type: application/json' \\\n  -d '[{{\"event_name\":\"page_view\",\"session_id\":\"s1\"}}]'"
+    )
+}
+
 async fn post_events(
     State(engine): State<Arc<Engine>>,
     headers: HeaderMap,

@@ -238,11 +238,7 @@ impl ErrorRate {
 
 impl Dashboard {
     /// Puts the four panels (in `PanelName::ALL` order) together.
-    pub(super) fn assemble(
-        range: Range,
-        end: DateTime<Utc>,
-        panels: &[std::sync::Arc<Panel>],
-    ) -> Self {
+    pub fn assemble(range: Range, end: DateTime<Utc>, panels: &[std::sync::Arc<Panel>]) -> Self {
         let mut d = Dashboard {
             range,
             generated_at: end.timestamp_millis(),

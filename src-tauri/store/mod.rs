@@ -164,6 +164,10 @@ pub mod migrations {
             "002_minute_views",
             include_str!("../../sql/schema/002_minute_views.sql"),
         ),
+        (
+            "003_compact_uniques",
+            include_str!("../../sql/schema/003_compact_uniques.sql"),
+        ),
     ];
 
     #[derive(serde::Deserialize)]

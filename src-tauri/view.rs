@@ -1,0 +1,217 @@
+//! What the dashboard window shows, computed here and not in JavaScript: the four panels with
+//! their charts, the connection status in words, and the empty-state hint.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Local, Utc};
+use serde::Serialize;
+
+use crate::charts;
+use crate::engine::Engine;
+use crate::panels::{Dashboard, PanelError, PanelName, Range, Source};
+
+/// Everything the window renders, pushed after flushes and returned by every command.
+#[derive(Debug, Clone, Serialize)]
+pub struct View {
+    pub range: Range,
+    pub panels: Dashboard,
+    /// Plotters SVG per panel name: the same charts `/api/panels/{name}.svg` serves.
+    pub charts: BTreeMap<&'static str, String>,
+    pub status: StatusView,
+    pub ingest: IngestView,
+    /// No event in the range and none waiting: show how to send one.
+    pub empty: bool,
+    pub demo_running: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IngestView {
+    pub url: String,
+    pub curl: String,
+}
+
+/// The header's dot, its one-word label, and a sentence for the tooltip.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatusView {
+    pub level: Level,
+    pub label: String,
+    pub text: String,
+    /// Events acknowledged but not yet in ClickHouse because it is unreachable.
+    pub spilled: u64,
+    pub profile: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Green,
+    Yellow,
+    Red,
+}
+
+/// Builds the view of `range` for the engine listening at `url`.
+pub async fn build(
+    engine: &Engine,
+    range: Range,
+    url: &str,
+    demo_running: bool,
+) -> Result<View, PanelError> {
+    let end = Utc::now();
+    let mut panels = Vec::with_capacity(PanelName::ALL.len());
+    let mut charts = BTreeMap::new();
+    for name in PanelName::ALL {
+        let panel = engine
+            .panels
+            .panel(name, range, Source::Views, Some(end))
+            .await?;
+        charts.insert(name.as_str(), charts::svg(&panel, range));
+        panels.push(panel);
+    }
+    let dashboard = Dashboard::assemble(range, end, &panels);
+    let held = engine.journal.held_events();
+    Ok(View {
+        range,
+        empty: dashboard.is_empty() && held == 0,
+        panels: dashboard,
+        charts,
+        status: status(engine, held),
+        ingest: IngestView {
+            url: url.to_string(),
+            curl: crate::ingest::curl_example(url),
+        },
+        demo_running,
+    })
+}
+
+fn status(engine: &Engine, held: u64) -> StatusView {
+    let state = engine.status.snapshot();
+    let health = Health {
+        reachable: state.reachable,
+        unreachable_since: state.unreachable_since,
+        held,
+        // More than a few flushes' worth waiting while the store answers: a backlog replaying.
+        backlog_threshold: engine.config.flush.flush_size.saturating_mul(5),
+    };
+    describe(&health, engine.store.kind(), &engine.config.profile)
+}
+
+/// The facts the status is derived from, apart from the engine so the rules can be tested.
+struct Health {
+    reachable: bool,
+    unreachable_since: Option<DateTime<Utc>>,
+    held: u64,
+    backlog_threshold: u64,
+}
+
+fn describe(h: &Health, store: &str, profile: &str) -> StatusView {
+    let waiting = thousands(h.held);
+    let (level, label, text) = if !h.reachable {
+        let since = h
+            .unreachable_since
+            .map(|t| format!(" since {}", t.with_timezone(&Local).format("%H:%M")))
+            .unwrap_or_default();
+        (
+            Level::Red,
+            "unreachable",
+            format!("ClickHouse unreachable{since} — {waiting} events waiting locally"),
+        )
+    } else if h.held > h.backlog_threshold {
+        (
+            Level::Yellow,
+            "catching up",
+            format!("ClickHouse is catching up — {waiting} events waiting locally are being sent"),
+        )
+    } else {
+        (
+            Level::Green,
+            "live",
+            format!("ClickHouse ({store}) reachable; events are flushed as they arrive"),
+        )
+    };
+    StatusView {
+        level,
+        label: label.to_string(),
+        text,
+        spilled: if h.reachable { 0 } else { h.held },
+        profile: profile.to_string(),
+    }
+}
+
+/// `4210` → `4,210`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn health(reachable: bool, held: u64) -> Health {
+        Health {
+            reachable,
+            unreachable_since: None,
+            held,
+            backlog_threshold: 5000,
+        }
+    }
+
+    #[test]
+    fn status_follows_the_store_and_the_backlog() {
+        let green = describe(&health(true, 120), "embedded", "embedded");
+        assert_eq!((green.level, green.spilled), (Level::Green, 0));
+        assert_eq!(green.label, "live");
+
+        let red = describe(&health(false, 4210), "server", "prod");
+        assert_eq!((red.level, red.spilled), (Level::Red, 4210));
+        assert_eq!(
+            red.text,
+            "ClickHouse unreachable — 4,210 events waiting locally"
+        );
+        assert_eq!(red.profile, "prod");
+
+        let yellow = describe(&health(true, 12_345), "server", "prod");
+        assert_eq!((yellow.level, yellow.spilled), (Level::Yellow, 0));
+        assert!(
+            yellow.text.contains("12,345 events waiting"),
+            "{}",
+            yellow.text
+        );
+    }
+
+    #[test]
+    fn the_red_status_says_since_when() {
+        let since = DateTime::parse_from_rfc3339("2026-11-24T12:03:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let h = Health {
+            unreachable_since: Some(since),
+            ..health(false, 1)
+        };
+        let local = since.with_timezone(&Local).format("%H:%M").to_string();
+        assert_eq!(
+            describe(&h, "embedded", "embedded").text,
+            format!("ClickHouse unreachable since {local} — 1 events waiting locally")
+        );
+    }
+
+    #[test]
+    fn thousands_separators() {
+        for (n, s) in [
+            (0, "0"),
+            (999, "999"),
+            (1000, "1,000"),
+            (4210, "4,210"),
+            (1234567, "1,234,567"),
+        ] {
+            assert_eq!(thousands(n), s);
+        }
+    }
+}
