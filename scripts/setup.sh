@@ -9,7 +9,9 @@ LIBCHDB_PACKAGE="@chdb/lib-linux-x64-gnu@${LIBCHDB_VERSION}"
 LIBCHDB_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/pulseboard/libchdb/${LIBCHDB_VERSION}"
 
 # Packages to build the app and run its tests (window and keychain tests included).
-PACKAGES=(build-essential pkg-config curl ca-certificates npm libdbus-1-dev dbus gnome-keyring)
+PACKAGES=(build-essential pkg-config curl ca-certificates npm libdbus-1-dev dbus gnome-keyring
+  libwebkit2gtk-4.1-dev xvfb xauth webkit2gtk-driver)
+TAURI_DRIVER_VERSION=2.1.0
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -46,7 +48,18 @@ check_rust() {
   exit 1
 }
 
+# The WebDriver bridge the window tests drive the app through; built once into ~/.cargo/bin.
+install_tauri_driver() {
+  local have
+  have=$(tauri-driver --version 2>/dev/null || "$HOME/.cargo/bin/tauri-driver" --version 2>/dev/null || true)
+  [[ "$have" == *"$TAURI_DRIVER_VERSION"* ]] && return
+  say "installing tauri-driver ${TAURI_DRIVER_VERSION} (cargo install, ~2 min)"
+  cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked --quiet
+}
+
 install_packages
 install_libchdb
 check_rust
+# Only the tests need it: `scripts/test.sh` passes --tests.
+if [ "${1:-}" = --tests ]; then install_tauri_driver; fi
 say "ready: libchdb at $LIBCHDB_DIR/libchdb.so"

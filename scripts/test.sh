@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup.sh
+bash scripts/setup.sh --tests
 
 echo "== format and lints"
 cargo fmt --all -- --check
@@ -12,8 +12,10 @@ cargo clippy --all-targets --features fault-injection -- -D warnings
 
 echo "== tests"
 # The keychain tests need a real Secret Service: a private D-Bus session with gnome-keyring,
-# its login keyring unlocked with a throwaway password.
-exec dbus-run-session -- sh -c '
+# its login keyring unlocked with a throwaway password. The window tests need a display (Xvfb)
+# and that same D-Bus session (the single-instance plugin).
+export PATH="$HOME/.cargo/bin:$PATH"
+exec xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- sh -c '
   echo -n pulseboard-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
   exec cargo test --features fault-injection'
 

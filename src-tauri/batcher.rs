@@ -42,6 +42,9 @@ pub struct StoreState {
     pub last_error: Option<String>,
     /// Events in the flush being retried after a failure.
     pub replaying: u64,
+    /// After an outage, the backlog being sent: `(events sent, events in the backlog)`, until
+    /// the journal is empty again.
+    pub backlog: Option<(u64, u64)>,
 }
 
 /// Shared batcher status. `flushes` ticks after every confirmed flush: panels subscribe to it.
@@ -80,8 +83,19 @@ impl Status {
         f(&mut self.state.lock().unwrap_or_else(|p| p.into_inner()));
     }
 
-    fn flushed(&self) {
+    /// A confirmed flush of `events`, with `held` still waiting in the journal.
+    fn flushed(&self, events: u64, held: u64) {
         self.update(|s| {
+            s.backlog = match s.backlog {
+                _ if held == 0 => None,
+                // Under steady traffic the journal never empties: done once the backlog is sent.
+                Some((sent, total)) => Some((sent + events, total)).filter(|(s, t)| s < t),
+                None if !s.reachable => Some((events, events + held)),
+                None => None,
+            };
+            if let Some((sent, total)) = s.backlog {
+                tracing::info!(sent, total, "replaying the backlog");
+            }
             s.reachable = true;
             s.last_flush = Some(Utc::now());
             s.unreachable_since = None;
@@ -120,8 +134,8 @@ pub async fn run(
             || (held > 0 && last_flush.elapsed() >= policy.flush_interval);
         if due {
             match flush_once(&journal, &store, &policy).await {
-                Ok(_) => {
-                    status.flushed();
+                Ok(events) => {
+                    status.flushed(events, journal.held_events());
                     last_flush = Instant::now();
                     backoff = MIN_BACKOFF;
                     continue;
@@ -152,7 +166,7 @@ pub async fn run(
     // A clean stop leaves nothing behind when the store is up; otherwise the journal keeps it.
     while journal.held_events() > 0 {
         match flush_once(&journal, &store, &policy).await {
-            Ok(_) => status.flushed(),
+            Ok(events) => status.flushed(events, journal.held_events()),
             Err((error, _)) => {
                 tracing::warn!(%error, held = journal.held_events(), "stopping with events in the journal; they are sent on the next start");
                 break;
@@ -185,4 +199,26 @@ async fn flush_once(
     journal.confirm(&flush).map_err(|e| (e.into(), events))?;
     tracing::debug!(events, ms = started.elapsed().as_millis() as u64, "flushed");
     Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn after_an_outage_the_backlog_replay_is_tracked_until_sent() {
+        let status = Status::default();
+        status.flushed(100, 0);
+        assert_eq!(status.snapshot().backlog, None, "no outage, no backlog");
+
+        status.failed(&FlushError::Store(StoreError::Closed), 1000);
+        status.flushed(1000, 9000);
+        assert_eq!(status.snapshot().backlog, Some((1000, 10_000)));
+        status.flushed(4000, 5000);
+        assert_eq!(status.snapshot().backlog, Some((5000, 10_000)));
+        // New traffic keeps the journal from emptying: done once the backlog itself is sent.
+        status.flushed(5000, 800);
+        assert_eq!(status.snapshot().backlog, None);
+        assert!(status.snapshot().reachable);
+    }
 }

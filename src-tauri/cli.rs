@@ -19,14 +19,19 @@ use crate::secret::Sensitive;
         Your product POSTs events to a local endpoint; Pulseboard keeps them durable in a SQLite \
         journal, batches them into ClickHouse (embedded chDB, nothing to install) and keeps four \
         panels live: active users, signup funnel, top features, error rate.\n\n\
-        Start:   pulseboard serve            (then open http://127.0.0.1:8787/api/panels)\n\
+        Window:  pulseboard                  (the dashboard; takes the same flags as serve)\n\
+        Start:   pulseboard serve            (headless: http://127.0.0.1:8787/api/panels)\n\
         Traffic: pulseboard demo --rate 2000 --duration 60s\n\
         Send:    curl -X POST http://127.0.0.1:8787/v1/events -H 'Content-Type: application/json' \\\n\
         \x20          -d '[{\"event_name\":\"page_view\",\"session_id\":\"s1\"}]'"
 )]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// With no subcommand: the dashboard window, running the same engine as `serve`.
+    #[command(flatten)]
+    pub window: ServeArgs,
 }
 
 #[derive(Debug, Subcommand)]

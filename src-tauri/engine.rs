@@ -168,6 +168,7 @@ impl Engine {
             "unreachable_since": state.unreachable_since.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
             "last_error": state.last_error,
             "journal_bytes": self.journal.held_bytes(),
+            "replay": state.backlog.map(|(sent, total)| json!({ "sent": sent, "total": total })),
             "flushes": self.status.flush_count(),
             "panel_queries": self.panels.queries_run(),
         })

@@ -3,8 +3,10 @@
 //! The data flow, one module per stage: `event` (validation) → `ingest` (HTTP) → `journal`
 //! (durable SQLite) → `batcher` → `store` (ClickHouse: embedded chDB or a server) → `panels` →
 //! `charts`. `engine` wires them together; `profiles` says which store to use (passwords in the
-//! OS keychain, held as `secret::Sensitive`); `cli`, `demo` and `bench` drive it.
+//! OS keychain, held as `secret::Sensitive`); `cli`, `demo` and `bench` drive it;
+//! `app` is the desktop window over `view`.
 
+pub mod app;
 pub mod batcher;
 pub mod bench;
 pub mod charts;

@@ -11,17 +11,18 @@ fn main() {
         .init();
     let cli = Cli::parse();
     let runtime = tokio::runtime::Runtime::new().expect("start the async runtime");
-    let result = runtime.block_on(async {
-        match cli.command {
-            Some(Command::Serve(args)) => cli::serve(args).await,
-            Some(Command::Demo(args)) => cli::demo(args).await,
-            Some(Command::Bench(args)) => pulseboard::bench::run(args).await,
-            Some(Command::Profile { command }) => {
-                pulseboard::profiles::cli::run(command, None).await
+    let result = match cli.command {
+        // The window owns the main thread (GTK); the engine runs on the runtime's workers.
+        None => pulseboard::app::run(cli.window, runtime),
+        Some(command) => runtime.block_on(async {
+            match command {
+                Command::Serve(args) => cli::serve(args).await,
+                Command::Demo(args) => cli::demo(args).await,
+                Command::Bench(args) => pulseboard::bench::run(args).await,
+                Command::Profile { command } => pulseboard::profiles::cli::run(command, None).await,
             }
-            None => Err("the desktop window is not built yet; run `pulseboard serve`".into()),
-        }
-    });
+        }),
+    };
     if let Err(error) = result {
         eprintln!("error: {error}");
         std::process::exit(1);

@@ -83,13 +83,22 @@ pub async fn build(
     })
 }
 
+/// Keeps `last`'s panels (the store cannot answer for new ones) with the engine's status now.
+pub fn with_fresh_status(mut last: View, engine: &Engine) -> View {
+    let held = engine.journal.held_events();
+    last.status = status(engine, held);
+    last.empty = last.empty && held == 0;
+    last
+}
+
 fn status(engine: &Engine, held: u64) -> StatusView {
     let state = engine.status.snapshot();
     let health = Health {
         reachable: state.reachable,
         unreachable_since: state.unreachable_since,
         held,
-        // More than a few flushes' worth waiting while the store answers: a backlog replaying.
+        backlog: state.backlog,
+        // More than a few flushes' worth waiting while the store answers: it is behind.
         backlog_threshold: engine.config.flush.flush_size.saturating_mul(5),
     };
     describe(&health, engine.store.kind(), &engine.config.profile)
@@ -100,6 +109,8 @@ struct Health {
     reachable: bool,
     unreachable_since: Option<DateTime<Utc>>,
     held: u64,
+    /// `(sent, total)` of the backlog replaying after an outage.
+    backlog: Option<(u64, u64)>,
     backlog_threshold: u64,
 }
 
@@ -114,6 +125,16 @@ fn describe(h: &Health, store: &str, profile: &str) -> StatusView {
             Level::Red,
             "unreachable",
             format!("ClickHouse unreachable{since} — {waiting} events waiting locally"),
+        )
+    } else if let Some((sent, total)) = h.backlog {
+        (
+            Level::Yellow,
+            "replaying",
+            format!(
+                "Replaying the backlog: {} of {} events sent to ClickHouse",
+                thousands(sent),
+                thousands(total)
+            ),
         )
     } else if h.held > h.backlog_threshold {
         (
@@ -159,6 +180,7 @@ mod tests {
             reachable,
             unreachable_since: None,
             held,
+            backlog: None,
             backlog_threshold: 5000,
         }
     }

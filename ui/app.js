@@ -1,0 +1,119 @@
+// The dashboard: renders what the engine pushes. No business logic here: every number, chart
+// and status text comes from the Rust side (the same library functions the CLI uses).
+"use strict";
+
+const { invoke } = window.__TAURI__.core;
+const { listen } = window.__TAURI__.event;
+
+const $ = (id) => document.getElementById(id);
+const number = new Intl.NumberFormat("en-US");
+const PANELS = ["active_users", "signup_funnel", "top_features", "error_rate"];
+let lastView = null;
+
+function render(view) {
+  lastView = view;
+  for (const button of document.querySelectorAll("#ranges button")) {
+    button.classList.toggle("selected", button.dataset.range === view.range);
+  }
+  renderStatus(view.status);
+  $("empty").hidden = !view.empty;
+  $("curl").textContent = view.ingest.curl;
+  for (const id of ["demo", "demo-empty"]) {
+    $(id).textContent = view.demo_running ? "Stop demo" : "Start demo traffic";
+  }
+  const p = view.panels;
+  $("active-users-value").textContent = number.format(p.active_users.value);
+  $("active-users-value").title = `${number.format(p.active_users.value)} distinct sessions in the last 5 minutes`;
+  renderFunnel(p.signup_funnel);
+  renderTopFeature(p.top_features);
+  renderErrors(p.error_rate);
+  for (const name of PANELS) {
+    // The engine's own plotters SVG (no scripts, escaped text): safe to place inline.
+    $(`chart-${name}`).innerHTML = view.charts[name];
+  }
+  updated();
+}
+
+function renderStatus(status) {
+  $("status-dot").className = `dot ${status.level}`;
+  $("status-label").textContent = status.label;
+  $("status").title = status.text;
+  $("profile").textContent = `profile: ${status.profile}`;
+  $("spilled").hidden = status.spilled === 0;
+  $("spilled").textContent = `${number.format(status.spilled)} spilled`;
+  $("spilled").title = `${number.format(status.spilled)} events waiting locally for ClickHouse`;
+}
+
+function renderFunnel(hours) {
+  const started = hours.reduce((n, h) => n + h.started, 0);
+  const completed = hours.reduce((n, h) => n + h.completed, 0);
+  $("funnel-summary").textContent = started
+    ? `${number.format(completed)} of ${number.format(started)} completed (${(completed / started * 100).toFixed(1)} %)`
+    : "no signups started";
+}
+
+function renderTopFeature(rows) {
+  const top = rows[0];
+  $("top-feature").innerHTML = "";
+  if (!top) return;
+  const name = document.createElement("span");
+  name.id = "top-feature-name";
+  name.textContent = top.feature;
+  const users = document.createElement("span");
+  users.id = "top-feature-users";
+  users.textContent = number.format(top.users);
+  $("top-feature").append("top: ", name, " · ", users, " users");
+}
+
+function renderErrors(panel) {
+  const errors = panel.series.reduce((n, m) => n + m.errors, 0);
+  const total = panel.series.reduce((n, m) => n + m.total, 0);
+  $("error-summary").textContent = total
+    ? `${number.format(errors)} errors in ${number.format(total)} events (${(errors / total * 100).toFixed(2)} %)`
+    : "no events";
+}
+
+function updated() {
+  if (!lastView) return;
+  const seconds = Math.max(0, Math.round((Date.now() - Date.parse(lastView.panels.generated_at)) / 1000));
+  $("updated").textContent = seconds < 2 ? "updated just now" : `updated ${seconds} s ago`;
+}
+
+async function act(command, args) {
+  try {
+    const result = await invoke(command, args);
+    if (result && result.panels) render(result);
+    return result;
+  } catch (error) {
+    $("updated").textContent = String(error);
+  }
+}
+
+for (const button of document.querySelectorAll("#ranges button")) {
+  button.addEventListener("click", () => act("set_range", { range: button.dataset.range }));
+}
+for (const id of ["demo", "demo-empty"]) {
+  $(id).addEventListener("click", () => act(lastView && lastView.demo_running ? "stop_demo" : "start_demo"));
+}
+$("save-png").addEventListener("click", async () => {
+  const path = await act("save_png");
+  if (typeof path === "string") $("updated").textContent = `saved ${path}`;
+});
+$("copy-curl").addEventListener("click", async () => {
+  try {
+    await navigator.clipboard.writeText($("curl").textContent);
+  } catch {
+    // WebKitGTK may refuse the async clipboard on a custom scheme: fall back to a selection copy.
+    const range = document.createRange();
+    range.selectNodeContents($("curl"));
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+    document.execCommand("copy");
+  }
+  $("copy-curl").textContent = "Copied";
+  setTimeout(() => ($("copy-curl").textContent = "Copy"), 1500);
+});
+
+listen("dashboard", (event) => render(event.payload));
+setInterval(updated, 1000);
+act("snapshot");
