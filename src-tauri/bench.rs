@@ -42,7 +42,18 @@ pub struct BenchArgs {
     /// Timed runs per panel and size
     #[arg(long, default_value_t = 10)]
     pub runs: usize,
+    /// Drop the per-minute materialized views first, to measure ingest without them (skips the
+    /// panel phase; use a throwaway --data-dir)
+    #[arg(long)]
+    pub without_views: bool,
 }
+
+/// The materialized views that 002/003 create; `--without-views` drops them.
+const VIEWS: [&str; 3] = [
+    "minute_counts_mv",
+    "minute_uniques_mv",
+    "minute_features_mv",
+];
 
 const BATCH: usize = 500;
 const LOAD_CHUNK: u64 = 200_000;
@@ -60,6 +71,17 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     let engine = Engine::start(EngineConfig::new(data_dir.clone()))
         .await
         .map_err(|e| e.to_string())?;
+    if args.without_views {
+        for view in VIEWS {
+            let drop = format!("DROP VIEW IF EXISTS {view}");
+            engine
+                .store
+                .execute(&drop)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        eprintln!("materialized views dropped: ingest runs without pre-aggregation");
+    }
     let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = {
@@ -103,7 +125,13 @@ async fn phases(
     if args.latency_samples > 0 {
         latency(args.latency_samples, addr).await?;
     }
-    for &size in &args.panel_sizes {
+    // Without the views the panels would read stale tables: nothing to time.
+    let sizes = if args.without_views {
+        &[][..]
+    } else {
+        &args.panel_sizes[..]
+    };
+    for &size in sizes {
         panels(engine, size, args.runs).await?;
         report_resources(dir);
     }

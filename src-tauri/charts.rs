@@ -1,12 +1,14 @@
-//! Panel charts: each panel drawn as a dark-theme SVG with plotters.
+//! Panel charts: each panel drawn with plotters in a dark theme, as SVG (the API and the window,
+//! with a hover `<title>` on every point and bar) and as one PNG of the whole dashboard (export).
 //!
-//! Plotters is built without a font rasteriser, which is fine for SVG: text becomes `<text>`
-//! elements that the viewer's browser lays out. Times are Unix seconds on an `i64` axis with
-//! hand-picked ticks, because plotters' own numeric ticks would land on odd clock times.
+//! The same drawing code serves both backends. Text is measured (and, in the PNG, drawn) with a
+//! bundled DejaVu Sans through ab_glyph, so no system font library is needed. Times are Unix
+//! seconds on an `i64` axis with hand-picked ticks, because plotters' own numeric ticks would
+//! land on odd clock times.
 
 use std::ops::Range as Span;
 
-use chrono::Utc;
+use chrono::{TimeZone, Utc};
 use plotters::chart::MeshStyle;
 use plotters::coord::combinators::WithKeyPoints;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
@@ -15,7 +17,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::panels::{ActiveUsers, ErrorRate, FeatureRow, FunnelHour, Panel, PanelName, Range};
+use crate::panels::{
+    ActiveUsers, Dashboard, ErrorRate, FeatureRow, FunnelHour, Panel, PanelName, Range,
+};
 
 const SIZE: (u32, u32) = (640, 320);
 const FONT: FontFamily = FontFamily::SansSerif;
@@ -46,33 +50,110 @@ const TICK_STEPS: [i64; 11] = [
     60, 300, 600, 900, 1800, 3600, 7200, 10800, 14400, 21600, 43200,
 ];
 
-type Area<'b> = DrawingArea<SVGBackend<'b>, Shift>;
-type Chart<'a, 'b, X, Y> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<X, Y>>;
-type DrawResult<T = ()> = Result<T, DrawingAreaErrorKind<std::io::Error>>;
+// Every panel is drawn through these generic types: the same code paints the SVG charts and
+// the PNG of the whole dashboard.
+type Area<DB> = DrawingArea<DB, Shift>;
+type Chart<'a, DB, X, Y> = ChartContext<'a, DB, Cartesian2d<X, Y>>;
+type DrawResult<DB, T = ()> = Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// The chart of one panel as an SVG document (dark theme).
 pub fn svg(panel: &Panel, range: Range) -> String {
-    render(|root| match panel {
-        Panel::ActiveUsers(p) => active_users(root, p, range),
-        Panel::SignupFunnel(hours) => signup_funnel(root, hours, range),
-        Panel::TopFeatures(rows) => top_features(root, rows, range),
-        Panel::ErrorRate(p) => error_rate(root, p, range),
-    })
-}
-
-fn render(draw: impl FnOnce(&Area) -> DrawResult) -> String {
+    fonts::register();
     let mut out = String::new();
+    let mut hovers = Vec::new();
     {
         // The backend writes into `out` on present; the scope ends its borrow before we return.
         let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
-        draw(&root)
+        draw_panel(&root, panel, range, &mut hovers)
             .and_then(|()| root.present())
             .expect("drawing into a string cannot fail");
     }
+    let targets: String = hovers.iter().map(Hover::svg).collect();
+    let end = out.rfind("</svg>").unwrap_or(out.len());
+    out.insert_str(end, &targets);
     out
 }
 
-fn active_users(root: &Area, p: &ActiveUsers, range: Range) -> DrawResult {
+/// The size of [`dashboard_png`]'s image.
+pub const DASHBOARD_PNG_SIZE: (u32, u32) = (1600, 1000);
+const PAGE: RGBColor = RGBColor(0x0b, 0x11, 0x20);
+const HEADER_H: u32 = 56;
+const GAP: i32 = 8;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChartError {
+    #[error("cannot draw the dashboard: {0}")]
+    Draw(String),
+    #[error("cannot encode the PNG: {0}")]
+    Encode(#[from] png::EncodingError),
+}
+
+/// The whole dashboard as a PNG: a header line, then the four panels in a 2x2 grid, drawn by
+/// the same code as the SVG charts.
+pub fn dashboard_png(dashboard: &Dashboard, range: Range) -> Result<Vec<u8>, ChartError> {
+    fonts::register();
+    let (w, h) = DASHBOARD_PNG_SIZE;
+    let mut rgb = vec![0u8; w as usize * h as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, DASHBOARD_PNG_SIZE).into_drawing_area();
+        draw_dashboard(&root, dashboard, range)
+            .and_then(|()| root.present())
+            .map_err(|e| ChartError::Draw(e.to_string()))?;
+    }
+    let mut png = Vec::new();
+    let mut encoder = png::Encoder::new(&mut png, w, h);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.write_header()?.write_image_data(&rgb)?;
+    Ok(png)
+}
+
+fn draw_dashboard<DB: DrawingBackend>(
+    root: &Area<DB>,
+    d: &Dashboard,
+    range: Range,
+) -> DrawResult<DB> {
+    root.fill(&PAGE)?;
+    let (header, body) = root.split_vertically(HEADER_H);
+    let generated = Utc
+        .timestamp_millis_opt(d.generated_at)
+        .single()
+        .map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M UTC").to_string());
+    let title = format!("Pulseboard — {} — generated {generated}", range.as_str());
+    header.draw(&Text::new(title, (20, 16), text(22.0)))?;
+    let panels = [
+        Panel::ActiveUsers(d.active_users.clone()),
+        Panel::SignupFunnel(d.signup_funnel.clone()),
+        Panel::TopFeatures(d.top_features.clone()),
+        Panel::ErrorRate(d.error_rate.clone()),
+    ];
+    for (cell, panel) in body.split_evenly((2, 2)).iter().zip(&panels) {
+        let cell = cell.margin(0, GAP, GAP, GAP);
+        draw_panel(&cell, panel, range, &mut Vec::new())?;
+    }
+    Ok(())
+}
+
+fn draw_panel<DB: DrawingBackend>(
+    root: &Area<DB>,
+    panel: &Panel,
+    range: Range,
+    hovers: &mut Vec<Hover>,
+) -> DrawResult<DB> {
+    match panel {
+        Panel::ActiveUsers(p) => active_users(root, p, range, hovers),
+        Panel::SignupFunnel(hours) => signup_funnel(root, hours, range, hovers),
+        Panel::TopFeatures(rows) => top_features(root, rows, range, hovers),
+        Panel::ErrorRate(p) => error_rate(root, p, range, hovers),
+    }
+}
+
+fn active_users<DB: DrawingBackend>(
+    root: &Area<DB>,
+    p: &ActiveUsers,
+    range: Range,
+    hovers: &mut Vec<Hover>,
+) -> DrawResult<DB> {
     let title = format!(
         "{} · {} now",
         caption(PanelName::ActiveUsers, range),
@@ -87,10 +168,29 @@ fn active_users(root: &Area, p: &ActiveUsers, range: Range) -> DrawResult {
     chart.draw_series(
         AreaSeries::new(points, 0, SESSIONS.mix(0.3)).border_style(SESSIONS.stroke_width(2)),
     )?;
+    let xs: Vec<i32> = p
+        .series
+        .iter()
+        .map(|s| chart.backend_coord(&(s.t, 0)).0)
+        .collect();
+    let titles = p
+        .series
+        .iter()
+        .map(|s| format!("{} · {} sessions", hh_mm(&s.t), thousands(s.sessions)));
+    hovers.extend(columns(
+        &xs,
+        chart.plotting_area().get_pixel_range(),
+        titles,
+    ));
     no_data_if(p.series.is_empty(), &area)
 }
 
-fn signup_funnel(root: &Area, hours: &[FunnelHour], range: Range) -> DrawResult {
+fn signup_funnel<DB: DrawingBackend>(
+    root: &Area<DB>,
+    hours: &[FunnelHour],
+    range: Range,
+    hovers: &mut Vec<Hover>,
+) -> DrawResult<DB> {
     let area = canvas(root, &caption(PanelName::SignupFunnel, range))?;
     // Bars fill their hour, so the axis must reach the end of the last one.
     let span = time_span(hours.iter().map(|h| h.hour), range, HOUR);
@@ -152,6 +252,21 @@ fn signup_funnel(root: &Area, hours: &[FunnelHour], range: Range) -> DrawResult 
         .label("conversion %")
         .legend(swatch(CONVERSION));
 
+    let (_, ys) = chart.plotting_area().get_pixel_range();
+    hovers.extend(hours.iter().map(|h| {
+        let (x0, x1) = (
+            chart.backend_coord(&(h.hour, 0)).0,
+            chart.backend_coord(&(h.hour + HOUR, 0)).0,
+        );
+        let conversion = h.conversion_pct.map_or_else(|| "–".into(), |c| pct(&c));
+        let title = format!(
+            "{} · {} started · {} completed · {conversion} conversion",
+            hh_mm(&h.hour),
+            thousands(h.started),
+            thousands(h.completed)
+        );
+        Hover::new(x0..x1, ys.clone(), title)
+    }));
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
@@ -162,7 +277,12 @@ fn signup_funnel(root: &Area, hours: &[FunnelHour], range: Range) -> DrawResult 
     no_data_if(hours.is_empty(), &area)
 }
 
-fn top_features(root: &Area, rows: &[FeatureRow], range: Range) -> DrawResult {
+fn top_features<DB: DrawingBackend>(
+    root: &Area<DB>,
+    rows: &[FeatureRow],
+    range: Range,
+    hovers: &mut Vec<Hover>,
+) -> DrawResult<DB> {
     let area = canvas(root, &caption(PanelName::TopFeatures, range))?;
     if rows.is_empty() {
         return no_data(&area);
@@ -202,10 +322,26 @@ fn top_features(root: &Area, rows: &[FeatureRow], range: Range) -> DrawResult {
     chart.draw_series(ranked().map(|(y, users)| {
         EmptyElement::at((users, y)) + Text::new(users.to_string(), (4, 0), count_style.clone())
     }))?;
+    hovers.extend(rows.iter().zip(ranked()).map(|(row, (y, users))| {
+        let (x0, y0) = chart.backend_coord(&(0, y + BAR_HALF));
+        let (x1, y1) = chart.backend_coord(&(users, y - BAR_HALF));
+        let title = format!(
+            "{} · {} users · {} events",
+            row.feature,
+            thousands(row.users),
+            thousands(row.events)
+        );
+        Hover::new(x0..x1.max(x0 + 4), y0..y1, title)
+    }));
     Ok(())
 }
 
-fn error_rate(root: &Area, p: &ErrorRate, range: Range) -> DrawResult {
+fn error_rate<DB: DrawingBackend>(
+    root: &Area<DB>,
+    p: &ErrorRate,
+    range: Range,
+    hovers: &mut Vec<Hover>,
+) -> DrawResult<DB> {
     let area = canvas(root, &caption(PanelName::ErrorRate, range))?;
     let span = time_span(p.series.iter().map(|m| m.minute), range, 0);
     let max = p.series.iter().map(|m| m.rate_pct).fold(0.0, f64::max);
@@ -231,6 +367,25 @@ fn error_rate(root: &Area, p: &ErrorRate, range: Range) -> DrawResult {
 
     let points = p.series.iter().map(|m| (m.minute, m.rate_pct));
     chart.draw_series(LineSeries::new(points, RATE.stroke_width(2)))?;
+    let xs: Vec<i32> = p
+        .series
+        .iter()
+        .map(|m| chart.backend_coord(&(m.minute, 0.0)).0)
+        .collect();
+    let titles = p.series.iter().map(|m| {
+        format!(
+            "{} · {} errors of {} events · {}",
+            hh_mm(&m.minute),
+            thousands(m.errors),
+            thousands(m.total),
+            pct(&m.rate_pct)
+        )
+    });
+    hovers.extend(columns(
+        &xs,
+        chart.plotting_area().get_pixel_range(),
+        titles,
+    ));
     no_data_if(p.series.is_empty(), &area)
 }
 
@@ -241,18 +396,18 @@ fn caption(panel: PanelName, range: Range) -> String {
 }
 
 /// Paints the background and the caption; returns the area left below the caption.
-fn canvas<'b>(root: &Area<'b>, caption: &str) -> DrawResult<Area<'b>> {
+fn canvas<DB: DrawingBackend>(root: &Area<DB>, caption: &str) -> DrawResult<DB, Area<DB>> {
     root.fill(&BACKGROUND)?;
     root.titled(caption, text(16.0))
 }
 
 /// A chart with the common margins; `right` is the width of a secondary y axis (0 for none).
-fn chart_on<'a, 'b, X: AsRangedCoord, Y: AsRangedCoord>(
-    area: &'a Area<'b>,
+fn chart_on<'a, DB: DrawingBackend, X: AsRangedCoord, Y: AsRangedCoord>(
+    area: &'a Area<DB>,
     x: X,
     y: Y,
     right: u32,
-) -> DrawResult<Chart<'a, 'b, X::CoordDescType, Y::CoordDescType>> {
+) -> DrawResult<DB, Chart<'a, DB, X::CoordDescType, Y::CoordDescType>> {
     ChartBuilder::on(area)
         .margin(10)
         .x_label_area_size(40)
@@ -264,9 +419,9 @@ fn chart_on<'a, 'b, X: AsRangedCoord, Y: AsRangedCoord>(
 /// The dark-theme mesh: one grid line per label, light labels. The finer lines are hidden by
 /// colour (the SVG backend skips transparent strokes): `max_light_lines(0)` would make plotters
 /// loop forever looking for integer ticks.
-fn mesh<'a, 'b, 'c, X, Y>(
-    chart: &'c mut Chart<'a, 'b, X, Y>,
-) -> MeshStyle<'a, 'c, X, Y, SVGBackend<'b>>
+fn mesh<'a, 'c, DB: DrawingBackend, X, Y>(
+    chart: &'c mut Chart<'a, DB, X, Y>,
+) -> MeshStyle<'a, 'c, X, Y, DB>
 where
     X: Ranged + ValueFormatter<X::ValueType>,
     Y: Ranged + ValueFormatter<Y::ValueType>,
@@ -281,9 +436,9 @@ where
 }
 
 /// The mesh of a chart whose x axis is time.
-fn time_mesh<'a, 'b, 'c, Y>(
-    chart: &'c mut Chart<'a, 'b, TimeAxis, Y>,
-) -> MeshStyle<'a, 'c, TimeAxis, Y, SVGBackend<'b>>
+fn time_mesh<'a, 'c, DB: DrawingBackend, Y>(
+    chart: &'c mut Chart<'a, DB, TimeAxis, Y>,
+) -> MeshStyle<'a, 'c, TimeAxis, Y, DB>
 where
     Y: Ranged + ValueFormatter<Y::ValueType>,
 {
@@ -292,14 +447,14 @@ where
     mesh
 }
 
-fn no_data_if(empty: bool, area: &Area) -> DrawResult {
+fn no_data_if<DB: DrawingBackend>(empty: bool, area: &Area<DB>) -> DrawResult<DB> {
     if empty {
         no_data(area)?;
     }
     Ok(())
 }
 
-fn no_data(area: &Area) -> DrawResult {
+fn no_data<DB: DrawingBackend>(area: &Area<DB>) -> DrawResult<DB> {
     let (w, h) = area.dim_in_pixel();
     let style = text(14.0).pos(Pos::new(HPos::Center, VPos::Center));
     area.draw(&Text::new(
@@ -316,6 +471,94 @@ fn text(px: f64) -> TextStyle<'static> {
 
 fn swatch(color: RGBColor) -> impl Fn((i32, i32)) -> Rectangle<(i32, i32)> {
     move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled())
+}
+
+// --- Hover titles -----------------------------------------------------------------------------
+
+/// A transparent region of an SVG chart whose `<title>` tells the value under the pointer.
+struct Hover {
+    x: Span<i32>,
+    y: Span<i32>,
+    title: String,
+}
+
+impl Hover {
+    fn new(x: Span<i32>, y: Span<i32>, title: String) -> Self {
+        let order = |r: Span<i32>| r.start.min(r.end)..r.start.max(r.end);
+        Self {
+            x: order(x),
+            y: order(y),
+            title,
+        }
+    }
+
+    fn svg(&self) -> String {
+        format!(
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"transparent\"><title>{}</title></rect>\n",
+            self.x.start,
+            self.y.start,
+            self.x.end - self.x.start,
+            self.y.end - self.y.start,
+            escape(&self.title)
+        )
+    }
+}
+
+/// One full-height column per point at pixel `xs`, each reaching halfway to its neighbours.
+fn columns(
+    xs: &[i32],
+    (plot_x, plot_y): (Span<i32>, Span<i32>),
+    titles: impl Iterator<Item = String>,
+) -> Vec<Hover> {
+    let mids: Vec<i32> = xs.windows(2).map(|w| (w[0] + w[1]) / 2).collect();
+    titles
+        .enumerate()
+        .map(|(i, title)| {
+            let left = if i == 0 { plot_x.start } else { mids[i - 1] };
+            let right = mids.get(i).copied().unwrap_or(plot_x.end);
+            Hover::new(left..right, plot_y.clone(), title)
+        })
+        .collect()
+}
+
+/// Text for SVG: feature names are user data.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// `4210` → `4,210`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The bundled font, registered with plotters once before anything is drawn or measured.
+mod fonts {
+    use std::sync::Once;
+
+    use plotters::style::{register_font, FontStyle};
+
+    static DEJAVU_SANS: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
+
+    pub fn register() {
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            for style in [FontStyle::Normal, FontStyle::Bold] {
+                let registered = register_font("sans-serif", style, DEJAVU_SANS).is_ok();
+                assert!(registered, "the bundled DejaVu Sans is a valid font");
+            }
+        });
+    }
 }
 
 // --- Axes -------------------------------------------------------------------------------------
@@ -477,6 +720,118 @@ mod tests {
             threshold_pct: 1.0,
             series: vec![minute(0, 1, 200), minute(5, 3, 60)],
         })
+    }
+
+    /// The `<title>` texts of the hover targets, in order.
+    fn titles(svg: &str) -> Vec<String> {
+        svg.split("<title>")
+            .skip(1)
+            .map(|t| t.split("</title>").next().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn every_point_and_bar_has_a_title_with_its_value() {
+        let au = titles(&svg(&active_users(), Range::H1));
+        assert_eq!(au.len(), 60);
+        assert_eq!(au[0], "12:00 · 0 sessions");
+        assert_eq!(au[6], "12:06 · 6 sessions");
+
+        let funnel = titles(&svg(&funnel(), Range::H6));
+        assert_eq!(
+            funnel,
+            [
+                "12:00 · 10 started · 6 completed · 60 % conversion",
+                "13:00 · 0 started · 0 completed · – conversion",
+                "14:00 · 4 started · 1 completed · 25 % conversion",
+            ]
+        );
+
+        // Feature names are user data: escaped, never markup.
+        let mut rows = vec![FeatureRow {
+            feature: "a<b&\"c".into(),
+            users: 1234,
+            events: 5678,
+        }];
+        if let Panel::TopFeatures(more) = features() {
+            rows.extend(more);
+        }
+        let top = titles(&svg(&Panel::TopFeatures(rows), Range::H24));
+        assert_eq!(top.len(), 4);
+        assert_eq!(top[0], "a&lt;b&amp;&quot;c · 1,234 users · 5,678 events");
+        assert_eq!(top[2], "export &amp; share · 17 users · 51 events");
+
+        let errors = titles(&svg(&errors(), Range::H1));
+        assert_eq!(
+            errors,
+            [
+                "12:00 · 1 errors of 200 events · 0.5 %",
+                "12:05 · 3 errors of 60 events · 5 %"
+            ]
+        );
+    }
+
+    #[test]
+    fn hover_columns_meet_halfway_and_span_the_plot() {
+        let titles = ["a", "b", "c"].map(String::from).into_iter();
+        let cols = columns(&[100, 200, 400], (50..500, 10..90), titles);
+        let spans: Vec<_> = cols.iter().map(|h| (h.x.clone(), h.y.clone())).collect();
+        assert_eq!(
+            spans,
+            [(50..150, 10..90), (150..300, 10..90), (300..500, 10..90)]
+        );
+    }
+
+    #[test]
+    fn the_dashboard_png_decodes_at_its_size_and_is_not_blank() {
+        let dashboard = Dashboard {
+            range: Range::H1,
+            generated_at: T0 * 1000,
+            active_users: match active_users() {
+                Panel::ActiveUsers(p) => p,
+                _ => unreachable!(),
+            },
+            signup_funnel: match funnel() {
+                Panel::SignupFunnel(p) => p,
+                _ => unreachable!(),
+            },
+            top_features: match features() {
+                Panel::TopFeatures(p) => p,
+                _ => unreachable!(),
+            },
+            error_rate: match errors() {
+                Panel::ErrorRate(p) => p,
+                _ => unreachable!(),
+            },
+        };
+        let png = dashboard_png(&dashboard, Range::H1).unwrap();
+        let decoder = png::Decoder::new(std::io::Cursor::new(png));
+        let mut reader = decoder.read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+        let frame = reader.next_frame(&mut pixels).unwrap();
+        assert_eq!((frame.width, frame.height), DASHBOARD_PNG_SIZE);
+        let pixels = &pixels[..frame.buffer_size()];
+        let colours: std::collections::HashSet<&[u8]> = pixels.chunks(3).collect();
+        assert!(colours.len() > 50, "only {} colours", colours.len());
+        // Every panel colour is there: the page, a panel background, text, and the bars.
+        for colour in [PAGE, BACKGROUND, TEXT, FEATURE, COMPLETED] {
+            let rgb = [colour.0, colour.1, colour.2];
+            assert!(colours.contains(&rgb[..]), "no pixel of {colour:?}");
+        }
+    }
+
+    #[test]
+    fn thousands_separators() {
+        let cases = [
+            (0, "0"),
+            (999, "999"),
+            (1000, "1,000"),
+            (4210, "4,210"),
+            (1234567, "1,234,567"),
+        ];
+        for (n, s) in cases {
+            assert_eq!(thousands(n), s);
+        }
     }
 
     #[test]

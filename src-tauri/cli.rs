@@ -22,6 +22,7 @@ use crate::secret::Sensitive;
         Window:  pulseboard                  (the dashboard; takes the same flags as serve)\n\
         Start:   pulseboard serve            (headless: http://127.0.0.1:8787/api/panels)\n\
         Traffic: pulseboard demo --rate 2000 --duration 60s\n\
+        Export:  pulseboard export --range 24h --out dashboard.png\n\
         Send:    curl -X POST http://127.0.0.1:8787/v1/events -H 'Content-Type: application/json' \\\n\
         \x20          -d '[{\"event_name\":\"page_view\",\"session_id\":\"s1\"}]'"
 )]
@@ -42,6 +43,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Measure ingest throughput, event-to-panel latency and panel query latency.
     Bench(crate::bench::BenchArgs),
+    /// Save the whole dashboard of a running Pulseboard as a PNG.
+    Export(ExportArgs),
     /// Manage connection profiles (ClickHouse servers; passwords in the OS keychain).
     Profile {
         #[command(subcommand)]
@@ -150,6 +153,53 @@ pub struct DemoArgs {
     /// The instance's ingest token, if it requires one (from the environment only)
     #[arg(skip = std::env::var("PULSEBOARD_INGEST_TOKEN").ok())]
     pub ingest_token: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The Pulseboard to read (the window or `serve`)
+    #[arg(long, env = "PULSEBOARD_URL", default_value = "http://127.0.0.1:8787")]
+    pub url: String,
+    /// Time range: 1h, 6h or 24h
+    #[arg(long, env = "PULSEBOARD_RANGE", default_value = "24h")]
+    pub range: String,
+    /// The PNG file to write
+    #[arg(long, env = "PULSEBOARD_OUT")]
+    pub out: PathBuf,
+    /// The instance's ingest token, if it requires one (from the environment only)
+    #[arg(skip = std::env::var("PULSEBOARD_INGEST_TOKEN").ok())]
+    pub ingest_token: Option<String>,
+}
+
+/// Runs `pulseboard export`: fetches the instance's dashboard PNG and writes it atomically.
+pub async fn export(args: ExportArgs) -> Result<(), String> {
+    let range = crate::panels::Range::parse(&args.range)
+        .ok_or_else(|| format!("--range must be 1h, 6h or 24h (got {:?})", args.range))?;
+    let base = args.url.trim_end_matches('/');
+    let mut request = reqwest::Client::new()
+        .get(format!("{base}/api/dashboard.png"))
+        .query(&[("range", range.as_str())]);
+    if let Some(token) = args.ingest_token.map(Sensitive::from) {
+        request = request.bearer_auth(token.expose());
+    }
+    let response = request.send().await.map_err(|e| {
+        format!("no Pulseboard answers at {base} ({e}); start it with `pulseboard` or `pulseboard serve`, or pass --url")
+    })?;
+    let status = response.status();
+    let body = response.bytes().await.map_err(|e| e.to_string())?;
+    if !status.is_success() {
+        return Err(format!(
+            "{base} answered {status}: {}",
+            String::from_utf8_lossy(&body)
+        ));
+    }
+    let part = args.out.with_extension("png.part");
+    std::fs::write(&part, &body)
+        .and_then(|()| std::fs::rename(&part, &args.out))
+        .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
+    let (w, h) = crate::charts::DASHBOARD_PNG_SIZE;
+    println!("wrote {} ({w}x{h}, {})", args.out.display(), range.as_str());
+    Ok(())
 }
 
 /// The platform's data directory for Pulseboard.

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
+use crate::charts::thousands;
 use crate::secret::Sensitive;
 use reqwest::{Client, StatusCode, Url};
 use serde::de::IgnoredAny;
@@ -731,19 +732,6 @@ pub async fn run(
 // Printing (CLI only)
 // ---------------------------------------------------------------------------------------------
 
-/// `1234567` → `1,234,567`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
 /// Rewrites one live line on stderr.
 pub fn print_progress(p: &DemoProgress) {
     let line = format!(
@@ -935,15 +923,6 @@ mod tests {
             );
             crate::event::validate(value, 0).unwrap();
         }
-    }
-
-    #[test]
-    fn numbers_get_thousands_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_000), "1,000");
-        assert_eq!(thousands(24_000), "24,000");
-        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 
     #[test]

@@ -18,6 +18,7 @@ fn main() {
             match command {
                 Command::Serve(args) => cli::serve(args).await,
                 Command::Demo(args) => cli::demo(args).await,
+                Command::Export(args) => cli::export(args).await,
                 Command::Bench(args) => pulseboard::bench::run(args).await,
                 Command::Profile { command } => pulseboard::profiles::cli::run(command, None).await,
             }

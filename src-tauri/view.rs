@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Local, Utc};
 use serde::Serialize;
 
-use crate::charts;
+use crate::charts::{self, thousands};
 use crate::engine::Engine;
 use crate::panels::{Dashboard, PanelError, PanelName, Range, Source};
 
@@ -62,7 +62,8 @@ pub async fn build(
     for name in PanelName::ALL {
         let panel = engine
             .panels
-            .panel(name, range, Source::Views, Some(end))
+            // "Now" (not `end`): the cache serves every viewer until the next flush or minute.
+            .panel(name, range, Source::Views, None)
             .await?;
         charts.insert(name.as_str(), charts::svg(&panel, range));
         panels.push(panel);
@@ -156,19 +157,6 @@ fn describe(h: &Health, store: &str, profile: &str) -> StatusView {
         spilled: if h.reachable { 0 } else { h.held },
         profile: profile.to_string(),
     }
-}
-
-/// `4210` → `4,210`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ const $ = (id) => document.getElementById(id);
 const number = new Intl.NumberFormat("en-US");
 const PANELS = ["active_users", "signup_funnel", "top_features", "error_rate"];
 let lastView = null;
+const shown = new Map();
 
 function render(view) {
   lastView = view;
@@ -28,8 +29,13 @@ function render(view) {
   renderTopFeature(p.top_features);
   renderErrors(p.error_rate);
   for (const name of PANELS) {
-    // The engine's own plotters SVG (no scripts, escaped text): safe to place inline.
-    $(`chart-${name}`).innerHTML = view.charts[name];
+    // The engine's own plotters SVG (no scripts, escaped text): safe to place inline. Unchanged
+    // charts are left alone so an idle dashboard costs the web process nothing.
+    const chart = $(`chart-${name}`);
+    if (shown.get(name) !== view.charts[name]) {
+      chart.innerHTML = view.charts[name];
+      shown.set(name, view.charts[name]);
+    }
   }
   updated();
 }

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use crate::charts::ChartError;
 use crate::event::{BodyError, Rejection};
 use crate::journal::JournalError;
 use crate::panels::PanelError;
@@ -37,6 +38,8 @@ pub enum ApiError {
     Panel(#[from] PanelError),
     #[error("missing or wrong ingest token: send `Authorization: Bearer <token>`")]
     Unauthorized,
+    #[error(transparent)]
+    Chart(#[from] ChartError),
 }
 
 impl IntoResponse for ApiError {
@@ -64,7 +67,7 @@ impl IntoResponse for ApiError {
                     .insert(header::RETRY_AFTER, RETRY_AFTER_S.into());
                 response
             }
-            ApiError::Journal(_) => error(StatusCode::INTERNAL_SERVER_ERROR),
+            ApiError::Journal(_) | ApiError::Chart(_) => error(StatusCode::INTERNAL_SERVER_ERROR),
             ApiError::UnknownPanel(_) => error(StatusCode::NOT_FOUND),
             ApiError::Unauthorized => {
                 let mut response = error(StatusCode::UNAUTHORIZED);

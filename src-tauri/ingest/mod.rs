@@ -30,7 +30,8 @@ pub fn router(engine: Arc<Engine>, access: &Access) -> Result<Router, AccessErro
     let guarded = Router::new()
         .route("/v1/events", post(post_events))
         .route("/api/panels", get(all_panels))
-        .route("/api/panels/{name}", get(one_panel));
+        .route("/api/panels/{name}", get(one_panel))
+        .route("/api/dashboard.png", get(dashboard_png));
     #[cfg(feature = "fault-injection")]
     let guarded = guarded.route("/debug/store", post(set_store_fault));
     let guarded = guarded.layer(axum::middleware::from_fn_with_state(
@@ -136,6 +137,17 @@ async fn all_panels(
 ) -> Result<Response, ApiError> {
     let (range, source, at) = query.parse()?;
     Ok(Json(engine.panels.dashboard(range, source, at).await?).into_response())
+}
+
+/// The whole dashboard as one PNG (what `pulseboard export` and the window's "Save as PNG" write).
+async fn dashboard_png(
+    State(engine): State<Arc<Engine>>,
+    Query(query): Query<PanelQuery>,
+) -> Result<Response, ApiError> {
+    let (range, source, at) = query.parse()?;
+    let dashboard = engine.panels.dashboard(range, source, at).await?;
+    let png = charts::dashboard_png(&dashboard, range)?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
 }
 
 async fn one_panel(

@@ -6,7 +6,6 @@ mod model;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -16,9 +15,10 @@ use crate::store::{Params, Store, StoreError};
 
 pub use model::*;
 
-/// How long a panel computed for "now" is served without a new flush before it is recomputed
-/// (the range slides with the clock even when nothing arrives).
-const MAX_AGE: Duration = Duration::from_secs(5);
+/// The time bucket of the cache: a panel for "now" is served until the next flush or the next
+/// minute (the range slides with the clock even when nothing arrives; the finest series step
+/// is one minute), so an idle dashboard costs one set of queries a minute.
+const BUCKET_S: i64 = 60;
 const MAX_CACHED: usize = 256;
 
 /// Where panel queries read from.
@@ -84,7 +84,7 @@ type Key = (PanelName, Range, Source, Option<i64>);
 
 struct Cached {
     flushes: u64,
-    computed: Instant,
+    bucket: i64,
     panel: Arc<Panel>,
 }
 
@@ -145,8 +145,9 @@ impl Panels {
         };
         let mut slot = slot.lock().await;
         let flushes = self.status.flush_count();
+        let bucket = Utc::now().timestamp().div_euclid(BUCKET_S);
         if let Some(c) = slot.as_ref() {
-            if c.flushes == flushes && (at.is_some() || c.computed.elapsed() < MAX_AGE) {
+            if c.flushes == flushes && (at.is_some() || c.bucket == bucket) {
                 return Ok(c.panel.clone());
             }
         }
@@ -157,7 +158,7 @@ impl Panels {
         );
         *slot = Some(Cached {
             flushes,
-            computed: Instant::now(),
+            bucket,
             panel: panel.clone(),
         });
         Ok(panel)
