@@ -26,7 +26,7 @@ const MIN_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
-enum FlushError {
+pub enum FlushError {
     #[error(transparent)]
     Journal(#[from] JournalError),
     #[error(transparent)]
@@ -164,15 +164,25 @@ pub async fn run(
         }
     }
     // A clean stop leaves nothing behind when the store is up; otherwise the journal keeps it.
-    while journal.held_events() > 0 {
-        match flush_once(&journal, &store, &policy).await {
-            Ok(events) => status.flushed(events, journal.held_events()),
-            Err((error, _)) => {
-                tracing::warn!(%error, held = journal.held_events(), "stopping with events in the journal; they are sent on the next start");
-                break;
-            }
-        }
+    if let Err(error) = drain(&journal, &store, &policy, &status).await {
+        tracing::warn!(%error, held = journal.held_events(), "stopping with events in the journal; they are sent on the next start");
     }
+}
+
+/// Sends everything the journal holds to `store`, flush after flush, until it is empty.
+pub async fn drain(
+    journal: &Journal,
+    store: &Store,
+    policy: &FlushPolicy,
+    status: &Status,
+) -> Result<(), FlushError> {
+    while journal.held_events() > 0 {
+        let events = flush_once(journal, store, policy)
+            .await
+            .map_err(|(error, _)| error)?;
+        status.flushed(events, journal.held_events());
+    }
+    Ok(())
 }
 
 /// Sends the next flush. Returns the number of events stored (0 when there was nothing).

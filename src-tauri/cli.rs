@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::engine::{Engine, EngineConfig};
+use crate::engine::{Engine, EngineConfig, ProfileResolver};
 use crate::ingest::Access;
 use crate::secret::Sensitive;
 
@@ -100,6 +100,14 @@ impl EngineArgs {
         config.body_limit = self.body_limit as usize;
         config.retention_days = self.retention_days;
         (config.profile, config.server) = self.server()?;
+        let timeout = self.store_timeout;
+        config.resolve_profile = ProfileResolver(std::sync::Arc::new(move |name| {
+            let profiles = crate::profiles::config_dir(None)
+                .and_then(crate::profiles::Profiles::load)
+                .map_err(|e| e.to_string())?;
+            let store = profiles.store_for(name).map_err(|e| e.to_string())?;
+            Ok(store.server_config(timeout))
+        }));
         Ok(config)
     }
 

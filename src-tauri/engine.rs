@@ -31,6 +31,9 @@ pub struct EngineConfig {
     pub profile: String,
     /// A team's ClickHouse server to use instead of the embedded store (from the profile).
     pub server: Option<ServerConfig>,
+    /// Finds another profile's server (`None`: the embedded store), for events the journal
+    /// still holds from a run with that profile.
+    pub resolve_profile: ProfileResolver,
     /// Raw events older than this are dropped by ClickHouse (TTL).
     pub retention_days: u32,
 }
@@ -50,9 +53,31 @@ impl EngineConfig {
             database: "pulseboard".into(),
             profile: crate::profiles::EMBEDDED.into(),
             server: None,
+            resolve_profile: ProfileResolver(Arc::new(embedded_only)),
             retention_days: 90,
         }
     }
+}
+
+/// Looks up a profile's server by name (see [`EngineConfig::resolve_profile`]).
+#[derive(Clone)]
+pub struct ProfileResolver(pub Arc<ResolveFn>);
+
+/// A profile name → its server (`None`: the embedded store), or why not.
+pub type ResolveFn = dyn Fn(&str) -> Result<Option<ServerConfig>, String> + Send + Sync;
+
+impl std::fmt::Debug for ProfileResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProfileResolver")
+    }
+}
+
+/// The resolver that knows only the built-in embedded store.
+fn embedded_only(name: &str) -> Result<Option<ServerConfig>, String> {
+    if name == crate::profiles::EMBEDDED {
+        return Ok(None);
+    }
+    Err(format!("unknown profile {name:?}"))
 }
 
 /// Errors starting the engine.
@@ -70,6 +95,16 @@ pub enum EngineError {
     #[error(transparent)]
     Access(#[from] crate::ingest::AccessError),
     #[error(
+        "the journal holds {events} events accepted for profile {profile:?}, which cannot take \
+         them now ({reason}). They stay in the journal: start with --profile {profile} until they \
+         are delivered, then switch"
+    )]
+    Undelivered {
+        profile: String,
+        events: u64,
+        reason: String,
+    },
+    #[error(
         "cannot listen on {addr}: {source}. Is another Pulseboard running? Pick another --port"
     )]
     Bind {
@@ -78,12 +113,47 @@ pub enum EngineError {
     },
 }
 
-/// The server of the profile, or else the embedded engine in the data directory.
-async fn open_store(config: &EngineConfig) -> Result<Store, StoreError> {
-    Ok(match &config.server {
+/// `server`, or else the embedded engine in the data directory.
+async fn open_store(
+    server: &Option<ServerConfig>,
+    config: &EngineConfig,
+) -> Result<Store, StoreError> {
+    Ok(match server {
         Some(server) => Store::Server(Server::connect(server.clone()).await?),
         None => Store::Embedded(Embedded::open(&config.data_dir, &config.database).await?),
     })
+}
+
+/// After a profile switch, sends what the journal still holds to the store it was accepted
+/// for, before any event is accepted for the new one: nothing lands in the wrong store.
+async fn deliver_leftovers(config: &EngineConfig, journal: &Journal) -> Result<(), EngineError> {
+    let owner = match journal.owner()? {
+        Some(owner) if owner != config.profile && journal.held_events() > 0 => owner,
+        _ => return Ok(()),
+    };
+    let events = journal.held_events();
+    let undelivered = |reason: String| EngineError::Undelivered {
+        profile: owner.clone(),
+        events,
+        reason,
+    };
+    tracing::info!(profile = %owner, events, "delivering events accepted for the previous profile");
+    let server = (config.resolve_profile.0)(&owner).map_err(undelivered)?;
+    let store = open_store(&server, config)
+        .await
+        .map_err(|e| undelivered(e.to_string()))?;
+    let delivered: Result<(), String> = async {
+        store
+            .migrate(config.retention_days)
+            .await
+            .map_err(|e| e.to_string())?;
+        batcher::drain(journal, &store, &config.flush, &Status::default())
+            .await
+            .map_err(|e| e.to_string())
+    }
+    .await;
+    store.close().await;
+    delivered.map_err(undelivered)
 }
 
 /// A running engine.
@@ -105,7 +175,9 @@ impl Engine {
             source,
         })?;
         let journal = Arc::new(Journal::open(&config.data_dir, config.journal_cap_bytes)?);
-        let store = Arc::new(open_store(&config).await?);
+        deliver_leftovers(&config, &journal).await?;
+        journal.set_owner(&config.profile)?;
+        let store = Arc::new(open_store(&config.server, &config).await?);
         let applied = store.migrate(config.retention_days).await?;
         if !applied.is_empty() {
             tracing::info!(?applied, "schema migrations applied");

@@ -229,6 +229,29 @@ impl Journal {
         }))
     }
 
+    /// The connection profile whose store the held events were accepted for (`None` for a
+    /// journal that never held any).
+    pub fn owner(&self) -> Result<Option<String>, JournalError> {
+        let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        conn.query_row("SELECT value FROM meta WHERE key = 'profile'", [], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(|e| self.err(e))
+    }
+
+    /// Records that events from now on are accepted for `profile`'s store.
+    pub fn set_owner(&self, profile: &str) -> Result<(), JournalError> {
+        let conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('profile', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [profile],
+        )
+        .map(drop)
+        .map_err(|e| self.err(e))
+    }
+
     /// Forgets a flush the store has confirmed, and its rows.
     pub fn confirm(&self, flush: &Flush) -> Result<(), JournalError> {
         let mut conn = self.reader.lock().unwrap_or_else(|p| p.into_inner());

@@ -143,3 +143,65 @@ async fn a_full_journal_answers_503_with_retry_after_and_keeps_what_it_took() {
     );
     server.stop();
 }
+
+#[tokio::test]
+async fn events_held_at_a_profile_switch_go_to_the_store_they_were_accepted_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = tempfile::tempdir().unwrap();
+    let pulseboard = || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pulseboard"));
+        cmd.env("PULSEBOARD_CONFIG_DIR", config.path());
+        cmd
+    };
+    // A team server nobody answers for (port 9: discard, closed here).
+    let added = pulseboard()
+        .args([
+            "profile",
+            "add",
+            "team",
+            "--url",
+            "http://127.0.0.1:9",
+            "--no-password",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+
+    // Accepted for the embedded store, still in the journal when the process dies.
+    let server = Server::start(
+        dir.path(),
+        &["--flush-interval", "1h", "--flush-size", "100000"],
+    );
+    let acked = post_ok(&server, &batch(120, "before-switch")).await;
+    server.kill();
+
+    // Switching to `team`: the held events go to the embedded store first, then the team
+    // server is tried (and is down, so this start fails and says why).
+    let switched = pulseboard()
+        .args(["serve", "--port", "0", "--profile", "team", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!switched.status.success());
+    let stderr = String::from_utf8_lossy(&switched.stderr);
+    assert!(stderr.contains("127.0.0.1:9"), "{stderr}");
+    let journal = rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
+    let held: i64 = journal
+        .query_row("SELECT count(*) FROM batches", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(held, 0, "delivered to the embedded store before switching");
+    let owner: String = journal
+        .query_row("SELECT value FROM meta WHERE key = 'profile'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(owner, "team");
+
+    let server = Server::start(dir.path(), &[]);
+    assert_eq!(server.stored_events().await, acked);
+    server.stop();
+}
