@@ -120,6 +120,76 @@ $("copy-curl").addEventListener("click", async () => {
   setTimeout(() => ($("copy-curl").textContent = "Copy"), 1500);
 });
 
+// --- Profiles dialog: the list and the form; every action is a command over the library. ---
+
+async function profileAction(command, args, done) {
+  $("profiles-message").className = "";
+  $("profiles-message").textContent = "…";
+  try {
+    const result = await invoke(command, args);
+    if (result && result.profiles) renderProfiles(result);
+    $("profiles-message").textContent = done(result);
+  } catch (error) {
+    $("profiles-message").className = "error";
+    $("profiles-message").textContent = String(error);
+  }
+}
+
+function renderProfiles(view) {
+  const body = $("profiles-table").querySelector("tbody");
+  body.innerHTML = "";
+  for (const p of view.profiles) {
+    const row = body.insertRow();
+    row.id = `profile-row-${p.name}`;
+    row.classList.toggle("running", p.name === view.running);
+    for (const text of [p.name, p.url || "this machine", p.user || "", p.database || ""]) {
+      row.insertCell().textContent = text;
+    }
+    const actions = row.insertCell();
+    const button = (label, onClick) => {
+      const b = document.createElement("button");
+      b.textContent = label;
+      b.id = `profile-${label.toLowerCase()}-${p.name}`;
+      b.addEventListener("click", onClick);
+      actions.append(b);
+    };
+    button("Test", () => profileAction("test_profile", { name: p.name }, (message) => message));
+    if (p.name !== view.running) {
+      button("Use", () => profileAction("use_profile", { name: p.name }, () => `now storing in ${p.name}`));
+    }
+    if (p.url) {
+      button("Edit", () => {
+        $("pf-name").value = p.name;
+        $("pf-url").value = p.url;
+        $("pf-user").value = p.user;
+        $("pf-database").value = p.database;
+        $("pf-password").value = "";
+      });
+      if (p.name !== view.running) {
+        button("Delete", () => profileAction("delete_profile", { name: p.name }, () => `deleted ${p.name}`));
+      }
+    }
+  }
+}
+
+$("profile").addEventListener("click", () => {
+  $("profiles-dialog").showModal();
+  profileAction("profiles", {}, () => "");
+});
+$("profiles-close").addEventListener("click", () => $("profiles-dialog").close());
+$("profile-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const profile = {
+    name: $("pf-name").value.trim(),
+    url: $("pf-url").value.trim(),
+    user: $("pf-user").value.trim(),
+    database: $("pf-database").value.trim(),
+  };
+  const password = $("pf-password").value;
+  $("pf-password").value = "";
+  profileAction("save_profile", { profile, password }, () => `saved ${profile.name}`);
+});
+
 listen("dashboard", (event) => render(event.payload));
 setInterval(updated, 1000);
 act("snapshot");

@@ -254,21 +254,15 @@ async fn test(name: Option<String>, dir: Option<PathBuf>) -> Result<(), String> 
         Ok((name, store))
     })
     .await?;
-    let Some(config) = store.server_config(TEST_TIMEOUT) else {
-        println!("{name}: the embedded store runs inside Pulseboard; nothing to reach");
-        return Ok(());
-    };
-    let url = config.url.clone();
-    let server = crate::store::Server::connect(config)
-        .await
-        .map_err(|e| e.to_string())?;
-    let version = server.version().await.map_err(|e| e.to_string())?;
-    println!("{name}: ClickHouse {version} at {url} answers and accepts the credentials");
+    println!(
+        "{}",
+        super::test_connection(&name, &store, TEST_TIMEOUT).await?
+    );
     Ok(())
 }
 
 /// How long `profile test` waits for the server.
-const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+pub const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[cfg(test)]
 mod tests {

@@ -80,6 +80,27 @@ impl ActiveStore {
     }
 }
 
+/// Connects to `store` as its profile says and reports what answered, in words for people.
+pub async fn test_connection(
+    name: &str,
+    store: &ActiveStore,
+    timeout: std::time::Duration,
+) -> Result<String, String> {
+    let Some(config) = store.server_config(timeout) else {
+        return Ok(format!(
+            "{name}: the embedded store runs inside Pulseboard; nothing to reach"
+        ));
+    };
+    let url = config.url.clone();
+    let server = crate::store::Server::connect(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let version = server.version().await.map_err(|e| e.to_string())?;
+    Ok(format!(
+        "{name}: ClickHouse {version} at {url} answers and accepts the credentials"
+    ))
+}
+
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProfileError {

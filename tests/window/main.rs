@@ -235,6 +235,94 @@ impl App {
     }
 }
 
+/// The profiles dialog: add a server profile (its password goes to the keychain and nowhere
+/// else), test it, fail to switch to it (nobody answers), delete it.
+async fn profiles_dialog(app: &App, home: &Home) {
+    use pulseboard::profiles::{Keychain, SecretStore};
+    let name = format!("e2e-team-{}", std::process::id());
+    let password = format!("s3cret-{}-pw", std::process::id());
+    app.click("profile").await;
+    app.wait_for("the embedded row", |app| async move {
+        app.text("profile-row-embedded").await.is_some()
+    })
+    .await;
+    for (id, value) in [
+        ("pf-name", name.as_str()),
+        ("pf-url", "http://127.0.0.1:9"),
+        ("pf-user", "analytics"),
+        ("pf-database", "pulseboard"),
+        ("pf-password", password.as_str()),
+    ] {
+        let input = app.client.find(Locator::Id(id)).await.unwrap();
+        input.clear().await.unwrap();
+        input.send_keys(value).await.unwrap();
+    }
+    app.click("pf-save").await;
+    app.wait_text("profiles-message", &format!("saved {name}"))
+        .await;
+    let row = app.text(&format!("profile-row-{name}")).await.unwrap();
+    assert!(
+        row.contains("http://127.0.0.1:9") && row.contains("analytics"),
+        "{row}"
+    );
+
+    // The password is in the keychain, and in no file Pulseboard wrote.
+    let stored = Keychain
+        .get(&name)
+        .unwrap()
+        .expect("password in the keychain");
+    assert_eq!(stored.expose(), &password);
+    for dir in [&home.config, &home.data] {
+        for file in files_under(dir) {
+            let bytes = std::fs::read(&file).unwrap_or_default();
+            let found = bytes
+                .windows(password.len())
+                .any(|w| w == password.as_bytes());
+            assert!(!found, "the password leaked into {}", file.display());
+        }
+    }
+
+    // Nobody answers on port 9: the test says so, and "Use" leaves the engine where it was.
+    app.click(&format!("profile-test-{name}")).await;
+    app.wait_for("the failed test", |app| async move {
+        let message = app.text("profiles-message").await.unwrap_or_default();
+        message.contains("127.0.0.1:9") && message.contains("unreachable")
+    })
+    .await;
+    app.click(&format!("profile-use-{name}")).await;
+    app.wait_for("the refused switch", |app| async move {
+        app.text("profiles-message")
+            .await
+            .unwrap_or_default()
+            .contains("unreachable")
+    })
+    .await;
+    assert_eq!(
+        app.text("profile").await.as_deref(),
+        Some("profile: embedded")
+    );
+
+    app.click(&format!("profile-delete-{name}")).await;
+    app.wait_text("profiles-message", &format!("deleted {name}"))
+        .await;
+    assert!(app.text(&format!("profile-row-{name}")).await.is_none());
+    assert!(
+        Keychain.get(&name).unwrap().is_none(),
+        "deleted from the keychain too"
+    );
+    app.click("profiles-close").await;
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .flat_map(|p| if p.is_dir() { files_under(&p) } else { vec![p] })
+        .collect()
+}
+
 impl Drop for App {
     /// Also when a test fails: SIGTERM lets tauri-driver stop WebKitWebDriver and the app, where
     /// SIGKILL would leave them running.
@@ -381,6 +469,8 @@ async fn the_dashboard_shows_live_data_switches_ranges_and_survives_an_outage() 
         (info.width, info.height),
         pulseboard::charts::DASHBOARD_PNG_SIZE
     );
+
+    profiles_dialog(&app, &home).await;
 
     // A second launch hands over to this window and exits; this engine keeps serving.
     let second = Command::new(env!("CARGO_BIN_EXE_pulseboard"))

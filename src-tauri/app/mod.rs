@@ -1,6 +1,10 @@
 //! The desktop window (Tauri v2). The engine runs in this process exactly as in `serve`; the
-//! commands below are thin wrappers over [`view`](crate::view), [`demo`](crate::demo) and
-//! [`charts`](crate::charts), and the engine pushes a fresh [`View`] after flushes.
+//! commands are thin wrappers over [`view`](crate::view), [`demo`](crate::demo),
+//! [`charts`](crate::charts) and [`profiles`](crate::profiles), and the engine pushes a fresh
+//! [`View`] after flushes.
+
+mod profiles;
+mod running;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,12 +15,13 @@ use tauri::{Emitter, Manager, RunEvent, State, WebviewUrl, WebviewWindowBuilder}
 use tauri_plugin_dialog::DialogExt;
 use tokio::sync::watch;
 
-use crate::cli::ServeArgs;
-use crate::engine::{Engine, EngineError};
+use crate::cli::{EngineArgs, ServeArgs};
+use crate::engine::Engine;
 use crate::ingest::Access;
 use crate::panels::Range;
 use crate::secret::Sensitive;
 use crate::view::{self, View};
+use running::Running;
 
 /// Pushes at most this often, however fast flushes come.
 const MIN_PUSH_GAP: Duration = Duration::from_millis(500);
@@ -28,7 +33,14 @@ const DEMO_LONGEST: Duration = Duration::from_secs(4 * 3600);
 
 /// What the commands share: the engine, where it listens, the chosen range, the demo.
 struct Shared {
-    engine: Arc<Engine>,
+    /// The engine serving now (replaced when the profile changes).
+    engine: Mutex<Arc<Engine>>,
+    /// The engine and its HTTP server, for stopping and switching; one switch at a time.
+    running: tokio::sync::Mutex<Option<Running>>,
+    /// How the engine was started, to start it again on another profile.
+    engine_args: EngineArgs,
+    access: Access,
+    addr: SocketAddr,
     url: String,
     /// The ingest token, which the in-process demo must send like any client.
     token: Option<Sensitive<String>>,
@@ -40,6 +52,44 @@ struct Shared {
 }
 
 impl Shared {
+    fn engine(&self) -> Arc<Engine> {
+        self.engine
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Moves the engine to profile `name`'s store: stops the running one (a last flush to its
+    /// store; the journal keeps the rest and delivers it there on the next start), then starts
+    /// again on the same address. If the new store fails, the previous profile comes back.
+    async fn switch_profile(&self, name: &str) -> Result<(), String> {
+        let mut running = self.running.lock().await;
+        let previous = self.engine().config.profile.clone();
+        if let Some(old) = running.take() {
+            old.stop().await;
+        }
+        let (started, outcome) =
+            match Running::start(&self.args_for(name), self.addr, &self.access).await {
+                Ok(started) => (started, Ok(())),
+                Err(error) => {
+                    let restored =
+                        Running::start(&self.args_for(&previous), self.addr, &self.access).await?;
+                    (restored, Err(error))
+                }
+            };
+        *self.engine.lock().unwrap_or_else(|p| p.into_inner()) = started.engine.clone();
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *running = Some(started);
+        outcome
+    }
+
+    fn args_for(&self, profile: &str) -> EngineArgs {
+        EngineArgs {
+            profile: Some(profile.to_string()),
+            ..self.engine_args.clone()
+        }
+    }
+
     fn range(&self) -> Range {
         *self.range.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -55,7 +105,8 @@ impl Shared {
     /// The view now; while the store cannot answer, the last panels with the current status
     /// (so the window turns red instead of freezing).
     async fn view(&self) -> Result<View, String> {
-        let built = view::build(&self.engine, self.range(), &self.url, self.demo_running()).await;
+        let engine = self.engine();
+        let built = view::build(&engine, self.range(), &self.url, self.demo_running()).await;
         let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
         match built {
             Ok(view) => {
@@ -63,7 +114,7 @@ impl Shared {
                 Ok(view)
             }
             Err(error) => match last.clone() {
-                Some(view) => Ok(view::with_fresh_status(view, &self.engine)),
+                Some(view) => Ok(view::with_fresh_status(view, &engine)),
                 None => Err(error.to_string()),
             },
         }
@@ -80,34 +131,45 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), Stri
         cors_origins: args.cors_origins.clone(),
     };
     access.check(args.bind).map_err(|e| e.to_string())?;
-    let config = args.engine.config()?;
     let addr = SocketAddr::new(args.bind, args.port);
-    let token = access.token.clone();
-    let started: Arc<Mutex<Option<Arc<Engine>>>> = Arc::default();
-    let engine_slot = started.clone();
+    let engine_args = args.engine;
+    let shared_slot: Arc<Mutex<Option<Arc<Shared>>>> = Arc::default();
+    let exit_slot = shared_slot.clone();
     let app = tauri::Builder::default()
         // First: in a second launch this exits the process, before the setup below runs.
         .plugin(tauri_plugin_single_instance::init(|app, _, _| focus(app)))
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_dialog::init())
         .invoke_handler(tauri::generate_handler![
-            snapshot, set_range, start_demo, stop_demo, save_png
+            snapshot,
+            set_range,
+            start_demo,
+            stop_demo,
+            save_png,
+            profiles::profiles,
+            profiles::save_profile,
+            profiles::delete_profile,
+            profiles::test_profile,
+            profiles::use_profile,
         ])
         .setup(move |app| {
             let runtime = tauri::async_runtime::handle();
-            let engine = runtime.block_on(Engine::start(config))?;
-            *engine_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(engine.clone());
-            let bound = runtime.block_on(listen(&engine, addr, access))?;
+            let running = runtime.block_on(Running::start(&engine_args, addr, &access))?;
             let settings = Settings::load();
             let shared = Arc::new(Shared {
-                engine,
-                url: format!("http://{bound}"),
-                token,
+                engine: Mutex::new(running.engine.clone()),
+                url: format!("http://{}", running.bound),
+                running: tokio::sync::Mutex::new(Some(running)),
+                engine_args,
+                token: access.token.clone(),
+                access,
+                addr,
                 range: Mutex::new(settings.range()),
                 settings,
                 demo: Mutex::new(None),
                 last: Mutex::new(None),
             });
+            *shared_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(shared.clone());
             app.manage(shared.clone());
             // The window opens only now, so its first request finds the engine running.
             WebviewWindowBuilder::new(app, "main", WebviewUrl::default())
@@ -122,42 +184,17 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), Stri
         .map_err(|e| format!("cannot open the window: {e}"))?;
     app.run(move |_, event| {
         if let RunEvent::Exit = event {
-            let engine = started.lock().unwrap_or_else(|p| p.into_inner()).take();
-            if let Some(engine) = engine {
-                runtime.block_on(engine.shutdown());
+            let shared = exit_slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let Some(shared) = shared {
+                runtime.block_on(async {
+                    if let Some(running) = shared.running.lock().await.take() {
+                        running.stop().await;
+                    }
+                });
             }
         }
     });
     Ok(())
-}
-
-/// Serves the HTTP API in the background; returns the bound address once listening.
-async fn listen(
-    engine: &Arc<Engine>,
-    addr: SocketAddr,
-    access: Access,
-) -> Result<SocketAddr, EngineError> {
-    let (bound_tx, bound_rx) = tokio::sync::oneshot::channel();
-    let engine = engine.clone();
-    let server = tokio::spawn(async move {
-        let ready = |bound| {
-            let _ = bound_tx.send(bound);
-        };
-        engine
-            .serve(addr, &access, ready, std::future::pending())
-            .await
-    });
-    match bound_rx.await {
-        Ok(bound) => Ok(bound),
-        // The server ended before listening: its error says why (a taken port, a refused bind).
-        Err(_) => match server.await {
-            Ok(Err(error)) => Err(error),
-            _ => Err(EngineError::Bind {
-                addr,
-                source: std::io::Error::other("the HTTP server stopped before listening"),
-            }),
-        },
-    }
 }
 
 fn focus(app: &tauri::AppHandle) {
@@ -171,10 +208,16 @@ fn focus(app: &tauri::AppHandle) {
 /// Emits `dashboard` after flushes (at most every [`MIN_PUSH_GAP`]) and at least every
 /// [`MAX_PUSH_GAP`].
 async fn push(app: tauri::AppHandle, shared: Arc<Shared>) {
-    let mut flushes = shared.engine.status.subscribe();
+    let mut engine = shared.engine();
+    let mut flushes = engine.status.subscribe();
     let mut last = Instant::now() - MIN_PUSH_GAP;
     loop {
         let _ = tokio::time::timeout(MAX_PUSH_GAP, flushes.changed()).await;
+        // After a profile switch, follow the new engine's flushes.
+        if !Arc::ptr_eq(&engine, &shared.engine()) {
+            engine = shared.engine();
+            flushes = engine.status.subscribe();
+        }
         tokio::time::sleep(MIN_PUSH_GAP.saturating_sub(last.elapsed())).await;
         last = Instant::now();
         match shared.view().await {
