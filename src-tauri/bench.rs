@@ -46,6 +46,11 @@ pub struct BenchArgs {
     /// panel phase; use a throwaway --data-dir)
     #[arg(long)]
     pub without_views: bool,
+    /// Also measure an outage: ingest while the store is down, then the replay (builds with
+    /// the `fault-injection` feature only)
+    #[cfg(feature = "fault-injection")]
+    #[arg(long)]
+    pub outage: bool,
 }
 
 /// The materialized views that 002/003 create; `--without-views` drops them.
@@ -121,6 +126,10 @@ async fn phases(
     if args.events > 0 {
         ingest(args, engine, addr).await?;
         report_resources(dir);
+        #[cfg(feature = "fault-injection")]
+        if args.outage {
+            outage(args, engine, addr).await?;
+        }
     }
     if args.latency_samples > 0 {
         latency(args.latency_samples, addr).await?;
@@ -158,10 +167,37 @@ fn machine() -> String {
 
 async fn ingest(args: &BenchArgs, engine: &Arc<Engine>, addr: SocketAddr) -> Result<(), String> {
     eprintln!("ingest: {} events, {} clients…", args.events, args.clients);
-    let bodies = Arc::new(demo_bodies(64));
     let stored_before = stored_events(engine).await?;
-    let sent = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
+    let (acked, refused) = post_all(args, addr).await?;
+    let acked_in = started.elapsed();
+    while engine.journal.held_events() > 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let stored_in = started.elapsed();
+    let stored = stored_events(engine).await? - stored_before;
+    println!("## Ingest end to end (HTTP → journal → chDB)\n");
+    println!("| clients | events acknowledged | stored | acknowledged/s | stored/s (until journal empty) | 503 answers | flushes |");
+    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| {} | {acked} | {stored} | {:.0} | {:.0} | {refused} | {} |\n",
+        args.clients,
+        acked as f64 / acked_in.as_secs_f64(),
+        stored as f64 / stored_in.as_secs_f64(),
+        engine.status.flush_count()
+    );
+    if stored != acked {
+        return Err(format!(
+            "stored {stored} events but {acked} were acknowledged"
+        ));
+    }
+    Ok(())
+}
+
+/// `args.clients` clients post `args.events` events; returns (acknowledged, 503 answers).
+async fn post_all(args: &BenchArgs, addr: SocketAddr) -> Result<(u64, u64), String> {
+    let bodies = Arc::new(demo_bodies(64));
+    let sent = Arc::new(AtomicU64::new(0));
     let clients: Vec<_> = (0..args.clients)
         .map(|c| {
             let (bodies, sent, total) = (bodies.clone(), sent.clone(), args.events);
@@ -172,22 +208,39 @@ async fn ingest(args: &BenchArgs, engine: &Arc<Engine>, addr: SocketAddr) -> Res
     for c in clients {
         refused += c.await.map_err(|e| e.to_string())??;
     }
-    let acked_in = started.elapsed();
+    Ok((sent.load(Ordering::SeqCst), refused))
+}
+
+/// An outage (test builds only: the store is failed on purpose): ingest while everything
+/// spills to the journal, then the replay once the store is back.
+#[cfg(feature = "fault-injection")]
+async fn outage(args: &BenchArgs, engine: &Arc<Engine>, addr: SocketAddr) -> Result<(), String> {
+    use crate::store::faults::{self, Fault};
+    eprintln!(
+        "outage: {} events while the store is down, then the replay…",
+        args.events
+    );
+    let stored_before = stored_events(engine).await?;
+    faults::set(Fault::Down);
+    let started = Instant::now();
+    let posted = post_all(args, addr).await;
+    let spill_in = started.elapsed();
+    faults::set(Fault::Up);
+    let (acked, refused) = posted?;
+    let replay_started = Instant::now();
     while engine.journal.held_events() > 0 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let stored_in = started.elapsed();
+    let replay_in = replay_started.elapsed();
     let stored = stored_events(engine).await? - stored_before;
-    let acked = sent.load(Ordering::SeqCst);
-    println!("## Ingest end to end (HTTP → journal → chDB)\n");
-    println!("| clients | events acknowledged | stored | acknowledged/s | stored/s (until journal empty) | 503 answers | flushes |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("## Outage: ingest while spilling, then replay\n");
+    println!("| clients | acknowledged while down | acknowledged/s while down | replayed/s | stored | 503 answers |");
+    println!("|---|---|---|---|---|---|");
     println!(
-        "| {} | {acked} | {stored} | {:.0} | {:.0} | {refused} | {} |\n",
+        "| {} | {acked} | {:.0} | {:.0} | {stored} | {refused} |\n",
         args.clients,
-        acked as f64 / acked_in.as_secs_f64(),
-        stored as f64 / stored_in.as_secs_f64(),
-        engine.status.flush_count()
+        acked as f64 / spill_in.as_secs_f64(),
+        acked as f64 / replay_in.as_secs_f64(),
     );
     if stored != acked {
         return Err(format!(
