@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
 use crate::journal::{Journal, JournalError};
-use crate::store::{Store, StoreError};
+use crate::store::{Schema, Store, StoreError};
 
 /// When to flush.
 #[derive(Debug, Clone)]
@@ -105,7 +105,7 @@ impl Status {
         self.flushes.send_modify(|n| *n += 1);
     }
 
-    fn failed(&self, error: &FlushError, events: u64) {
+    pub(crate) fn failed(&self, error: &FlushError, events: u64) {
         self.update(|s| {
             if s.reachable {
                 s.unreachable_since = Some(Utc::now());
@@ -121,6 +121,7 @@ impl Status {
 pub async fn run(
     journal: Arc<Journal>,
     store: Arc<Store>,
+    schema: Arc<Schema>,
     status: Arc<Status>,
     policy: FlushPolicy,
     mut shutdown: watch::Receiver<bool>,
@@ -133,7 +134,7 @@ pub async fn run(
         let due = held >= policy.flush_size
             || (held > 0 && last_flush.elapsed() >= policy.flush_interval);
         if due {
-            match flush_once(&journal, &store, &policy).await {
+            match flush_once(&journal, &store, &schema, &policy).await {
                 Ok(events) => {
                     status.flushed(events, journal.held_events());
                     last_flush = Instant::now();
@@ -164,7 +165,7 @@ pub async fn run(
         }
     }
     // A clean stop leaves nothing behind when the store is up; otherwise the journal keeps it.
-    if let Err(error) = drain(&journal, &store, &policy, &status).await {
+    if let Err(error) = drain(&journal, &store, &schema, &policy, &status).await {
         tracing::warn!(%error, held = journal.held_events(), "stopping with events in the journal; they are sent on the next start");
     }
 }
@@ -173,11 +174,12 @@ pub async fn run(
 pub async fn drain(
     journal: &Journal,
     store: &Store,
+    schema: &Schema,
     policy: &FlushPolicy,
     status: &Status,
 ) -> Result<(), FlushError> {
     while journal.held_events() > 0 {
-        let events = flush_once(journal, store, policy)
+        let events = flush_once(journal, store, schema, policy)
             .await
             .map_err(|(error, _)| error)?;
         status.flushed(events, journal.held_events());
@@ -189,8 +191,11 @@ pub async fn drain(
 async fn flush_once(
     journal: &Journal,
     store: &Store,
+    schema: &Schema,
     policy: &FlushPolicy,
 ) -> Result<u64, (FlushError, u64)> {
+    // A server that was down when the engine started gets its schema before the first insert.
+    schema.ensure(store).await.map_err(|e| (e.into(), 0))?;
     let Some(mut flush) = journal
         .next_flush(policy.max_flush_events)
         .map_err(|e| (e.into(), 0))?

@@ -10,11 +10,11 @@ use serde_json::json;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::batcher::{self, FlushPolicy, Status};
+use crate::batcher::{self, FlushError, FlushPolicy, Status};
 use crate::ingest::Access;
 use crate::journal::{Journal, JournalError};
 use crate::panels::Panels;
-use crate::store::{Embedded, Server, ServerConfig, Store, StoreError};
+use crate::store::{Embedded, Schema, Server, ServerConfig, Store, StoreError};
 
 /// Everything the engine needs to start.
 #[derive(Debug, Clone)]
@@ -119,7 +119,8 @@ async fn open_store(
     config: &EngineConfig,
 ) -> Result<Store, StoreError> {
     Ok(match server {
-        Some(server) => Store::Server(Server::connect(server.clone()).await?),
+        // No I/O yet: a server that is down must not keep the engine from starting.
+        Some(server) => Store::Server(Server::offline(server)?),
         None => Store::Embedded(Embedded::open(&config.data_dir, &config.database).await?),
     })
 }
@@ -142,16 +143,10 @@ async fn deliver_leftovers(config: &EngineConfig, journal: &Journal) -> Result<(
     let store = open_store(&server, config)
         .await
         .map_err(|e| undelivered(e.to_string()))?;
-    let delivered: Result<(), String> = async {
-        store
-            .migrate(config.retention_days)
-            .await
-            .map_err(|e| e.to_string())?;
-        batcher::drain(journal, &store, &config.flush, &Status::default())
-            .await
-            .map_err(|e| e.to_string())
-    }
-    .await;
+    let schema = Schema::new(config.retention_days);
+    let delivered = batcher::drain(journal, &store, &schema, &config.flush, &Status::default())
+        .await
+        .map_err(|e| e.to_string());
     store.close().await;
     delivered.map_err(undelivered)
 }
@@ -178,16 +173,23 @@ impl Engine {
         deliver_leftovers(&config, &journal).await?;
         journal.set_owner(&config.profile)?;
         let store = Arc::new(open_store(&config.server, &config).await?);
-        let applied = store.migrate(config.retention_days).await?;
-        if !applied.is_empty() {
-            tracing::info!(?applied, "schema migrations applied");
-        }
+        let schema = Arc::new(Schema::new(config.retention_days));
         let status = Arc::new(Status::default());
+        match schema.ensure(&store).await {
+            Ok(()) => {}
+            // A team server that is down: start anyway, events wait in the journal.
+            Err(error) if error.is_retryable() && matches!(*store, Store::Server(_)) => {
+                tracing::warn!(%error, "starting with the store unreachable; events wait in the journal");
+                status.failed(&FlushError::Store(error), 0);
+            }
+            Err(error) => return Err(error.into()),
+        }
         let panels = Arc::new(Panels::new(store.clone(), status.clone()));
         let (shutdown, stop) = watch::channel(false);
         let batcher = tokio::spawn(batcher::run(
             journal.clone(),
             store.clone(),
+            schema,
             status.clone(),
             config.flush.clone(),
             stop,

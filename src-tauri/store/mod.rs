@@ -148,6 +148,33 @@ impl Store {
     }
 }
 
+/// The schema of one store, applied once: when the engine starts, or, for a server that was down
+/// then, before its first flush.
+pub struct Schema {
+    retention_days: u32,
+    applied: tokio::sync::OnceCell<()>,
+}
+
+impl Schema {
+    pub fn new(retention_days: u32) -> Self {
+        Self {
+            retention_days,
+            applied: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    pub async fn ensure(&self, store: &Store) -> Result<(), StoreError> {
+        let apply = || async {
+            let applied = store.migrate(self.retention_days).await?;
+            if !applied.is_empty() {
+                tracing::info!(?applied, "schema migrations applied");
+            }
+            Ok(())
+        };
+        self.applied.get_or_try_init(apply).await.map(drop)
+    }
+}
+
 pub mod migrations {
     //! Schema migrations: `sql/schema/NNN_name.sql`, applied in order, recorded in
     //! `schema_migrations`, each statement idempotent so a crash mid-migration is safe to re-run.

@@ -32,7 +32,13 @@ pub struct ServerConfig {
 
 /// A ClickHouse server reached over HTTP(S).
 pub struct Server {
+    /// Every statement runs in the profile's database.
     client: Client,
+    /// Without a database: checks (and creates) it, which `client` cannot while it is missing.
+    admin: Client,
+    database: String,
+    /// Set once the database is known to exist.
+    ready: tokio::sync::OnceCell<()>,
     url: String,
     user: String,
     timeout: Duration,
@@ -42,47 +48,56 @@ impl Server {
     /// Connects to the server, creates the database if it is missing and makes it the database
     /// of every later statement.
     pub async fn connect(config: ServerConfig) -> Result<Self, StoreError> {
-        check_url(&config.url)?;
-        let server = Self::new(&config);
-        server.ensure_database(&config.database).await?;
-        Ok(Self {
-            client: server.client.clone().with_database(&config.database),
-            ..server
-        })
+        let server = Self::offline(&config)?;
+        server.ready().await?;
+        Ok(server)
     }
 
-    /// The client, without any I/O yet. Credentials travel in headers, never in the URL.
-    fn new(config: &ServerConfig) -> Self {
-        let mut client = Client::default()
+    /// The server without any I/O yet: the database is checked on first use, so Pulseboard can
+    /// start (and spill to its journal) while the server is down. Credentials travel in
+    /// headers, never in the URL.
+    pub fn offline(config: &ServerConfig) -> Result<Self, StoreError> {
+        check_url(&config.url)?;
+        let mut admin = Client::default()
             .with_url(&config.url)
             .with_user(&config.user);
         if let Some(password) = &config.password {
-            client = client.with_password(password.expose());
+            admin = admin.with_password(password.expose());
         }
-        Self {
-            client,
+        Ok(Self {
+            client: admin.clone().with_database(&config.database),
+            admin,
+            database: config.database.clone(),
+            ready: tokio::sync::OnceCell::new(),
             url: config.url.clone(),
             user: config.user.clone(),
             timeout: config.timeout,
-        }
+        })
+    }
+
+    async fn ready(&self) -> Result<(), StoreError> {
+        self.ready
+            .get_or_try_init(|| self.ensure_database())
+            .await
+            .map(drop)
     }
 
     /// Looks before creating: a team's server may grant the database but not CREATE DATABASE.
     /// This first query also proves that the server answers and accepts the credentials.
-    async fn ensure_database(&self, database: &str) -> Result<(), StoreError> {
+    async fn ensure_database(&self) -> Result<(), StoreError> {
         let found: u64 = self
             .call(
-                self.client
+                self.admin
                     .query_raw("SELECT count() FROM system.databases WHERE name = {db:String}")
-                    .param("db", database)
+                    .param("db", &self.database)
                     .fetch_one(),
             )
             .await?;
         if found == 0 {
             self.call(
-                self.client
+                self.admin
                     .query("CREATE DATABASE IF NOT EXISTS ?")
-                    .bind(Identifier(database))
+                    .bind(Identifier(&self.database))
                     .execute(),
             )
             .await?;
@@ -91,12 +106,14 @@ impl Server {
     }
 
     pub async fn execute(&self, sql: &str) -> Result<(), StoreError> {
+        self.ready().await?;
         // `query_raw`: our SQL has no client-side `?` placeholders; a `?` in it stays literal.
         self.call(self.client.query_raw(sql).execute()).await
     }
 
     /// Runs `sql` with `params` bound server-side (`param_<name>`); returns JSONEachRow bytes.
     pub async fn query(&self, sql: &str, params: Params) -> Result<Vec<u8>, StoreError> {
+        self.ready().await?;
         // Before ClickHouse 25.8, JSON output quotes 64-bit integers ("3"); panels decode numbers.
         let query = params.iter().fold(
             self.client
@@ -112,6 +129,7 @@ impl Server {
 
     /// Inserts RowBinary rows in `COLUMNS` order into `events`, deduplicated by `token`.
     pub async fn insert(&self, rows: Vec<u8>, token: &str) -> Result<(), StoreError> {
+        self.ready().await?;
         let sql = format!(
             "INSERT INTO events ({}) FORMAT RowBinary",
             rowbinary::COLUMNS
@@ -329,12 +347,10 @@ mod tests {
     /// A server on `url` as `connect` leaves it, without connect's database check. Uncompressed,
     /// so that what reaches the wire is our RowBinary as sent.
     fn server_at(url: &str) -> Server {
-        let server = Server::new(&config(url));
+        let server = Server::offline(&config(url)).unwrap();
         Server {
-            client: server
-                .client
-                .with_database("pulseboard")
-                .with_compression(Compression::None),
+            client: server.client.clone().with_compression(Compression::None),
+            ready: tokio::sync::OnceCell::new_with(Some(())),
             ..server
         }
     }
@@ -573,6 +589,23 @@ mod tests {
         let error = server.execute("SELECT 1").await.unwrap_err();
         assert_unreachable(&error, "no answer within 200ms");
         assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn offline_needs_no_server_and_checks_the_database_on_first_use() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let server = Server::offline(&config(&format!("http://127.0.0.1:{port}"))).unwrap();
+        // The first call is the database check, which finds nobody.
+        let error = server.execute("SELECT 1").await.unwrap_err();
+        assert_unreachable(&error, "Connection refused");
+        assert!(
+            server.ready.get().is_none(),
+            "checked again on the next call"
+        );
     }
 
     #[tokio::test]

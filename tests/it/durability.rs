@@ -148,13 +148,10 @@ async fn a_full_journal_answers_503_with_retry_after_and_keeps_what_it_took() {
 async fn events_held_at_a_profile_switch_go_to_the_store_they_were_accepted_for() {
     let dir = tempfile::tempdir().unwrap();
     let config = tempfile::tempdir().unwrap();
-    let pulseboard = || {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pulseboard"));
-        cmd.env("PULSEBOARD_CONFIG_DIR", config.path());
-        cmd
-    };
+    let config_dir = config.path().display().to_string();
+    let env = [("PULSEBOARD_CONFIG_DIR", config_dir.as_str())];
     // A team server nobody answers for (port 9: discard, closed here).
-    let added = pulseboard()
+    let added = std::process::Command::new(env!("CARGO_BIN_EXE_pulseboard"))
         .args([
             "profile",
             "add",
@@ -163,6 +160,7 @@ async fn events_held_at_a_profile_switch_go_to_the_store_they_were_accepted_for(
             "http://127.0.0.1:9",
             "--no-password",
         ])
+        .envs(env)
         .output()
         .unwrap();
     assert!(
@@ -170,38 +168,70 @@ async fn events_held_at_a_profile_switch_go_to_the_store_they_were_accepted_for(
         "{}",
         String::from_utf8_lossy(&added.stderr)
     );
+    let journal = || rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
+    let held = || -> i64 {
+        journal()
+            .query_row("SELECT count(*) FROM batches", [], |r| r.get(0))
+            .unwrap()
+    };
 
     // Accepted for the embedded store, still in the journal when the process dies.
-    let server = Server::start(
-        dir.path(),
-        &["--flush-interval", "1h", "--flush-size", "100000"],
-    );
+    let hold = ["--flush-interval", "1h", "--flush-size", "100000"];
+    let server = Server::start(dir.path(), &hold);
     let acked = post_ok(&server, &batch(120, "before-switch")).await;
     server.kill();
+    assert!(held() > 0);
 
-    // Switching to `team`: the held events go to the embedded store first, then the team
-    // server is tried (and is down, so this start fails and says why).
-    let switched = pulseboard()
-        .args(["serve", "--port", "0", "--profile", "team", "--data-dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(!switched.status.success());
-    let stderr = String::from_utf8_lossy(&switched.stderr);
-    assert!(stderr.contains("127.0.0.1:9"), "{stderr}");
-    let journal = rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
-    let held: i64 = journal
-        .query_row("SELECT count(*) FROM batches", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(held, 0, "delivered to the embedded store before switching");
-    let owner: String = journal
+    // Switching to `team`: the held events go to the embedded store first; then the engine
+    // starts although the team server is down, and spills.
+    let team = Server::start_with_env(dir.path(), &["--profile", "team"], &env);
+    assert_eq!(
+        held(),
+        0,
+        "delivered to the embedded store before switching"
+    );
+    let owner: String = journal()
         .query_row("SELECT value FROM meta WHERE key = 'profile'", [], |r| {
             r.get(0)
         })
         .unwrap();
     assert_eq!(owner, "team");
+    let health = team.health().await;
+    assert_eq!(health["store_reachable"], false, "{health}");
+    team.kill();
 
     let server = Server::start(dir.path(), &[]);
-    assert_eq!(server.stored_events().await, acked);
+    assert_eq!(
+        server.stored_events().await,
+        acked,
+        "all in the embedded store, once"
+    );
     server.stop();
+
+    // Events accepted for `team` stay for `team`: the embedded store will not take them.
+    let team = Server::start_with_env(dir.path(), &["--profile", "team"], &env);
+    assert_eq!(post_ok(&team, &batch(30, "for-team")).await, 30);
+    assert_eq!(team.health().await["spilled"], 30);
+    team.kill();
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_pulseboard"))
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--profile",
+            "embedded",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .envs(env)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("30 events accepted for profile \"team\"")
+            && stderr.contains("--profile team"),
+        "{stderr}"
+    );
+    assert_eq!(held(), 1, "still in the journal");
 }
