@@ -203,6 +203,20 @@ struct Count {
     sessions: u64,
 }
 
+/// The grain of the rollups in `sql/schema/004_quarter_rollups.sql`.
+const QUARTER_S: i64 = 900;
+
+/// The whole `step`-aligned stretch inside `[from, to)`, or an empty one at `from`.
+fn within(from: i64, to: i64, step: i64) -> (i64, i64) {
+    let first = (from + step - 1).div_euclid(step) * step;
+    let last = to.div_euclid(step) * step;
+    if first < last {
+        (first, last)
+    } else {
+        (from, from)
+    }
+}
+
 /// The time window a panel covers: `(end - range, end]`, bucketed for the range.
 #[derive(Debug, Clone, Copy)]
 pub struct Window {
@@ -222,16 +236,27 @@ impl Window {
     }
 
     /// The query parameters. Whole minutes `[full_from_s, full_to_s)` lie entirely inside the
-    /// window and can be read from the per-minute views; the rest comes from raw events.
+    /// window and can be read from the per-minute views, whole quarter-hours `[q_from_s,
+    /// q_to_s)` among them from the quarter rollups; the rest comes from raw events. The
+    /// sparkline reads quarters only when its buckets are made of whole quarters (24h).
     fn params(&self) -> Params {
         let full_from_s = self.start_ms.div_euclid(60_000) * 60 + 60;
         let full_to_s = (self.end_ms + 1).div_euclid(60_000) * 60;
+        let quarters = within(full_from_s, full_to_s, QUARTER_S);
+        let series_quarters = match self.bucket_s % QUARTER_S {
+            0 => quarters,
+            _ => (full_from_s, full_from_s),
+        };
         vec![
             ("start_ms", self.start_ms.to_string()),
             ("end_ms", self.end_ms.to_string()),
             ("bucket_s", self.bucket_s.to_string()),
             ("full_from_s", full_from_s.to_string()),
             ("full_to_s", full_to_s.to_string()),
+            ("q_from_s", quarters.0.to_string()),
+            ("q_to_s", quarters.1.to_string()),
+            ("series_q_from_s", series_quarters.0.to_string()),
+            ("series_q_to_s", series_quarters.1.to_string()),
         ]
     }
 
@@ -241,5 +266,42 @@ impl Window {
         let first = (self.start_ms + 1).div_euclid(1000).div_euclid(step_s) * step_s;
         let last = self.end_ms.div_euclid(1000).div_euclid(step_s) * step_s;
         (first..=last).step_by(step_s as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quarters_are_the_whole_aligned_stretch_inside() {
+        // 10:01 to 11:47 holds the quarters 10:15 to 11:45.
+        let (from, to) = (36_060, 42_420);
+        assert_eq!(within(from, to, QUARTER_S), (36_900, 42_300));
+        // Less than a whole quarter: empty, so the minute tables read everything.
+        assert_eq!(within(36_060, 36_840, QUARTER_S), (36_060, 36_060));
+        assert_eq!(within(36_000, 36_900, QUARTER_S), (36_000, 36_900));
+    }
+
+    #[test]
+    fn only_the_24h_sparkline_reads_quarters() {
+        let end = DateTime::parse_from_rfc3339("2026-11-24T11:47:30Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let param = |range, name| {
+            let params = Window::new(range, end).params();
+            let value = &params.iter().find(|(n, _)| *n == name).unwrap().1;
+            value.parse::<i64>().unwrap()
+        };
+        for range in Range::ALL {
+            assert!(param(range, "q_from_s") < param(range, "q_to_s"));
+        }
+        assert!(param(Range::H24, "series_q_from_s") < param(Range::H24, "series_q_to_s"));
+        for range in [Range::H1, Range::H6] {
+            assert_eq!(
+                param(range, "series_q_from_s"),
+                param(range, "series_q_to_s")
+            );
+        }
     }
 }

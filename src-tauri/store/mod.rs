@@ -195,6 +195,10 @@ pub mod migrations {
             "003_compact_uniques",
             include_str!("../../sql/schema/003_compact_uniques.sql"),
         ),
+        (
+            "004_quarter_rollups",
+            include_str!("../../sql/schema/004_quarter_rollups.sql"),
+        ),
     ];
 
     #[derive(serde::Deserialize)]

@@ -53,7 +53,14 @@ async fn views_created_after_events_exist_are_backfilled_and_match_raw() {
         .unwrap();
 
     let applied = migrations::apply(&store, 90, rest).await.unwrap();
-    assert_eq!(applied, vec!["002_minute_views", "003_compact_uniques"]);
+    assert_eq!(
+        applied,
+        vec![
+            "002_minute_views",
+            "003_compact_uniques",
+            "004_quarter_rollups"
+        ]
+    );
     // Applying again changes nothing.
     assert!(store.migrate(90).await.unwrap().is_empty());
 
