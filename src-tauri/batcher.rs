@@ -40,6 +40,8 @@ pub struct StoreState {
     pub last_flush: Option<DateTime<Utc>>,
     pub unreachable_since: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// The last failure is one a retry cannot fix (credentials, grants, SQL): someone must act.
+    pub needs_action: bool,
     /// Events in the flush being retried after a failure.
     pub replaying: u64,
     /// After an outage, the backlog being sent: `(events sent, events in the backlog)`, until
@@ -100,6 +102,7 @@ impl Status {
             s.last_flush = Some(Utc::now());
             s.unreachable_since = None;
             s.last_error = None;
+            s.needs_action = false;
             s.replaying = 0;
         });
         self.flushes.send_modify(|n| *n += 1);
@@ -112,6 +115,7 @@ impl Status {
             }
             s.reachable = false;
             s.last_error = Some(error.to_string());
+            s.needs_action = matches!(error, FlushError::Store(e) if !e.is_retryable());
             s.replaying = events;
         });
     }

@@ -241,6 +241,7 @@ impl Engine {
             "store_reachable": state.reachable,
             "unreachable_since": state.unreachable_since.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
             "last_error": state.last_error,
+            "needs_action": state.needs_action,
             "journal_bytes": self.journal.held_bytes(),
             "replay": state.backlog.map(|(sent, total)| json!({ "sent": sent, "total": total })),
             "flushes": self.status.flush_count(),

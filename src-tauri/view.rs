@@ -98,6 +98,10 @@ fn status(engine: &Engine, held: u64) -> StatusView {
         reachable: state.reachable,
         unreachable_since: state.unreachable_since,
         held,
+        refused: state
+            .needs_action
+            .then(|| state.last_error.clone())
+            .flatten(),
         backlog: state.backlog,
         // More than a few flushes' worth waiting while the store answers: it is behind.
         backlog_threshold: engine.config.flush.flush_size.saturating_mul(5),
@@ -110,6 +114,9 @@ struct Health {
     reachable: bool,
     unreachable_since: Option<DateTime<Utc>>,
     held: u64,
+    /// Why the store refuses our requests, when a retry cannot help (shown as it is: the
+    /// message says what to fix).
+    refused: Option<String>,
     /// `(sent, total)` of the backlog replaying after an outage.
     backlog: Option<(u64, u64)>,
     backlog_threshold: u64,
@@ -117,7 +124,13 @@ struct Health {
 
 fn describe(h: &Health, store: &str, profile: &str) -> StatusView {
     let waiting = thousands(h.held);
-    let (level, label, text) = if !h.reachable {
+    let (level, label, text) = if let Some(reason) = &h.refused {
+        (
+            Level::Red,
+            "refused",
+            format!("{reason} — {waiting} events waiting locally"),
+        )
+    } else if !h.reachable {
         let since = h
             .unreachable_since
             .map(|t| format!(" since {}", t.with_timezone(&Local).format("%H:%M")))
@@ -168,6 +181,7 @@ mod tests {
             reachable,
             unreachable_since: None,
             held,
+            refused: None,
             backlog: None,
             backlog_threshold: 5000,
         }
@@ -194,6 +208,21 @@ mod tests {
             "{}",
             yellow.text
         );
+    }
+
+    #[test]
+    fn a_refusal_is_shown_with_its_reason() {
+        let reason = "ClickHouse at https://ch:8443 refused the request: authentication failed";
+        let h = Health {
+            refused: Some(reason.into()),
+            ..health(false, 42)
+        };
+        let status = describe(&h, "server", "team");
+        assert_eq!(
+            (status.level, status.label.as_str()),
+            (Level::Red, "refused")
+        );
+        assert_eq!(status.text, format!("{reason} — 42 events waiting locally"));
     }
 
     #[test]
