@@ -125,6 +125,7 @@ impl Shared {
 /// closes (after a last flush). A second launch hands over to the first window and exits before
 /// touching the port or the data directory.
 pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), String> {
+    check_display()?;
     tauri::async_runtime::set(runtime.handle().clone());
     let access = Access {
         token: args.ingest_token.clone().map(Sensitive::from),
@@ -194,6 +195,21 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), Stri
             }
         }
     });
+    Ok(())
+}
+
+/// GTK panics without a display; say what to do instead.
+fn check_display() -> Result<(), String> {
+    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|var| std::env::var_os(var).is_some_and(|v| !v.is_empty()));
+    if cfg!(target_os = "linux") && !has_display {
+        return Err(
+            "no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset): \
+                    run `pulseboard serve` for the engine without a window"
+                .into(),
+        );
+    }
     Ok(())
 }
 
