@@ -2,13 +2,14 @@
 //! their charts, the connection status in words, and the empty-state hint.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Local, Utc};
 use serde::Serialize;
 
 use crate::charts::{self, thousands};
 use crate::engine::Engine;
-use crate::panels::{Dashboard, PanelError, PanelName, Range, Source};
+use crate::panels::{Dashboard, Panel, PanelError, PanelName, Range, Source};
 
 /// Everything the window renders, pushed after flushes and returned by every command.
 #[derive(Debug, Clone, Serialize)]
@@ -56,21 +57,47 @@ pub async fn build(
     url: &str,
     demo_running: bool,
 ) -> Result<View, PanelError> {
-    let end = Utc::now();
     let mut panels = Vec::with_capacity(PanelName::ALL.len());
-    let mut charts = BTreeMap::new();
     for name in PanelName::ALL {
         let panel = engine
             .panels
-            // "Now" (not `end`): the cache serves every viewer until the next flush or minute.
+            // "Now" (not a fixed end): the cache serves every viewer until the next flush or minute.
             .panel(name, range, Source::Views, None)
             .await?;
-        charts.insert(name.as_str(), charts::svg(&panel, range));
         panels.push(panel);
     }
-    let dashboard = Dashboard::assemble(range, end, &panels);
+    Ok(assemble(engine, range, url, demo_running, &panels))
+}
+
+/// The view with no panel data, when the store cannot answer and nothing was shown yet (a
+/// server that is down at start): the status and the charts' frames, not an error.
+pub fn without_data(engine: &Engine, range: Range, url: &str, demo_running: bool) -> View {
+    let mut view = assemble(engine, range, url, demo_running, &[]);
+    view.empty = false;
+    view
+}
+
+fn assemble(
+    engine: &Engine,
+    range: Range,
+    url: &str,
+    demo_running: bool,
+    panels: &[Arc<Panel>],
+) -> View {
+    let dashboard = Dashboard::assemble(range, Utc::now(), panels);
+    let charts = [
+        Panel::ActiveUsers(dashboard.active_users.clone()),
+        Panel::SignupFunnel(dashboard.signup_funnel.clone()),
+        Panel::TopFeatures(dashboard.top_features.clone()),
+        Panel::ErrorRate(dashboard.error_rate.clone()),
+    ];
+    let charts = PanelName::ALL
+        .into_iter()
+        .zip(&charts)
+        .map(|(name, panel)| (name.as_str(), charts::svg(panel, range)))
+        .collect();
     let held = engine.journal.held_events();
-    Ok(View {
+    View {
         range,
         empty: dashboard.is_empty() && held == 0,
         panels: dashboard,
@@ -81,7 +108,7 @@ pub async fn build(
             curl: crate::ingest::curl_example(url),
         },
         demo_running,
-    })
+    }
 }
 
 /// Keeps `last`'s panels (the store cannot answer for new ones) with the engine's status now.

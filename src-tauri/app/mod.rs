@@ -102,21 +102,26 @@ impl Shared {
             .is_some_and(|stop| !stop.is_closed())
     }
 
-    /// The view now; while the store cannot answer, the last panels with the current status
-    /// (so the window turns red instead of freezing).
-    async fn view(&self) -> Result<View, String> {
+    /// The view now; while the store cannot answer, the last panels (or empty frames when
+    /// there were none yet) with the current status, so the window turns red, not blank.
+    async fn view(&self) -> View {
         let engine = self.engine();
         let built = view::build(&engine, self.range(), &self.url, self.demo_running()).await;
         let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
         match built {
             Ok(view) => {
                 *last = Some(view.clone());
-                Ok(view)
+                view
             }
-            Err(error) => match last.clone() {
-                Some(view) => Ok(view::with_fresh_status(view, &engine)),
-                None => Err(error.to_string()),
-            },
+            Err(error) => {
+                tracing::debug!(%error, "panels unavailable; showing the last ones");
+                match last.clone() {
+                    Some(view) => view::with_fresh_status(view, &engine),
+                    None => {
+                        view::without_data(&engine, self.range(), &self.url, self.demo_running())
+                    }
+                }
+            }
         }
     }
 }
@@ -236,16 +241,13 @@ async fn push(app: tauri::AppHandle, shared: Arc<Shared>) {
         }
         tokio::time::sleep(MIN_PUSH_GAP.saturating_sub(last.elapsed())).await;
         last = Instant::now();
-        match shared.view().await {
-            Ok(view) => drop(app.emit("dashboard", view)),
-            Err(error) => tracing::warn!(%error, "cannot refresh the dashboard"),
-        }
+        let _ = app.emit("dashboard", shared.view().await);
     }
 }
 
 #[tauri::command]
 async fn snapshot(shared: State<'_, Arc<Shared>>) -> Result<View, String> {
-    shared.view().await
+    Ok(shared.view().await)
 }
 
 #[tauri::command]
@@ -253,7 +255,7 @@ async fn set_range(range: String, shared: State<'_, Arc<Shared>>) -> Result<View
     let range = Range::parse(&range).ok_or_else(|| format!("unknown range {range:?}"))?;
     *shared.range.lock().unwrap_or_else(|p| p.into_inner()) = range;
     shared.settings.save_range(range);
-    shared.view().await
+    Ok(shared.view().await)
 }
 
 #[tauri::command]
@@ -272,7 +274,7 @@ async fn start_demo(shared: State<'_, Arc<Shared>>) -> Result<View, String> {
         }
     });
     *shared.demo.lock().unwrap_or_else(|p| p.into_inner()) = Some(stop_tx);
-    shared.view().await
+    Ok(shared.view().await)
 }
 
 #[tauri::command]
@@ -280,7 +282,7 @@ async fn stop_demo(shared: State<'_, Arc<Shared>>) -> Result<View, String> {
     if let Some(stop) = shared.demo.lock().unwrap_or_else(|p| p.into_inner()).take() {
         let _ = stop.send(true);
     }
-    shared.view().await
+    Ok(shared.view().await)
 }
 
 /// Asks where to save, then writes the whole dashboard as a PNG. `None` when cancelled.
@@ -299,7 +301,7 @@ async fn save_png(
     let Some(path) = picked.and_then(|p| p.into_path().ok()) else {
         return Ok(None);
     };
-    let view = shared.view().await?;
+    let view = shared.view().await;
     let png = crate::charts::dashboard_png(&view.panels, range).map_err(|e| e.to_string())?;
     std::fs::write(&path, png).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(Some(path.display().to_string()))

@@ -113,6 +113,11 @@ fn free_port() -> u16 {
 
 impl App {
     async fn launch(home: &Home) -> App {
+        Self::launch_with(home, &[]).await
+    }
+
+    /// Launches with `extra` flags after the home's.
+    async fn launch_with(home: &Home, extra: &[&str]) -> App {
         let tauri_driver = prerequisites();
         let (port, driver_port, native_port) = (free_port(), free_port(), free_port());
         let driver = Command::new(tauri_driver)
@@ -123,10 +128,12 @@ impl App {
             .stderr(Stdio::null())
             .spawn()
             .expect("start tauri-driver");
+        let mut args = home.args(port);
+        args.extend(extra.iter().map(|a| a.to_string()));
         let mut caps = serde_json::Map::new();
         caps.insert(
             "tauri:options".into(),
-            json!({ "application": app_binary(), "args": home.args(port) }),
+            json!({ "application": app_binary(), "args": args }),
         );
         let webdriver = format!("http://127.0.0.1:{driver_port}");
         let deadline = Instant::now() + WAIT;
@@ -496,6 +503,64 @@ async fn the_dashboard_shows_live_data_switches_ranges_and_survives_an_outage() 
     let app = App::launch(&home).await;
     app.wait_for("the remembered range", |app| async move {
         app.attr("range-6h", "class").await.as_deref() == Some("selected")
+    })
+    .await;
+    app.close().await;
+
+    switching_from_a_server_that_is_down(&home).await;
+}
+
+/// Started on a server profile whose server is down: the window still opens (red, empty
+/// frames); "Use" on the embedded profile moves the running engine there and the data shows.
+async fn switching_from_a_server_that_is_down(home: &Home) {
+    let added = Command::new(env!("CARGO_BIN_EXE_pulseboard"))
+        .args([
+            "profile",
+            "add",
+            "down",
+            "--url",
+            "http://127.0.0.1:9",
+            "--no-password",
+        ])
+        .envs(home.env())
+        .output()
+        .unwrap();
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let app = App::launch_with(home, &["--profile", "down"]).await;
+    assert_eq!(app.text("profile").await.as_deref(), Some("profile: down"));
+    app.wait_for("the red status", |app| async move {
+        app.attr("status-dot", "class").await.as_deref() == Some("dot red")
+    })
+    .await;
+    assert_eq!(
+        app.text("top-feature-name").await,
+        None,
+        "nothing to show yet"
+    );
+
+    app.click("profile").await;
+    app.wait_for("the embedded row", |app| async move {
+        app.text("profile-row-embedded").await.is_some()
+    })
+    .await;
+    app.click("profile-use-embedded").await;
+    app.wait_text("profiles-message", "now storing in embedded")
+        .await;
+    app.click("profiles-close").await;
+    app.wait_text("profile", "profile: embedded").await;
+    app.wait_for("the green status", |app| async move {
+        app.attr("status-dot", "class").await.as_deref() == Some("dot green")
+    })
+    .await;
+    // The events stored earlier in this data dir are on screen again.
+    app.wait_for("the stored events", |app| async move {
+        app.text("top-feature-name")
+            .await
+            .is_some_and(|name| !name.is_empty())
     })
     .await;
     app.close().await;
