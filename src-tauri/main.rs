@@ -10,6 +10,9 @@ fn main() {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if cli.command.is_none() {
+        pulseboard::app::prepare_environment();
+    }
     let runtime = tokio::runtime::Runtime::new().expect("start the async runtime");
     let result = match cli.command {
         // The window owns the main thread (GTK); the engine runs on the runtime's workers.

@@ -203,6 +203,17 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), Stri
     Ok(())
 }
 
+/// Settings for the web view, made while the process has one thread (before the async
+/// runtime starts), since changing the environment later is not thread-safe.
+pub fn prepare_environment() {
+    // WebKitGTK's compositing mode raises the web process's memory for a page that is a few
+    // SVGs and needs no GPU layers; the window's RSS target counts every process. A user's own
+    // setting wins.
+    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    }
+}
+
 /// GTK panics without a display; say what to do instead.
 fn check_display() -> Result<(), String> {
     let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]

@@ -60,7 +60,6 @@ impl Home {
             ("XDG_DATA_HOME", self.data.join("xdg").display().to_string()),
             ("PULSEBOARD_PROFILE", "embedded".into()),
             ("PULSEBOARD_FLUSH_INTERVAL", self.flush_interval.into()),
-            ("WEBKIT_DISABLE_COMPOSITING_MODE", "1".into()),
             ("RUST_LOG", "pulseboard=warn".into()),
         ]
     }
