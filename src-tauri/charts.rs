@@ -367,6 +367,10 @@ fn error_rate<DB: DrawingBackend>(
 
     let points = p.series.iter().map(|m| (m.minute, m.rate_pct));
     chart.draw_series(LineSeries::new(points, RATE.stroke_width(2)))?;
+    // A lone minute with events draws no line: mark it, so its hover title has a mark under it.
+    if let [m] = p.series.as_slice() {
+        chart.draw_series([Circle::new((m.minute, m.rate_pct), 3, RATE.filled())])?;
+    }
     let xs: Vec<i32> = p
         .series
         .iter()
@@ -876,6 +880,20 @@ mod tests {
         assert!(has_text(&svg, "1 % threshold"));
         // 5 % peak: the axis reaches 6 %, so the peak is not clipped.
         assert!(has_text(&svg, "6 %"));
+        // Two minutes draw a line and no dots; a lone minute, which draws no line, a dot.
+        assert_eq!(svg.matches("<circle").count(), 0);
+        let lone = Panel::ErrorRate(ErrorRate {
+            threshold_pct: 1.0,
+            series: vec![ErrorMinute {
+                minute: T0,
+                errors: 8,
+                total: 3978,
+                rate_pct: 0.2,
+            }],
+        });
+        let svg = super::svg(&lone, Range::H24);
+        assert_eq!(svg.matches("<circle").count(), 1);
+        assert_eq!(titles(&svg), ["12:00 · 8 errors of 3,978 events · 0.2 %"]);
     }
 
     #[test]

@@ -187,6 +187,7 @@ pub async fn export(args: ExportArgs) -> Result<(), String> {
     let mut request = reqwest::Client::new()
         .get(format!("{base}/api/dashboard.png"))
         .query(&[("range", range.as_str())]);
+    let sent_token = args.ingest_token.is_some();
     if let Some(token) = args.ingest_token.map(Sensitive::from) {
         request = request.bearer_auth(token.expose());
     }
@@ -194,20 +195,48 @@ pub async fn export(args: ExportArgs) -> Result<(), String> {
         format!("no Pulseboard answers at {base} ({e}); start it with `pulseboard` or `pulseboard serve`, or pass --url")
     })?;
     let status = response.status();
-    let body = response.bytes().await.map_err(|e| e.to_string())?;
-    if !status.is_success() {
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| format!("{base} stopped answering mid-way ({e}); try again"))?;
+    if status == reqwest::StatusCode::UNAUTHORIZED {
+        let what = if sent_token {
+            "refused PULSEBOARD_INGEST_TOKEN"
+        } else {
+            "requires an ingest token"
+        };
         return Err(format!(
-            "{base} answered {status}: {}",
-            String::from_utf8_lossy(&body)
+            "{base} {what}: set PULSEBOARD_INGEST_TOKEN to the token it was started with"
         ));
     }
-    let part = args.out.with_extension("png.part");
-    std::fs::write(&part, &body)
-        .and_then(|()| std::fs::rename(&part, &args.out))
+    // Another program on that port answers a web page or a 404: never save that as a PNG.
+    let is_png = body.starts_with(b"\x89PNG\r\n\x1a\n");
+    if status == reqwest::StatusCode::NOT_FOUND || (status.is_success() && !is_png) {
+        return Err(format!(
+            "{base} is not a Pulseboard (it answered {status} without a dashboard); pass the address of `pulseboard serve` or the window with --url"
+        ));
+    }
+    if !status.is_success() {
+        // Pulseboard's own errors are one short JSON line; cut anything else (a proxy's page).
+        let said: String = String::from_utf8_lossy(&body).chars().take(300).collect();
+        return Err(format!("{base} answered {status}: {}", said.trim()));
+    }
+    write_atomically(&args.out, &body)
         .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
     let (w, h) = crate::charts::DASHBOARD_PNG_SIZE;
     println!("wrote {} ({w}x{h}, {})", args.out.display(), range.as_str());
     Ok(())
+}
+
+/// Writes `path` whole or not at all: a reader never sees half an image, and a failed write
+/// leaves no partial file behind.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let part = path.with_extension("png.part");
+    let written = std::fs::write(&part, bytes).and_then(|()| std::fs::rename(&part, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&part);
+    }
+    written
 }
 
 /// The platform's data directory for Pulseboard.
