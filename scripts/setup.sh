@@ -50,9 +50,8 @@ check_rust() {
 
 # The WebDriver bridge the window tests drive the app through; built once into ~/.cargo/bin.
 install_tauri_driver() {
-  local have
-  have=$(tauri-driver --version 2>/dev/null || "$HOME/.cargo/bin/tauri-driver" --version 2>/dev/null || true)
-  [[ "$have" == *"$TAURI_DRIVER_VERSION"* ]] && return
+  # tauri-driver has no --version flag (it prints its usage); cargo's own list knows what it installed.
+  cargo install --list 2>/dev/null | grep -qx "tauri-driver v${TAURI_DRIVER_VERSION}:" && return
   say "installing tauri-driver ${TAURI_DRIVER_VERSION} (cargo install, ~2 min)"
   cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked --quiet
 }

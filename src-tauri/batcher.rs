@@ -24,6 +24,10 @@ pub struct FlushPolicy {
 
 const MIN_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// After a refusal a retry cannot fix (SQL, credentials, grants), the batcher stops retrying and
+/// only checks again this rarely, in case someone fixed the server meanwhile; a restart or a
+/// profile switch tries at once.
+const REFUSED_RECHECK: Duration = Duration::from_secs(300);
 
 #[derive(Debug, thiserror::Error)]
 pub enum FlushError {
@@ -31,6 +35,16 @@ pub enum FlushError {
     Journal(#[from] JournalError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl FlushError {
+    /// A journal failure (disk, lock) may pass; a store refusal says itself.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            FlushError::Journal(_) => true,
+            FlushError::Store(e) => e.is_retryable(),
+        }
+    }
 }
 
 /// What the batcher last saw of the store, for `/health` and the window.
@@ -42,8 +56,8 @@ pub struct StoreState {
     pub last_error: Option<String>,
     /// The last failure is one a retry cannot fix (credentials, grants, SQL): someone must act.
     pub needs_action: bool,
-    /// Events in the flush being retried after a failure.
-    pub replaying: u64,
+    /// Flush attempts that failed so far.
+    pub failed_flushes: u64,
     /// After an outage, the backlog being sent: `(events sent, events in the backlog)`, until
     /// the journal is empty again.
     pub backlog: Option<(u64, u64)>,
@@ -103,20 +117,19 @@ impl Status {
             s.unreachable_since = None;
             s.last_error = None;
             s.needs_action = false;
-            s.replaying = 0;
         });
         self.flushes.send_modify(|n| *n += 1);
     }
 
-    pub(crate) fn failed(&self, error: &FlushError, events: u64) {
+    pub(crate) fn failed(&self, error: &FlushError) {
         self.update(|s| {
             if s.reachable {
                 s.unreachable_since = Some(Utc::now());
             }
             s.reachable = false;
             s.last_error = Some(error.to_string());
-            s.needs_action = matches!(error, FlushError::Store(e) if !e.is_retryable());
-            s.replaying = events;
+            s.needs_action = !error.is_retryable();
+            s.failed_flushes += 1;
         });
     }
 }
@@ -146,10 +159,15 @@ pub async fn run(
                     continue;
                 }
                 Err((error, events)) => {
-                    tracing::warn!(%error, events, retry_in_ms = backoff.as_millis() as u64, "flush failed; events stay in the journal");
-                    status.failed(&error, events);
+                    let pause = if error.is_retryable() {
+                        backoff
+                    } else {
+                        REFUSED_RECHECK
+                    };
+                    tracing::warn!(%error, events, retry_in_ms = pause.as_millis() as u64, "flush failed; events stay in the journal");
+                    status.failed(&error);
                     tokio::select! {
-                        _ = tokio::time::sleep(backoff) => {}
+                        _ = tokio::time::sleep(pause) => {}
                         _ = shutdown.changed() => break,
                     }
                     backoff = (backoff * 2).min(MAX_BACKOFF);
@@ -230,7 +248,7 @@ mod tests {
         status.flushed(100, 0);
         assert_eq!(status.snapshot().backlog, None, "no outage, no backlog");
 
-        status.failed(&FlushError::Store(StoreError::Closed), 1000);
+        status.failed(&FlushError::Store(StoreError::Closed));
         status.flushed(1000, 9000);
         assert_eq!(status.snapshot().backlog, Some((1000, 10_000)));
         status.flushed(4000, 5000);

@@ -19,6 +19,7 @@ use serde::Deserialize;
 use crate::demo::TrafficModel;
 use crate::engine::{Engine, EngineConfig};
 use crate::event;
+use crate::instance::Instance;
 use crate::panels::{PanelName, Range, Source};
 use crate::store::rowbinary;
 
@@ -63,8 +64,17 @@ const VIEWS: [&str; 3] = [
 const BATCH: usize = 500;
 const LOAD_CHUNK: u64 = 200_000;
 
+/// A benchmark that could not run to the end; the message says where it stopped.
+#[derive(Debug, thiserror::Error)]
+#[error("benchmark stopped: {0}")]
+pub struct BenchError(String);
+
 /// Runs every phase and prints a Markdown report on stdout (progress on stderr).
-pub async fn run(args: BenchArgs) -> Result<(), String> {
+pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
+    run_phases(args).await.map_err(BenchError)
+}
+
+async fn run_phases(args: BenchArgs) -> Result<(), String> {
     let temp;
     let data_dir = match &args.data_dir {
         Some(dir) => dir.clone(),
@@ -73,46 +83,38 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
             temp.0.clone()
         }
     };
-    let engine = Engine::start(EngineConfig::new(data_dir.clone()))
-        .await
-        .map_err(|e| e.to_string())?;
-    if args.without_views {
-        for view in VIEWS {
-            let drop = format!("DROP VIEW IF EXISTS {view}");
-            engine
-                .store
-                .execute(&drop)
-                .await
-                .map_err(|e| e.to_string())?;
-        }
-        eprintln!("materialized views dropped: ingest runs without pre-aggregation");
-    }
-    let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = {
-        let engine = engine.clone();
-        tokio::spawn(async move {
-            let stop = async { drop(stop_rx.await) };
-            engine
-                .serve(
-                    ([127, 0, 0, 1], 0).into(),
-                    &crate::ingest::Access::default(),
-                    |a| {
-                        let _ = addr_tx.send(a);
-                    },
-                    stop,
-                )
-                .await
-        })
+    let instance = Instance::start(
+        EngineConfig::new(data_dir.clone()),
+        ([127, 0, 0, 1], 0).into(),
+        crate::http::Access::default(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let engine = instance.engine();
+    let outcome = match args.without_views {
+        true => drop_views(&engine).await,
+        false => Ok(()),
     };
-    let addr = addr_rx
-        .await
-        .map_err(|_| "the benchmark server did not start".to_string())?;
-    let outcome = phases(&args, &engine, addr, &data_dir).await;
-    let _ = stop_tx.send(());
-    let _ = server.await;
-    engine.shutdown().await;
+    let outcome = match outcome {
+        Ok(()) => phases(&args, &engine, instance.bound(), &data_dir).await,
+        failed => failed,
+    };
+    instance.stop().await;
     outcome
+}
+
+/// Drops the materialized views of a fresh store, so ingest runs without pre-aggregation.
+async fn drop_views(engine: &Engine) -> Result<(), String> {
+    for view in VIEWS {
+        let drop = format!("DROP VIEW IF EXISTS {view}");
+        engine
+            .store
+            .execute(&drop)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    eprintln!("materialized views dropped: ingest runs without pre-aggregation");
+    Ok(())
 }
 
 async fn phases(

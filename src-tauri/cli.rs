@@ -6,9 +6,32 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::engine::{Engine, EngineConfig, ProfileResolver};
-use crate::ingest::Access;
+use crate::engine::{ConfigError, EngineConfig};
+use crate::http::Access;
+use crate::instance::{Instance, InstanceError};
 use crate::secret::Sensitive;
+
+/// Why a command failed; `main` prints it and exits 1.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Instance(#[from] InstanceError),
+    #[error(transparent)]
+    Demo(#[from] crate::demo::DemoError),
+    #[error(transparent)]
+    Profile(#[from] crate::profiles::cli::ProfileCliError),
+    #[error(transparent)]
+    Bench(#[from] crate::bench::BenchError),
+    /// `export` could not fetch or write the image; the message says what to do.
+    #[error("{0}")]
+    Export(String),
+    /// The window could not open; the message says what to do.
+    #[error("{0}")]
+    Window(String),
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -87,43 +110,23 @@ pub struct EngineArgs {
 }
 
 impl EngineArgs {
-    pub fn config(&self) -> Result<EngineConfig, String> {
+    /// The engine configuration these flags describe, checked.
+    pub fn config(&self) -> Result<EngineConfig, ConfigError> {
         let data_dir = match &self.data_dir {
             Some(dir) => dir.clone(),
-            None => default_data_dir()?,
+            None => EngineConfig::default_data_dir()?,
         };
         let mut config = EngineConfig::new(data_dir);
         config.flush.flush_interval = self.flush_interval;
-        config.flush.flush_size = self.flush_size.max(1);
-        config.flush.max_flush_events = self.max_flush.max(self.flush_size).max(1);
+        config.flush.flush_size = self.flush_size;
+        config.flush.max_flush_events = self.max_flush;
         config.journal_cap_bytes = self.journal_cap;
-        config.body_limit = self.body_limit as usize;
+        config.body_limit = usize::try_from(self.body_limit).unwrap_or(usize::MAX);
         config.retention_days = self.retention_days;
-        (config.profile, config.server) = self.server()?;
-        let timeout = self.store_timeout;
-        config.resolve_profile = ProfileResolver(std::sync::Arc::new(move |name| {
-            let profiles = crate::profiles::config_dir(None)
-                .and_then(crate::profiles::Profiles::load)
-                .map_err(|e| e.to_string())?;
-            let store = profiles.store_for(name).map_err(|e| e.to_string())?;
-            Ok(store.server_config(timeout))
-        }));
+        config.store_timeout = self.store_timeout;
+        config.validate()?;
+        config.use_profile(self.profile.as_deref())?;
         Ok(config)
-    }
-
-    /// The chosen profile's name and server, with its password from the keychain (no server:
-    /// the embedded store).
-    fn server(&self) -> Result<(String, Option<crate::store::ServerConfig>), String> {
-        use crate::profiles::{config_dir, Profiles, EMBEDDED};
-        if self.profile.as_deref() == Some(EMBEDDED) {
-            return Ok((EMBEDDED.to_string(), None));
-        }
-        let profiles = config_dir(None)
-            .and_then(Profiles::load)
-            .map_err(|e| e.to_string())?;
-        let name = self.profile.as_deref().unwrap_or(profiles.active_name());
-        let store = profiles.store_for(name).map_err(|e| e.to_string())?;
-        Ok((name.to_string(), store.server_config(self.store_timeout)))
     }
 }
 
@@ -180,7 +183,11 @@ pub struct ExportArgs {
 }
 
 /// Runs `pulseboard export`: fetches the instance's dashboard PNG and writes it atomically.
-pub async fn export(args: ExportArgs) -> Result<(), String> {
+pub async fn export(args: ExportArgs) -> Result<(), CliError> {
+    fetch_png(args).await.map_err(CliError::Export)
+}
+
+async fn fetch_png(args: ExportArgs) -> Result<(), String> {
     let range = crate::panels::Range::parse(&args.range)
         .ok_or_else(|| format!("--range must be 1h, 6h or 24h (got {:?})", args.range))?;
     let base = args.url.trim_end_matches('/');
@@ -239,14 +246,6 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
     written
 }
 
-/// The platform's data directory for Pulseboard.
-pub fn default_data_dir() -> Result<PathBuf, String> {
-    directories::ProjectDirs::from("dev", "pulseboard", "pulseboard")
-        .map(|d| d.data_dir().to_owned())
-        .ok_or_else(|| "cannot find a home directory; pass --data-dir".to_string())
-}
-
-/// Parses `500ms`, `2s`, `1m`, `1h` (a bare number is seconds).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s
@@ -288,34 +287,39 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     Ok(n * scale)
 }
 
+impl ServeArgs {
+    /// Who may call the API on this address.
+    pub fn access(&self) -> Access {
+        Access {
+            token: self.ingest_token.clone().map(Sensitive::from),
+            cors_origins: self.cors_origins.clone(),
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.bind, self.port)
+    }
+}
+
 /// Runs `pulseboard serve` until Ctrl-C or SIGTERM.
-pub async fn serve(args: ServeArgs) -> Result<(), String> {
-    let access = Access {
-        token: args.ingest_token.map(Sensitive::from),
-        cors_origins: args.cors_origins,
-    };
+pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
+    let access = args.access();
     // Before opening anything: a refused bind should not wait for the store.
-    access.check(args.bind).map_err(|e| e.to_string())?;
+    access
+        .check(args.bind)
+        .map_err(|e| InstanceError::Serve(e.into()))?;
     let config = args.engine.config()?;
     let data_dir = config.data_dir.clone();
-    let engine = Engine::start(config).await.map_err(|e| e.to_string())?;
-    let addr = SocketAddr::new(args.bind, args.port);
-    let result = engine
-        .serve(
-            addr,
-            &access,
-            |bound| announce(bound, &data_dir),
-            shutdown_signal(),
-        )
-        .await
-        .map_err(|e| e.to_string());
+    let instance = Instance::start(config, args.addr(), access).await?;
+    announce(&instance.url(), &data_dir);
+    shutdown_signal().await;
     eprintln!("stopping: flushing what is waiting…");
-    engine.shutdown().await;
-    result
+    instance.stop().await;
+    Ok(())
 }
 
 /// Runs `pulseboard demo` with a live progress line and a summary.
-pub async fn demo(args: DemoArgs) -> Result<(), String> {
+pub async fn demo(args: DemoArgs) -> Result<(), CliError> {
     let options = crate::demo::DemoOptions {
         url: args.url,
         rate: args.rate,
@@ -328,21 +332,18 @@ pub async fn demo(args: DemoArgs) -> Result<(), String> {
         let _ = stop_tx.send(true);
     });
     let started = std::time::Instant::now();
-    let summary = crate::demo::run(options, stop, crate::demo::print_progress)
-        .await
-        .map_err(|e| e.to_string())?;
+    let summary = crate::demo::run(options, stop, crate::demo::print_progress).await?;
     eprintln!();
     crate::demo::print_summary(&summary, started.elapsed());
     Ok(())
 }
 
-fn announce(bound: SocketAddr, data_dir: &std::path::Path) {
+fn announce(url: &str, data_dir: &std::path::Path) {
     use std::io::Write;
-    let url = format!("http://{bound}");
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "Pulseboard listening on {url}");
     let _ = writeln!(out, "  data:   {}", data_dir.display());
-    let _ = writeln!(out, "  send:   {}", crate::ingest::curl_example(&url));
+    let _ = writeln!(out, "  send:   {}", crate::http::curl_example(url));
     let _ = writeln!(out, "  demo:   pulseboard demo --url {url}");
     let _ = writeln!(out, "  panels: {url}/api/panels?range=1h");
     let _ = out.flush();

@@ -62,6 +62,11 @@ pub enum BodyError {
     TooMany(usize),
 }
 
+/// Why one event is invalid: `field: rule`, as the API reports it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct FieldError(pub String);
+
 /// The outcome of parsing one request body.
 #[derive(Debug, Default)]
 pub struct Parsed {
@@ -104,7 +109,7 @@ fn check_count(n: usize) -> Result<(), BodyError> {
 fn validate_all(items: impl Iterator<Item = Result<Value, String>>, now_ms: i64) -> Parsed {
     let mut parsed = Parsed::default();
     for (index, item) in items.enumerate() {
-        match item.and_then(|value| validate(value, now_ms)) {
+        match item.and_then(|value| validate(value, now_ms).map_err(|e| e.0)) {
             Ok(event) => parsed.accepted.push(event),
             Err(error) => parsed.rejected.push(Rejection { index, error }),
         }
@@ -113,18 +118,22 @@ fn validate_all(items: impl Iterator<Item = Result<Value, String>>, now_ms: i64)
 }
 
 /// Validates one event object. The error names the field and the rule it broke.
-pub fn validate(value: Value, now_ms: i64) -> Result<Event, String> {
+pub fn validate(value: Value, now_ms: i64) -> Result<Event, FieldError> {
     let Value::Object(mut obj) = value else {
-        return Err("event: must be a JSON object".into());
+        return Err(FieldError("event: must be a JSON object".into()));
     };
+    event_fields(&mut obj, now_ms).map_err(FieldError)
+}
+
+fn event_fields(obj: &mut Map<String, Value>, now_ms: i64) -> Result<Event, String> {
     Ok(Event {
-        event_name: event_name(&obj)?,
-        timestamp_ms: timestamp(&obj, now_ms)?,
-        session_id: required_text(&obj, "session_id", 128)?,
-        user_id: optional_text(&obj, "user_id", 128)?,
-        device_type: optional_text(&obj, "device_type", 32)?.unwrap_or_else(|| "unknown".into()),
-        country_code: country_code(&obj)?,
-        event_id: event_id(&obj)?,
+        event_name: event_name(obj)?,
+        timestamp_ms: timestamp(obj, now_ms)?,
+        session_id: required_text(obj, "session_id", 128)?,
+        user_id: optional_text(obj, "user_id", 128)?,
+        device_type: optional_text(obj, "device_type", 32)?.unwrap_or_else(|| "unknown".into()),
+        country_code: country_code(obj)?,
+        event_id: event_id(obj)?,
         properties: properties(obj.remove("properties"))?,
     })
 }
@@ -303,7 +312,7 @@ mod tests {
         ];
         for (value, field) in cases {
             let err = validate(value.clone(), NOW).expect_err(&value.to_string());
-            assert!(err.starts_with(&format!("{field}: ")), "{value} -> {err}");
+            assert!(err.0.starts_with(&format!("{field}: ")), "{value} -> {err}");
         }
     }
 

@@ -16,21 +16,49 @@ use std::sync::{mpsc, Arc, Mutex};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use tokio::sync::{oneshot, Notify};
 
-/// Errors at the journal boundary.
+use crate::event::Event;
+use crate::store::rowbinary;
+
+/// Errors at the journal boundary. Messages say what to do about them.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum JournalError {
-    #[error("journal database {path}: {source}")]
+    #[error("the disk holding the journal {path} is full: free some space; events already acknowledged are safe")]
+    DiskFull { path: PathBuf },
+    #[error("the journal {path} is locked by another program (another Pulseboard on the same --data-dir?): stop it, or pick another --data-dir")]
+    Locked { path: PathBuf },
+    #[error("the journal {path} is damaged ({source}): stop Pulseboard and move the file aside to start a new one (its unsent events are lost), or restore it from a backup")]
+    Corrupt {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("cannot open or write the journal {path} ({source}): check that the data directory exists and is writable by this user")]
     Sqlite {
         path: PathBuf,
         source: rusqlite::Error,
     },
     #[error("the journal holds {held} bytes, over its cap of {cap} bytes; retry once the store catches up")]
     Full { held: u64, cap: u64 },
-    #[error("journal commit to {path} failed: {reason}")]
-    Commit { path: PathBuf, reason: String },
-    #[error("the journal writer has stopped")]
+    #[error("the journal writer has stopped (Pulseboard is shutting down); retry in a moment")]
     Stopped,
+}
+
+impl JournalError {
+    /// Sorts a SQLite failure by what the user can do about it.
+    fn sqlite(path: &Path, source: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        let path = path.to_owned();
+        match source.sqlite_error_code() {
+            Some(ErrorCode::DiskFull) => JournalError::DiskFull { path },
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+                JournalError::Locked { path }
+            }
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
+                JournalError::Corrupt { path, source }
+            }
+            _ => JournalError::Sqlite { path, source },
+        }
+    }
 }
 
 /// A flush: every journal batch up to `last_batch`, inserted under `token`.
@@ -49,7 +77,7 @@ pub struct Flush {
 struct Append {
     events: u64,
     rows: Vec<u8>,
-    done: oneshot::Sender<Result<(), JournalError>>,
+    done: oneshot::Sender<Result<(), rusqlite::Error>>,
 }
 
 /// Counters of what the journal holds, shared with `/health` and the batcher.
@@ -93,10 +121,7 @@ impl Journal {
     /// Opens (or creates) `<data_dir>/journal.sqlite3`.
     pub fn open(data_dir: &Path, cap_bytes: u64) -> Result<Self, JournalError> {
         let path = data_dir.join("journal.sqlite3");
-        let sql_err = |source| JournalError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let sql_err = |source| JournalError::sqlite(&path, source);
         let writer = connect(&path).map_err(sql_err)?;
         writer.execute_batch(SCHEMA).map_err(sql_err)?;
         let id = journal_id(&writer).map_err(sql_err)?;
@@ -113,11 +138,10 @@ impl Journal {
         let reader = connect(&path).map_err(sql_err)?;
         let appended = Arc::new(Notify::new());
         let (tx, rx) = mpsc::channel();
-        let (thread_held, thread_notify, thread_path) =
-            (held.clone(), appended.clone(), path.clone());
+        let (thread_held, thread_notify) = (held.clone(), appended.clone());
         std::thread::Builder::new()
             .name("journal-writer".into())
-            .spawn(move || write_loop(writer, rx, &thread_held, &thread_notify, &thread_path))
+            .spawn(move || write_loop(writer, rx, &thread_held, &thread_notify))
             .expect("spawn journal writer");
         Ok(Self {
             path,
@@ -152,14 +176,21 @@ impl Journal {
         Ok(())
     }
 
-    /// Makes `events` RowBinary rows durable; returns once they are committed to disk.
-    pub async fn append(&self, events: u64, rows: Vec<u8>) -> Result<(), JournalError> {
+    /// Makes `events` durable; returns once they are committed to disk.
+    pub async fn append(&self, events: &[Event]) -> Result<(), JournalError> {
+        self.append_rows(events.len() as u64, rowbinary::encode_all(events))
+            .await
+    }
+
+    /// Makes `events` rows, already RowBinary-encoded, durable.
+    async fn append_rows(&self, events: u64, rows: Vec<u8>) -> Result<(), JournalError> {
         self.check_capacity()?;
         let (done, wait) = oneshot::channel();
         self.appends
             .send(Append { events, rows, done })
             .map_err(|_| JournalError::Stopped)?;
-        wait.await.map_err(|_| JournalError::Stopped)?
+        let committed = wait.await.map_err(|_| JournalError::Stopped)?;
+        committed.map_err(|e| self.err(e))
     }
 
     /// The flush to send next: the one recorded earlier and not yet confirmed (a replay), or a
@@ -269,10 +300,7 @@ impl Journal {
     }
 
     fn err(&self, source: rusqlite::Error) -> JournalError {
-        JournalError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
+        JournalError::sqlite(&self.path, source)
     }
 }
 
@@ -318,13 +346,7 @@ fn read_rows(
     Ok((last, buf, events))
 }
 
-fn write_loop(
-    mut conn: Connection,
-    rx: mpsc::Receiver<Append>,
-    held: &Held,
-    appended: &Notify,
-    path: &Path,
-) {
+fn write_loop(mut conn: Connection, rx: mpsc::Receiver<Append>, held: &Held, appended: &Notify) {
     while let Ok(first) = rx.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -342,15 +364,26 @@ fn write_loop(
             appended.notify_one();
         }
         for a in group {
-            let reply = outcome
-                .as_ref()
-                .map(|_| ())
-                .map_err(|e| JournalError::Commit {
-                    path: path.to_owned(),
-                    reason: e.to_string(),
-                });
+            let reply = match &outcome {
+                Ok(()) => Ok(()),
+                // One error for the whole group, told to each of its requests.
+                Err(e) => Err(copy_error(e)),
+            };
             let _ = a.done.send(reply);
         }
+    }
+}
+
+/// `rusqlite::Error` is not `Clone`; what a client needs of it is its code and message.
+fn copy_error(e: &rusqlite::Error) -> rusqlite::Error {
+    match e {
+        rusqlite::Error::SqliteFailure(code, message) => {
+            rusqlite::Error::SqliteFailure(*code, message.clone())
+        }
+        other => rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+            Some(other.to_string()),
+        ),
     }
 }
 
@@ -377,8 +410,8 @@ mod tests {
     async fn flush_replays_until_confirmed_and_survives_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(dir.path(), 1 << 30).unwrap();
-        journal.append(2, rows(1)).await.unwrap();
-        journal.append(3, rows(2)).await.unwrap();
+        journal.append_rows(2, rows(1)).await.unwrap();
+        journal.append_rows(3, rows(2)).await.unwrap();
         assert_eq!(journal.held_events(), 5);
 
         let first = journal.next_flush(1000).unwrap().unwrap();
@@ -386,7 +419,7 @@ mod tests {
         assert_eq!(first.rows, [rows(1), rows(2)].concat());
 
         // Arrivals after the flush was recorded do not join it: a replay is byte-identical.
-        journal.append(4, rows(3)).await.unwrap();
+        journal.append_rows(4, rows(3)).await.unwrap();
         drop(journal);
         let journal = Journal::open(dir.path(), 1 << 30).unwrap();
         assert_eq!(journal.held_events(), 9);
@@ -417,7 +450,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(dir.path(), 1 << 30).unwrap();
         for i in 0..5 {
-            journal.append(400, rows(i)).await.unwrap();
+            journal.append_rows(400, rows(i)).await.unwrap();
         }
         let flush = journal.next_flush(1000).unwrap().unwrap();
         assert_eq!(flush.events, 1200);
@@ -428,9 +461,9 @@ mod tests {
     async fn full_journal_refuses_appends() {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(dir.path(), 15).unwrap();
-        journal.append(1, rows(1)).await.unwrap();
-        journal.append(1, rows(2)).await.unwrap();
-        let err = journal.append(1, rows(3)).await.unwrap_err();
+        journal.append_rows(1, rows(1)).await.unwrap();
+        journal.append_rows(1, rows(2)).await.unwrap();
+        let err = journal.append_rows(1, rows(3)).await.unwrap_err();
         assert!(
             matches!(err, JournalError::Full { held: 20, cap: 15 }),
             "{err}"
@@ -445,7 +478,7 @@ mod tests {
         let tasks: Vec<_> = (0..200)
             .map(|i| {
                 let j = journal.clone();
-                tokio::spawn(async move { j.append(1, rows(i as u8)).await })
+                tokio::spawn(async move { j.append_rows(1, rows(i as u8)).await })
             })
             .collect();
         for t in tasks {

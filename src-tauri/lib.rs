@@ -1,23 +1,28 @@
 //! Pulseboard: live product analytics on a laptop.
 //!
-//! The data flow, one module per stage: `event` (validation) → `ingest` (HTTP) → `journal`
-//! (durable SQLite) → `batcher` → `store` (ClickHouse: embedded chDB or a server) → `panels` →
-//! `charts`. `engine` wires them together; `profiles` says which store to use (passwords in the
-//! OS keychain, held as `secret::Sensitive`); `cli`, `demo` and `bench` drive it;
-//! `app` is the desktop window over `view`.
+//! The data flow, one module per stage: `http` (routes, status codes) → `event` (validation) →
+//! `journal` (durable SQLite) → `batcher` → `store` (ClickHouse: embedded chDB or a server) →
+//! `panels` → `charts`. `engine` wires journal, batcher, store and panels and knows nothing of
+//! HTTP; `instance` is an engine serving its API (and its move to another profile); `profiles`
+//! says which store to use (passwords in the OS keychain, held as `secret::Sensitive`); `cli`,
+//! `demo` and `bench` drive it; `app` is the desktop window's Tauri glue over `view`.
+//! See docs/ARCHITECTURE.md.
 
 pub mod app;
 pub mod batcher;
 pub mod bench;
 pub mod charts;
 pub mod cli;
+pub mod clock;
 pub mod demo;
 pub mod engine;
 pub mod event;
-pub mod ingest;
+pub mod http;
+pub mod instance;
 pub mod journal;
 pub mod panels;
 pub mod profiles;
 pub mod secret;
 pub mod store;
+pub mod urls;
 pub mod view;

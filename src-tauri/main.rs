@@ -22,8 +22,10 @@ fn main() {
                 Command::Serve(args) => cli::serve(args).await,
                 Command::Demo(args) => cli::demo(args).await,
                 Command::Export(args) => cli::export(args).await,
-                Command::Bench(args) => pulseboard::bench::run(args).await,
-                Command::Profile { command } => pulseboard::profiles::cli::run(command, None).await,
+                Command::Bench(args) => pulseboard::bench::run(args).await.map_err(Into::into),
+                Command::Profile { command } => pulseboard::profiles::cli::run(command, None)
+                    .await
+                    .map_err(Into::into),
             }
         }),
     };

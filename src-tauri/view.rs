@@ -2,14 +2,14 @@
 //! their charts, the connection status in words, and the empty-state hint.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::Mutex;
 
-use chrono::{DateTime, Local, Utc};
+use chrono::Local;
 use serde::Serialize;
 
 use crate::charts::{self, thousands};
-use crate::engine::Engine;
-use crate::panels::{Dashboard, Panel, PanelError, PanelName, Range, Source};
+use crate::engine::{Engine, Health, Replay};
+use crate::panels::{conversion_pct, error_rate_pct, Dashboard, PanelError, Range, Source};
 
 /// Everything the window renders, pushed after flushes and returned by every command.
 #[derive(Debug, Clone, Serialize)]
@@ -19,10 +19,47 @@ pub struct View {
     /// Plotters SVG per panel name: the same charts `/api/panels/{name}.svg` serves.
     pub charts: BTreeMap<&'static str, String>,
     pub status: StatusView,
+    /// The one-line summaries under the funnel and error charts, worded and rounded here with
+    /// the panels' own percentage rules.
+    pub summaries: Summaries,
     pub ingest: IngestView,
     /// No event in the range and none waiting: show how to send one.
     pub empty: bool,
     pub demo_running: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summaries {
+    pub funnel: String,
+    pub errors: String,
+}
+
+impl Summaries {
+    fn of(dashboard: &Dashboard) -> Self {
+        let started: u64 = dashboard.signup_funnel.iter().map(|h| h.started).sum();
+        let completed: u64 = dashboard.signup_funnel.iter().map(|h| h.completed).sum();
+        let funnel = match conversion_pct(started, completed) {
+            Some(pct) => format!(
+                "{} of {} completed ({pct:.1} %)",
+                thousands(completed),
+                thousands(started)
+            ),
+            None => "no signups started".into(),
+        };
+        let series = &dashboard.error_rate.series;
+        let errors: u64 = series.iter().map(|m| m.errors).sum();
+        let total: u64 = series.iter().map(|m| m.total).sum();
+        let errors = match total {
+            0 => "no events".into(),
+            _ => format!(
+                "{} errors in {} events ({:.2} %)",
+                thousands(errors),
+                thousands(total),
+                error_rate_pct(errors, total)
+            ),
+        };
+        Self { funnel, errors }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -50,114 +87,117 @@ pub enum Level {
     Red,
 }
 
-/// Builds the view of `range` for the engine listening at `url`.
-pub async fn build(
-    engine: &Engine,
-    range: Range,
-    url: &str,
-    demo_running: bool,
-) -> Result<View, PanelError> {
-    let mut panels = Vec::with_capacity(PanelName::ALL.len());
-    for name in PanelName::ALL {
-        let panel = engine
-            .panels
-            // "Now" (not a fixed end): the cache serves every viewer until the next flush or minute.
-            .panel(name, range, Source::Views, None)
-            .await?;
-        panels.push(panel);
+/// What the window asks for: the range and the instance's own state.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    pub range: Range,
+    /// Where the instance listens (for the empty state's curl line).
+    pub url: &'a str,
+    pub demo_running: bool,
+}
+
+/// Builds views and keeps the last good one: while the store cannot answer, the window shows
+/// the last panels (or empty frames when there were none yet) with the current status, so it
+/// turns red, not blank.
+#[derive(Default)]
+pub struct Viewer {
+    last: Mutex<Option<View>>,
+}
+
+impl Viewer {
+    pub async fn view(&self, engine: &Engine, request: &Request<'_>) -> View {
+        let built = build(engine, request).await;
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        match built {
+            Ok(view) => {
+                *last = Some(view.clone());
+                view
+            }
+            Err(error) => {
+                tracing::debug!(%error, "panels unavailable; showing the last ones");
+                match last.clone() {
+                    Some(view) => with_fresh_status(view, engine),
+                    None => without_data(engine, request),
+                }
+            }
+        }
     }
-    Ok(assemble(engine, range, url, demo_running, &panels))
+
+    /// Forgets the last view (another store's panels must not show after a profile switch).
+    pub fn forget(&self) {
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
+/// Builds the view of `request.range` from the engine's panels now.
+pub async fn build(engine: &Engine, request: &Request<'_>) -> Result<View, PanelError> {
+    // "Now" (not a fixed end): the cache serves every viewer until the next flush or minute.
+    let dashboard = engine
+        .panels
+        .dashboard(request.range, Source::Views, None)
+        .await?;
+    Ok(assemble(engine, request, dashboard))
 }
 
 /// The view with no panel data, when the store cannot answer and nothing was shown yet (a
 /// server that is down at start): the status and the charts' frames, not an error.
-pub fn without_data(engine: &Engine, range: Range, url: &str, demo_running: bool) -> View {
-    let mut view = assemble(engine, range, url, demo_running, &[]);
+fn without_data(engine: &Engine, request: &Request<'_>) -> View {
+    let now = engine.config.clock.now();
+    let mut view = assemble(
+        engine,
+        request,
+        Dashboard::assemble(request.range, now, &[]),
+    );
     view.empty = false;
     view
 }
 
-fn assemble(
-    engine: &Engine,
-    range: Range,
-    url: &str,
-    demo_running: bool,
-    panels: &[Arc<Panel>],
-) -> View {
-    let dashboard = Dashboard::assemble(range, Utc::now(), panels);
-    let charts = [
-        Panel::ActiveUsers(dashboard.active_users.clone()),
-        Panel::SignupFunnel(dashboard.signup_funnel.clone()),
-        Panel::TopFeatures(dashboard.top_features.clone()),
-        Panel::ErrorRate(dashboard.error_rate.clone()),
-    ];
-    let charts = PanelName::ALL
-        .into_iter()
-        .zip(&charts)
+fn assemble(engine: &Engine, request: &Request<'_>, dashboard: Dashboard) -> View {
+    let range = request.range;
+    let charts = dashboard
+        .panels()
+        .iter()
         .map(|(name, panel)| (name.as_str(), charts::svg(panel, range)))
         .collect();
-    let held = engine.journal.held_events();
+    let health = engine.health();
     View {
         range,
-        empty: dashboard.is_empty() && held == 0,
+        empty: dashboard.is_empty() && health.buffer_size == 0,
+        summaries: Summaries::of(&dashboard),
         panels: dashboard,
         charts,
-        status: status(engine, held),
+        status: status(engine, &health),
         ingest: IngestView {
-            url: url.to_string(),
-            curl: crate::ingest::curl_example(url),
+            url: request.url.to_string(),
+            curl: crate::http::curl_example(request.url),
         },
-        demo_running,
+        demo_running: request.demo_running,
     }
 }
 
 /// Keeps `last`'s panels (the store cannot answer for new ones) with the engine's status now.
-pub fn with_fresh_status(mut last: View, engine: &Engine) -> View {
-    let held = engine.journal.held_events();
-    last.status = status(engine, held);
-    last.empty = last.empty && held == 0;
+fn with_fresh_status(mut last: View, engine: &Engine) -> View {
+    let health = engine.health();
+    last.status = status(engine, &health);
+    last.empty = last.empty && health.buffer_size == 0;
     last
 }
 
-fn status(engine: &Engine, held: u64) -> StatusView {
-    let state = engine.status.snapshot();
-    let health = Health {
-        reachable: state.reachable,
-        unreachable_since: state.unreachable_since,
-        held,
-        refused: state
-            .needs_action
-            .then(|| state.last_error.clone())
-            .flatten(),
-        backlog: state.backlog,
-        // More than a few flushes' worth waiting while the store answers: it is behind.
-        backlog_threshold: engine.config.flush.flush_size.saturating_mul(5),
-    };
-    describe(&health, engine.store.kind(), &engine.config.profile)
+fn status(engine: &Engine, health: &Health) -> StatusView {
+    // More than a few flushes' worth waiting while the store answers: it is behind.
+    let backlog_threshold = engine.config.flush.flush_size.saturating_mul(5);
+    describe(health, backlog_threshold)
 }
 
-/// The facts the status is derived from, apart from the engine so the rules can be tested.
-struct Health {
-    reachable: bool,
-    unreachable_since: Option<DateTime<Utc>>,
-    held: u64,
-    /// Why the store refuses our requests, when a retry cannot help (shown as it is: the
-    /// message says what to fix).
-    refused: Option<String>,
-    /// `(sent, total)` of the backlog replaying after an outage.
-    backlog: Option<(u64, u64)>,
-    backlog_threshold: u64,
-}
-
-fn describe(h: &Health, store: &str, profile: &str) -> StatusView {
-    let waiting = thousands(h.held);
-    let (level, label, text) = if let Some(reason) = &h.refused {
+fn describe(h: &Health, backlog_threshold: u64) -> StatusView {
+    let waiting = thousands(h.buffer_size);
+    let (level, label, text) = if let Some(reason) = h.refusal() {
         (
             Level::Red,
             "refused",
             format!("{reason} — {waiting} events waiting locally"),
         )
-    } else if !h.reachable {
+    } else if !h.store_reachable {
         let since = h
             .unreachable_since
             .map(|t| format!(" since {}", t.with_timezone(&Local).format("%H:%M")))
@@ -167,7 +207,7 @@ fn describe(h: &Health, store: &str, profile: &str) -> StatusView {
             "unreachable",
             format!("ClickHouse unreachable{since} — {waiting} events waiting locally"),
         )
-    } else if let Some((sent, total)) = h.backlog {
+    } else if let Some(Replay { sent, total }) = h.replay {
         (
             Level::Yellow,
             "replaying",
@@ -177,7 +217,7 @@ fn describe(h: &Health, store: &str, profile: &str) -> StatusView {
                 thousands(total)
             ),
         )
-    } else if h.held > h.backlog_threshold {
+    } else if h.buffer_size > backlog_threshold {
         (
             Level::Yellow,
             "catching up",
@@ -187,40 +227,58 @@ fn describe(h: &Health, store: &str, profile: &str) -> StatusView {
         (
             Level::Green,
             "live",
-            format!("ClickHouse ({store}) reachable; events are flushed as they arrive"),
+            format!(
+                "ClickHouse ({}) reachable; events are flushed as they arrive",
+                h.store
+            ),
         )
     };
     StatusView {
         level,
         label: label.to_string(),
         text,
-        spilled: if h.reachable { 0 } else { h.held },
-        profile: profile.to_string(),
+        spilled: h.spilled,
+        profile: h.profile.clone(),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use chrono::{DateTime, Utc};
+
     use super::*;
 
     fn health(reachable: bool, held: u64) -> Health {
         Health {
-            reachable,
+            status: if reachable {
+                crate::engine::Condition::Ok
+            } else {
+                crate::engine::Condition::Degraded
+            },
+            buffer_size: held,
+            last_flush: None,
+            spilled: Health::spilled(reachable, held),
+            store: "server",
+            profile: "prod".into(),
+            store_reachable: reachable,
             unreachable_since: None,
-            held,
-            refused: None,
-            backlog: None,
-            backlog_threshold: 5000,
+            last_error: None,
+            needs_action: false,
+            journal_bytes: 0,
+            replay: None,
+            flushes: 0,
+            failed_flushes: 0,
+            panel_queries: 0,
         }
     }
 
     #[test]
     fn status_follows_the_store_and_the_backlog() {
-        let green = describe(&health(true, 120), "embedded", "embedded");
+        let green = describe(&health(true, 120), 5000);
         assert_eq!((green.level, green.spilled), (Level::Green, 0));
         assert_eq!(green.label, "live");
 
-        let red = describe(&health(false, 4210), "server", "prod");
+        let red = describe(&health(false, 4210), 5000);
         assert_eq!((red.level, red.spilled), (Level::Red, 4210));
         assert_eq!(
             red.text,
@@ -228,7 +286,7 @@ mod tests {
         );
         assert_eq!(red.profile, "prod");
 
-        let yellow = describe(&health(true, 12_345), "server", "prod");
+        let yellow = describe(&health(true, 12_345), 5000);
         assert_eq!((yellow.level, yellow.spilled), (Level::Yellow, 0));
         assert!(
             yellow.text.contains("12,345 events waiting"),
@@ -241,10 +299,11 @@ mod tests {
     fn a_refusal_is_shown_with_its_reason() {
         let reason = "ClickHouse at https://ch:8443 refused the request: authentication failed";
         let h = Health {
-            refused: Some(reason.into()),
+            last_error: Some(reason.into()),
+            needs_action: true,
             ..health(false, 42)
         };
-        let status = describe(&h, "server", "team");
+        let status = describe(&h, 5000);
         assert_eq!(
             (status.level, status.label.as_str()),
             (Level::Red, "refused")
@@ -263,9 +322,39 @@ mod tests {
         };
         let local = since.with_timezone(&Local).format("%H:%M").to_string();
         assert_eq!(
-            describe(&h, "embedded", "embedded").text,
+            describe(&h, 5000).text,
             format!("ClickHouse unreachable since {local} — 1 events waiting locally")
         );
+    }
+
+    #[test]
+    fn summaries_use_the_panels_rounding() {
+        use crate::panels::{ErrorMinute, FunnelHour};
+        let mut d = Dashboard::assemble(Range::H1, Utc::now(), &[]);
+        assert_eq!(
+            Summaries::of(&d),
+            Summaries {
+                funnel: "no signups started".into(),
+                errors: "no events".into()
+            }
+        );
+        let hour = |started, completed| FunnelHour {
+            hour: 0,
+            started,
+            completed,
+            conversion_pct: None,
+        };
+        d.signup_funnel = vec![hour(2000, 1000), hour(1000, 1)];
+        let minute = |errors, total| ErrorMinute {
+            minute: 0,
+            errors,
+            total,
+            rate_pct: 0.0,
+        };
+        d.error_rate.series = vec![minute(1, 1000), minute(0, 2000)];
+        let s = Summaries::of(&d);
+        assert_eq!(s.funnel, "1,001 of 3,000 completed (33.4 %)");
+        assert_eq!(s.errors, "1 errors in 3,000 events (0.03 %)");
     }
 
     #[test]

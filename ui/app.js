@@ -25,9 +25,9 @@ function render(view) {
   const p = view.panels;
   $("active-users-value").textContent = number.format(p.active_users.value);
   $("active-users-value").title = `${number.format(p.active_users.value)} distinct sessions in the last 5 minutes`;
-  renderFunnel(p.signup_funnel);
+  $("funnel-summary").textContent = view.summaries.funnel;
   renderTopFeature(p.top_features);
-  renderErrors(p.error_rate);
+  $("error-summary").textContent = view.summaries.errors;
   for (const name of PANELS) {
     // The engine's own plotters SVG (no scripts, escaped text): safe to place inline. Unchanged
     // charts are left alone so an idle dashboard costs the web process nothing.
@@ -50,14 +50,6 @@ function renderStatus(status) {
   $("spilled").title = `${number.format(status.spilled)} events waiting locally for ClickHouse`;
 }
 
-function renderFunnel(hours) {
-  const started = hours.reduce((n, h) => n + h.started, 0);
-  const completed = hours.reduce((n, h) => n + h.completed, 0);
-  $("funnel-summary").textContent = started
-    ? `${number.format(completed)} of ${number.format(started)} completed (${(completed / started * 100).toFixed(1)} %)`
-    : "no signups started";
-}
-
 function renderTopFeature(rows) {
   const top = rows[0];
   $("top-feature").innerHTML = "";
@@ -69,14 +61,6 @@ function renderTopFeature(rows) {
   users.id = "top-feature-users";
   users.textContent = number.format(top.users);
   $("top-feature").append("top: ", name, " · ", users, " users");
-}
-
-function renderErrors(panel) {
-  const errors = panel.series.reduce((n, m) => n + m.errors, 0);
-  const total = panel.series.reduce((n, m) => n + m.total, 0);
-  $("error-summary").textContent = total
-    ? `${number.format(errors)} errors in ${number.format(total)} events (${(errors / total * 100).toFixed(2)} %)`
-    : "no events";
 }
 
 function updated() {

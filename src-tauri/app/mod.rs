@@ -4,9 +4,7 @@
 //! [`View`] after flushes.
 
 mod profiles;
-mod running;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,13 +13,11 @@ use tauri::{Emitter, Manager, RunEvent, State, WebviewUrl, WebviewWindowBuilder}
 use tauri_plugin_dialog::DialogExt;
 use tokio::sync::watch;
 
-use crate::cli::{EngineArgs, ServeArgs};
-use crate::engine::Engine;
-use crate::ingest::Access;
+use crate::cli::{CliError, ServeArgs};
+use crate::instance::Instance;
 use crate::panels::Range;
 use crate::secret::Sensitive;
-use crate::view::{self, View};
-use running::Running;
+use crate::view::{self, View, Viewer};
 
 /// Pushes at most this often, however fast flushes come.
 const MIN_PUSH_GAP: Duration = Duration::from_millis(500);
@@ -31,65 +27,29 @@ const MAX_PUSH_GAP: Duration = Duration::from_secs(5);
 const DEMO_RATE: u32 = 500;
 const DEMO_LONGEST: Duration = Duration::from_secs(4 * 3600);
 
-/// What the commands share: the engine, where it listens, the chosen range, the demo.
+/// A command's failure as the page sees it: the error's message.
+#[derive(Debug, serde::Serialize)]
+#[serde(transparent)]
+pub struct CommandError(String);
+
+impl<E: std::error::Error> From<E> for CommandError {
+    fn from(error: E) -> Self {
+        Self(error.to_string())
+    }
+}
+
+/// What the commands share: the running instance, the chosen range, the demo.
 struct Shared {
-    /// The engine serving now (replaced when the profile changes).
-    engine: Mutex<Arc<Engine>>,
-    /// The engine and its HTTP server, for stopping and switching; one switch at a time.
-    running: tokio::sync::Mutex<Option<Running>>,
-    /// How the engine was started, to start it again on another profile.
-    engine_args: EngineArgs,
-    access: Access,
-    addr: SocketAddr,
-    url: String,
+    instance: Instance,
+    viewer: Viewer,
     /// The ingest token, which the in-process demo must send like any client.
     token: Option<Sensitive<String>>,
     settings: Settings,
     range: Mutex<Range>,
     demo: Mutex<Option<watch::Sender<bool>>>,
-    /// The last view built, shown while the store is down.
-    last: Mutex<Option<View>>,
 }
 
 impl Shared {
-    fn engine(&self) -> Arc<Engine> {
-        self.engine
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// Moves the engine to profile `name`'s store: stops the running one (a last flush to its
-    /// store; the journal keeps the rest and delivers it there on the next start), then starts
-    /// again on the same address. If the new store fails, the previous profile comes back.
-    async fn switch_profile(&self, name: &str) -> Result<(), String> {
-        let mut running = self.running.lock().await;
-        let previous = self.engine().config.profile.clone();
-        if let Some(old) = running.take() {
-            old.stop().await;
-        }
-        let (started, outcome) =
-            match Running::start(&self.args_for(name), self.addr, &self.access).await {
-                Ok(started) => (started, Ok(())),
-                Err(error) => {
-                    let restored =
-                        Running::start(&self.args_for(&previous), self.addr, &self.access).await?;
-                    (restored, Err(error))
-                }
-            };
-        *self.engine.lock().unwrap_or_else(|p| p.into_inner()) = started.engine.clone();
-        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        *running = Some(started);
-        outcome
-    }
-
-    fn args_for(&self, profile: &str) -> EngineArgs {
-        EngineArgs {
-            profile: Some(profile.to_string()),
-            ..self.engine_args.clone()
-        }
-    }
-
     fn range(&self) -> Range {
         *self.range.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -102,43 +62,29 @@ impl Shared {
             .is_some_and(|stop| !stop.is_closed())
     }
 
-    /// The view now; while the store cannot answer, the last panels (or empty frames when
-    /// there were none yet) with the current status, so the window turns red, not blank.
     async fn view(&self) -> View {
-        let engine = self.engine();
-        let built = view::build(&engine, self.range(), &self.url, self.demo_running()).await;
-        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
-        match built {
-            Ok(view) => {
-                *last = Some(view.clone());
-                view
-            }
-            Err(error) => {
-                tracing::debug!(%error, "panels unavailable; showing the last ones");
-                match last.clone() {
-                    Some(view) => view::with_fresh_status(view, &engine),
-                    None => {
-                        view::without_data(&engine, self.range(), &self.url, self.demo_running())
-                    }
-                }
-            }
-        }
+        let url = self.instance.url();
+        let request = view::Request {
+            range: self.range(),
+            url: &url,
+            demo_running: self.demo_running(),
+        };
+        self.viewer.view(&self.instance.engine(), &request).await
     }
 }
 
 /// Opens the dashboard: the engine on `args`' address, then the window; returns when the window
 /// closes (after a last flush). A second launch hands over to the first window and exits before
 /// touching the port or the data directory.
-pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), String> {
+pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), CliError> {
     check_display()?;
     tauri::async_runtime::set(runtime.handle().clone());
-    let access = Access {
-        token: args.ingest_token.clone().map(Sensitive::from),
-        cors_origins: args.cors_origins.clone(),
-    };
-    access.check(args.bind).map_err(|e| e.to_string())?;
-    let addr = SocketAddr::new(args.bind, args.port);
-    let engine_args = args.engine;
+    let access = args.access();
+    access
+        .check(args.bind)
+        .map_err(|e| crate::instance::InstanceError::Serve(e.into()))?;
+    let addr = args.addr();
+    let config = args.engine.config()?;
     let shared_slot: Arc<Mutex<Option<Arc<Shared>>>> = Arc::default();
     let exit_slot = shared_slot.clone();
     let app = tauri::Builder::default()
@@ -160,20 +106,16 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), Stri
         ])
         .setup(move |app| {
             let runtime = tauri::async_runtime::handle();
-            let running = runtime.block_on(Running::start(&engine_args, addr, &access))?;
+            let token = access.token.clone();
+            let instance = runtime.block_on(Instance::start(config, addr, access))?;
             let settings = Settings::load();
             let shared = Arc::new(Shared {
-                engine: Mutex::new(running.engine.clone()),
-                url: format!("http://{}", running.bound),
-                running: tokio::sync::Mutex::new(Some(running)),
-                engine_args,
-                token: access.token.clone(),
-                access,
-                addr,
+                instance,
+                viewer: Viewer::default(),
+                token,
                 range: Mutex::new(settings.range()),
                 settings,
                 demo: Mutex::new(None),
-                last: Mutex::new(None),
             });
             *shared_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(shared.clone());
             app.manage(shared.clone());
@@ -187,16 +129,12 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), Stri
             Ok(())
         })
         .build(tauri::generate_context!())
-        .map_err(|e| format!("cannot open the window: {e}"))?;
+        .map_err(|e| CliError::Window(format!("cannot open the window: {e}")))?;
     app.run(move |_, event| {
         if let RunEvent::Exit = event {
             let shared = exit_slot.lock().unwrap_or_else(|p| p.into_inner()).take();
             if let Some(shared) = shared {
-                runtime.block_on(async {
-                    if let Some(running) = shared.running.lock().await.take() {
-                        running.stop().await;
-                    }
-                });
+                runtime.block_on(shared.instance.stop());
             }
         }
     });
@@ -215,16 +153,16 @@ pub fn prepare_environment() {
 }
 
 /// GTK panics without a display; say what to do instead.
-fn check_display() -> Result<(), String> {
+fn check_display() -> Result<(), CliError> {
     let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
         .iter()
         .any(|var| std::env::var_os(var).is_some_and(|v| !v.is_empty()));
     if cfg!(target_os = "linux") && !has_display {
-        return Err(
+        return Err(CliError::Window(
             "no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset): \
-                    run `pulseboard serve` for the engine without a window"
+             run `pulseboard serve` for the engine without a window"
                 .into(),
-        );
+        ));
     }
     Ok(())
 }
@@ -240,14 +178,14 @@ fn focus(app: &tauri::AppHandle) {
 /// Emits `dashboard` after flushes (at most every [`MIN_PUSH_GAP`]) and at least every
 /// [`MAX_PUSH_GAP`].
 async fn push(app: tauri::AppHandle, shared: Arc<Shared>) {
-    let mut engine = shared.engine();
+    let mut engine = shared.instance.engine();
     let mut flushes = engine.status.subscribe();
     let mut last = Instant::now() - MIN_PUSH_GAP;
     loop {
         let _ = tokio::time::timeout(MAX_PUSH_GAP, flushes.changed()).await;
         // After a profile switch, follow the new engine's flushes.
-        if !Arc::ptr_eq(&engine, &shared.engine()) {
-            engine = shared.engine();
+        if !Arc::ptr_eq(&engine, &shared.instance.engine()) {
+            engine = shared.instance.engine();
             flushes = engine.status.subscribe();
         }
         tokio::time::sleep(MIN_PUSH_GAP.saturating_sub(last.elapsed())).await;
@@ -257,23 +195,24 @@ async fn push(app: tauri::AppHandle, shared: Arc<Shared>) {
 }
 
 #[tauri::command]
-async fn snapshot(shared: State<'_, Arc<Shared>>) -> Result<View, String> {
+async fn snapshot(shared: State<'_, Arc<Shared>>) -> Result<View, CommandError> {
     Ok(shared.view().await)
 }
 
 #[tauri::command]
-async fn set_range(range: String, shared: State<'_, Arc<Shared>>) -> Result<View, String> {
-    let range = Range::parse(&range).ok_or_else(|| format!("unknown range {range:?}"))?;
+async fn set_range(range: String, shared: State<'_, Arc<Shared>>) -> Result<View, CommandError> {
+    let range = Range::parse(&range)
+        .ok_or_else(|| CommandError(format!("unknown range {range:?}; use 1h, 6h or 24h")))?;
     *shared.range.lock().unwrap_or_else(|p| p.into_inner()) = range;
     shared.settings.save_range(range);
     Ok(shared.view().await)
 }
 
 #[tauri::command]
-async fn start_demo(shared: State<'_, Arc<Shared>>) -> Result<View, String> {
+async fn start_demo(shared: State<'_, Arc<Shared>>) -> Result<View, CommandError> {
     let (stop_tx, stop) = watch::channel(false);
     let options = crate::demo::DemoOptions {
-        url: shared.url.clone(),
+        url: shared.instance.url(),
         rate: DEMO_RATE,
         duration: DEMO_LONGEST,
         token: shared.token.clone(),
@@ -289,7 +228,7 @@ async fn start_demo(shared: State<'_, Arc<Shared>>) -> Result<View, String> {
 }
 
 #[tauri::command]
-async fn stop_demo(shared: State<'_, Arc<Shared>>) -> Result<View, String> {
+async fn stop_demo(shared: State<'_, Arc<Shared>>) -> Result<View, CommandError> {
     if let Some(stop) = shared.demo.lock().unwrap_or_else(|p| p.into_inner()).take() {
         let _ = stop.send(true);
     }
@@ -301,7 +240,7 @@ async fn stop_demo(shared: State<'_, Arc<Shared>>) -> Result<View, String> {
 async fn save_png(
     app: tauri::AppHandle,
     shared: State<'_, Arc<Shared>>,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, CommandError> {
     let range = shared.range();
     let picked = app
         .dialog()
@@ -313,8 +252,9 @@ async fn save_png(
         return Ok(None);
     };
     let view = shared.view().await;
-    let png = crate::charts::dashboard_png(&view.panels, range).map_err(|e| e.to_string())?;
-    std::fs::write(&path, png).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let png = crate::charts::dashboard_png(&view.panels, range)?;
+    std::fs::write(&path, png)
+        .map_err(|e| CommandError(format!("cannot write {}: {e}", path.display())))?;
     Ok(Some(path.display().to_string()))
 }
 

@@ -1,13 +1,14 @@
-//! The profiles dialog's commands: thin wrappers over [`crate::profiles`], the same library the
-//! `pulseboard profile` command uses. Passwords go from the dialog straight to the keychain.
+//! The profiles dialog's commands: one-line calls into [`crate::profiles`] and
+//! [`crate::instance`], the same library the `pulseboard profile` command uses.
 
 use std::sync::Arc;
 
 use serde::Serialize;
 use tauri::State;
 
-use super::Shared;
-use crate::profiles::{self, cli::TEST_TIMEOUT, Profile, ProfileView, Profiles, Sensitive};
+use super::{CommandError, Shared};
+use crate::instance;
+use crate::profiles::{self, Password, Profile, ProfileView};
 
 /// What the dialog lists: every profile, the active one, and the one the engine runs on now.
 #[derive(Debug, Serialize)]
@@ -16,99 +17,62 @@ pub struct ProfilesView {
     running: String,
 }
 
-fn open() -> Result<Profiles, String> {
-    profiles::config_dir(None)
-        .and_then(Profiles::load)
-        .map_err(|e| e.to_string())
-}
-
-fn listing(shared: &Shared) -> Result<ProfilesView, String> {
+async fn listing(shared: &Shared) -> Result<ProfilesView, CommandError> {
+    let profiles = blocking(|| profiles::open().map(|p| p.list())).await?;
     Ok(ProfilesView {
-        profiles: open()?.list(),
-        running: shared.engine().config.profile.clone(),
+        profiles,
+        running: shared.instance.engine().config.profile.clone(),
     })
 }
 
 #[tauri::command]
-pub async fn profiles(shared: State<'_, Arc<Shared>>) -> Result<ProfilesView, String> {
-    listing(&shared)
+pub async fn profiles(shared: State<'_, Arc<Shared>>) -> Result<ProfilesView, CommandError> {
+    listing(&shared).await
 }
 
-/// Adds or edits a profile. An empty password keeps the one the keychain holds for it.
+/// Adds or edits a profile. An empty password keeps the one the keychain holds ([`Password`]).
 #[tauri::command]
 pub async fn save_profile(
     profile: Profile,
     password: String,
     shared: State<'_, Arc<Shared>>,
-) -> Result<ProfilesView, String> {
-    let name = profile.name.clone();
-    tauri::async_runtime::spawn_blocking(move || {
-        let mut profiles = open()?;
-        let password = match password.is_empty() {
-            false => Some(Sensitive::from(password)),
-            true => keep_password(&profiles, &name),
-        };
-        profiles.add(profile, password).map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|e| e.to_string())??;
-    listing(&shared)
-}
-
-/// The password the keychain holds for `name`, when editing an existing profile.
-fn keep_password(profiles: &Profiles, name: &str) -> Option<Sensitive<String>> {
-    match profiles.store_for(name) {
-        Ok(profiles::ActiveStore::Server { password, .. }) => password,
-        _ => None,
-    }
+) -> Result<ProfilesView, CommandError> {
+    blocking(move || profiles::open()?.add(profile, Password::from_field(password))).await?;
+    listing(&shared).await
 }
 
 #[tauri::command]
 pub async fn delete_profile(
     name: String,
     shared: State<'_, Arc<Shared>>,
-) -> Result<ProfilesView, String> {
-    if name == shared.engine().config.profile {
-        return Err(format!("{name} is in use: switch to another profile first"));
-    }
-    tauri::async_runtime::spawn_blocking(move || open()?.remove(&name).map_err(|e| e.to_string()))
-        .await
-        .map_err(|e| e.to_string())??;
-    listing(&shared)
+) -> Result<ProfilesView, CommandError> {
+    shared.instance.check_not_running(&name)?;
+    blocking(move || profiles::open()?.remove(&name)).await?;
+    listing(&shared).await
 }
 
 #[tauri::command]
-pub async fn test_profile(name: String) -> Result<String, String> {
-    let (name, store) = tauri::async_runtime::spawn_blocking(move || {
-        let store = open()?.store_for(&name).map_err(|e| e.to_string())?;
-        Ok::<_, String>((name, store))
-    })
-    .await
-    .map_err(|e| e.to_string())??;
-    profiles::test_connection(&name, &store, TEST_TIMEOUT).await
+pub async fn test_profile(name: String) -> Result<String, CommandError> {
+    Ok(instance::test_profile(&name).await?)
 }
 
-/// Makes `name` the active profile and moves the engine to its store. The server is checked
-/// first, so a profile that cannot connect leaves the running engine untouched.
+/// Makes `name` the active profile and moves the engine to its store (checked first, rolled
+/// back on failure: [`instance::Instance::switch_profile`]).
 #[tauri::command]
 pub async fn use_profile(
     name: String,
     shared: State<'_, Arc<Shared>>,
-) -> Result<ProfilesView, String> {
-    test_profile(name.clone()).await?;
-    let previous = shared.engine().config.profile.clone();
-    set_active(name.clone()).await?;
-    if let Err(error) = shared.switch_profile(&name).await {
-        set_active(previous).await?;
-        return Err(error);
-    }
-    listing(&shared)
+) -> Result<ProfilesView, CommandError> {
+    shared.instance.switch_profile(&name).await?;
+    shared.viewer.forget();
+    listing(&shared).await
 }
 
-async fn set_active(name: String) -> Result<(), String> {
-    tauri::async_runtime::spawn_blocking(move || {
-        open()?.set_active(&name).map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|e| e.to_string())?
+/// Keychain calls (D-Bus round trips) and file writes block: keep them off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, profiles::ProfileError> + Send + 'static,
+) -> Result<T, CommandError> {
+    Ok(tauri::async_runtime::spawn_blocking(f)
+        .await
+        .expect("a profiles call panicked")?)
 }

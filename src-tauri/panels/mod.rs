@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::batcher::Status;
+use crate::clock::Clock;
 use crate::store::{Params, Store, StoreError};
 
 pub use model::*;
@@ -80,6 +81,16 @@ pub enum PanelError {
     Store(#[from] StoreError),
 }
 
+impl PanelError {
+    /// Whether asking again later may succeed (the store is down or busy), or not (the query
+    /// itself is refused).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            PanelError::Store(e) => e.is_retryable(),
+        }
+    }
+}
+
 type Key = (PanelName, Range, Source, Option<i64>);
 
 struct Cached {
@@ -92,15 +103,17 @@ struct Cached {
 pub struct Panels {
     store: Arc<Store>,
     status: Arc<Status>,
+    clock: Clock,
     cache: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<Option<Cached>>>>>,
     queries: AtomicU64,
 }
 
 impl Panels {
-    pub fn new(store: Arc<Store>, status: Arc<Status>) -> Self {
+    pub fn new(store: Arc<Store>, status: Arc<Status>, clock: Clock) -> Self {
         Self {
             store,
             status,
+            clock,
             cache: Mutex::default(),
             queries: AtomicU64::new(0),
         }
@@ -118,7 +131,7 @@ impl Panels {
         source: Source,
         at: Option<DateTime<Utc>>,
     ) -> Result<Dashboard, PanelError> {
-        let end = at.unwrap_or_else(Utc::now);
+        let end = at.unwrap_or_else(|| self.clock.now());
         let mut panels = Vec::with_capacity(4);
         for name in PanelName::ALL {
             panels.push(self.panel(name, range, source, at).await?);
@@ -145,17 +158,15 @@ impl Panels {
         };
         let mut slot = slot.lock().await;
         let flushes = self.status.flush_count();
-        let bucket = Utc::now().timestamp().div_euclid(BUCKET_S);
+        let now = self.clock.now();
+        let bucket = now.timestamp().div_euclid(BUCKET_S);
         if let Some(c) = slot.as_ref() {
             if c.flushes == flushes && (at.is_some() || c.bucket == bucket) {
                 return Ok(c.panel.clone());
             }
         }
         self.queries.fetch_add(1, Ordering::SeqCst);
-        let panel = Arc::new(
-            self.compute(name, range, source, at.unwrap_or_else(Utc::now))
-                .await?,
-        );
+        let panel = Arc::new(self.compute(name, range, source, at.unwrap_or(now)).await?);
         *slot = Some(Cached {
             flushes,
             bucket,

@@ -264,6 +264,28 @@ impl Dashboard {
         d
     }
 
+    /// The four panels by name, in `PanelName::ALL` order (what the charts draw).
+    pub fn panels(&self) -> [(PanelName, Panel); 4] {
+        [
+            (
+                PanelName::ActiveUsers,
+                Panel::ActiveUsers(self.active_users.clone()),
+            ),
+            (
+                PanelName::SignupFunnel,
+                Panel::SignupFunnel(self.signup_funnel.clone()),
+            ),
+            (
+                PanelName::TopFeatures,
+                Panel::TopFeatures(self.top_features.clone()),
+            ),
+            (
+                PanelName::ErrorRate,
+                Panel::ErrorRate(self.error_rate.clone()),
+            ),
+        ]
+    }
+
     /// True when the range holds no events at all.
     pub fn is_empty(&self) -> bool {
         self.error_rate.series.is_empty()

@@ -3,7 +3,21 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use super::{config_dir, Profile, ProfileError, ProfileView, Profiles, Sensitive};
+use super::{config_dir, Password, Profile, ProfileError, ProfileView, Profiles, Sensitive};
+use crate::store::StoreError;
+
+/// Why a `pulseboard profile` command failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProfileCliError {
+    #[error("{}", describe(.0))]
+    Profile(#[from] ProfileError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The password could not be read (no terminal, an empty standard input).
+    #[error("{0}")]
+    Password(String),
+}
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ProfileCommand {
@@ -49,7 +63,7 @@ pub enum ProfileCommand {
 
 /// Runs one `pulseboard profile` command against the profiles in `config_dir` (default: see
 /// [`config_dir`]).
-pub async fn run(cmd: ProfileCommand, config_dir: Option<PathBuf>) -> Result<(), String> {
+pub async fn run(cmd: ProfileCommand, config_dir: Option<PathBuf>) -> Result<(), ProfileCliError> {
     match cmd {
         ProfileCommand::Add {
             name,
@@ -82,22 +96,21 @@ pub async fn run(cmd: ProfileCommand, config_dir: Option<PathBuf>) -> Result<(),
 /// Keychain calls (D-Bus round trips) and the password prompt block: keep them off the async
 /// workers.
 async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, String> + Send + 'static,
-) -> Result<T, String> {
+    work: impl FnOnce() -> Result<T, ProfileCliError> + Send + 'static,
+) -> Result<T, ProfileCliError> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|error| format!("the profile command stopped: {error}"))?
+        .expect("a profile command panicked")
 }
 
-fn open(config_dir_arg: Option<PathBuf>) -> Result<Profiles, String> {
-    let dir = config_dir(config_dir_arg).map_err(describe)?;
-    Profiles::load(dir).map_err(describe)
+fn open(config_dir_arg: Option<PathBuf>) -> Result<Profiles, ProfileCliError> {
+    Ok(Profiles::load(config_dir(config_dir_arg)?)?)
 }
 
 /// The error's stable message, plus what the keychain itself said: the message says what to do,
 /// the cause tells an expert which part of D-Bus or the Secret Service failed.
-fn describe(error: ProfileError) -> String {
-    let cause = match &error {
+fn describe(error: &ProfileError) -> String {
+    let cause = match error {
         ProfileError::Keychain(keychain) => std::error::Error::source(keychain),
         _ => None,
     };
@@ -113,17 +126,22 @@ enum PasswordSource {
     NoPassword,
 }
 
-fn add(profile: Profile, source: PasswordSource, dir: Option<PathBuf>) -> Result<(), String> {
+fn add(
+    profile: Profile,
+    source: PasswordSource,
+    dir: Option<PathBuf>,
+) -> Result<(), ProfileCliError> {
     let mut profiles = open(dir)?;
     // Checked before asking, so that a typo in the URL does not cost a password prompt.
-    profile.validate().map_err(describe)?;
+    profile.validate()?;
     let password = read_password(&profile, source)?;
     let stored_where = match password {
-        Some(_) => "password in the OS keychain",
-        None => "no password",
+        Password::Set(_) => "password in the OS keychain",
+        Password::Keep => "password unchanged",
+        Password::Clear => "no password",
     };
     let name = profile.name.clone();
-    profiles.add(profile, password).map_err(describe)?;
+    profiles.add(profile, password)?;
     println!(
         "saved profile {name} ({stored_where}) in {}",
         profiles.path().display()
@@ -134,29 +152,30 @@ fn add(profile: Profile, source: PasswordSource, dir: Option<PathBuf>) -> Result
     Ok(())
 }
 
-fn read_password(
-    profile: &Profile,
-    source: PasswordSource,
-) -> Result<Option<Sensitive<String>>, String> {
+fn read_password(profile: &Profile, source: PasswordSource) -> Result<Password, ProfileCliError> {
     match source {
-        PasswordSource::NoPassword => Ok(None),
-        PasswordSource::Stdin => password_from_stdin().map(Some),
+        PasswordSource::NoPassword => Ok(Password::Clear),
+        PasswordSource::Stdin => password_from_stdin().map(Password::Set),
         PasswordSource::Prompt => prompt_password(profile),
     }
 }
 
-fn password_from_stdin() -> Result<Sensitive<String>, String> {
+fn password_from_stdin() -> Result<Sensitive<String>, ProfileCliError> {
     let mut input = String::new();
     std::io::stdin()
         .read_to_string(&mut input)
-        .map_err(|error| format!("cannot read the password from standard input: {error}"))?;
+        .map_err(|error| {
+            ProfileCliError::Password(format!(
+                "cannot read the password from standard input: {error}"
+            ))
+        })?;
     let password = strip_line_end(&input);
     // Most likely an unset variable in `echo "$PASSWORD" | …`, not a deliberate empty password.
     if password.is_empty() {
-        return Err(
+        return Err(ProfileCliError::Password(
             "standard input held an empty password; use --no-password for a user without one"
                 .into(),
-        );
+        ));
     }
     Ok(Sensitive::from(password.to_string()))
 }
@@ -167,21 +186,22 @@ fn strip_line_end(input: &str) -> &str {
     input.strip_suffix('\r').unwrap_or(input)
 }
 
-fn prompt_password(profile: &Profile) -> Result<Option<Sensitive<String>>, String> {
+/// An empty answer keeps the stored password (the window's rule too, see [`Password`]).
+fn prompt_password(profile: &Profile) -> Result<Password, ProfileCliError> {
     let prompt = format!(
-        "Password for {} on {} (empty for none): ",
+        "Password for {} on {} (empty keeps the stored one; --no-password for none): ",
         profile.user, profile.url
     );
     let password = rpassword::prompt_password(prompt).map_err(|error| {
-        format!(
+        ProfileCliError::Password(format!(
             "cannot ask for the password on a terminal ({error}); \
              pipe it in with --password-stdin, or use --no-password"
-        )
+        ))
     })?;
-    Ok((!password.is_empty()).then(|| Sensitive::from(password)))
+    Ok(Password::from_field(password))
 }
 
-fn list(dir: Option<PathBuf>) -> Result<(), String> {
+fn list(dir: Option<PathBuf>) -> Result<(), ProfileCliError> {
     print!("{}", table(&open(dir)?.list()));
     Ok(())
 }
@@ -227,10 +247,10 @@ fn row_cells(view: &ProfileView) -> [String; 6] {
     ]
 }
 
-fn remove(name: &str, dir: Option<PathBuf>) -> Result<(), String> {
+fn remove(name: &str, dir: Option<PathBuf>) -> Result<(), ProfileCliError> {
     let mut profiles = open(dir)?;
     let was_active = profiles.active_name() == name;
-    profiles.remove(name).map_err(describe)?;
+    profiles.remove(name)?;
     println!("removed profile {name}");
     if was_active {
         println!("the active profile is now {}", super::EMBEDDED);
@@ -238,31 +258,28 @@ fn remove(name: &str, dir: Option<PathBuf>) -> Result<(), String> {
     Ok(())
 }
 
-fn use_profile(name: &str, dir: Option<PathBuf>) -> Result<(), String> {
+fn use_profile(name: &str, dir: Option<PathBuf>) -> Result<(), ProfileCliError> {
     let mut profiles = open(dir)?;
-    profiles.set_active(name).map_err(describe)?;
+    profiles.set_active(name)?;
     println!("active profile: {name}");
     Ok(())
 }
 
-async fn test(name: Option<String>, dir: Option<PathBuf>) -> Result<(), String> {
+async fn test(name: Option<String>, dir: Option<PathBuf>) -> Result<(), ProfileCliError> {
     // Resolving the store reports an unknown profile or an unreachable keychain already.
     let (name, store) = blocking(move || {
         let profiles = open(dir)?;
         let name = name.unwrap_or_else(|| profiles.active_name().to_string());
-        let store = profiles.store_for(&name).map_err(describe)?;
+        let store = profiles.store_for(&name)?;
         Ok((name, store))
     })
     .await?;
     println!(
         "{}",
-        super::test_connection(&name, &store, TEST_TIMEOUT).await?
+        super::test_connection(&name, &store, super::TEST_TIMEOUT).await?
     );
     Ok(())
 }
-
-/// How long `profile test` waits for the server.
-pub const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[cfg(test)]
 mod tests {

@@ -80,22 +80,57 @@ impl ActiveStore {
     }
 }
 
+/// What saving a profile does with its password. The one rule for the CLI and the window: an
+/// empty password field (or an empty answer at the prompt) keeps the password the keychain
+/// holds; only an explicit "no password" (`--no-password`) deletes it.
+#[derive(Debug, Clone)]
+pub enum Password {
+    /// Keep what the keychain holds for this profile (nothing, for a new one).
+    Keep,
+    Set(Sensitive<String>),
+    /// The user has no password: delete a stored one.
+    Clear,
+}
+
+impl Password {
+    /// What a password field or prompt means: empty keeps the stored one.
+    pub fn from_field(text: String) -> Self {
+        if text.is_empty() {
+            Password::Keep
+        } else {
+            Password::Set(Sensitive::from(text))
+        }
+    }
+}
+
+impl From<Option<Sensitive<String>>> for Password {
+    fn from(password: Option<Sensitive<String>>) -> Self {
+        password.map_or(Password::Clear, Password::Set)
+    }
+}
+
+/// How long `profile test` and the window's "test connection" wait for a server.
+pub const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The profiles in the configuration directory (`PULSEBOARD_CONFIG_DIR` or the platform's).
+pub fn open() -> Result<Profiles, ProfileError> {
+    Profiles::load(config_dir(None)?)
+}
+
 /// Connects to `store` as its profile says and reports what answered, in words for people.
 pub async fn test_connection(
     name: &str,
     store: &ActiveStore,
     timeout: std::time::Duration,
-) -> Result<String, String> {
+) -> Result<String, crate::store::StoreError> {
     let Some(config) = store.server_config(timeout) else {
         return Ok(format!(
             "{name}: the embedded store runs inside Pulseboard; nothing to reach"
         ));
     };
     let url = config.url.clone();
-    let server = crate::store::Server::connect(config)
-        .await
-        .map_err(|e| e.to_string())?;
-    let version = server.version().await.map_err(|e| e.to_string())?;
+    let server = crate::store::Server::connect(config).await?;
+    let version = server.version().await?;
     Ok(format!(
         "{name}: ClickHouse {version} at {url} answers and accepts the credentials"
     ))
@@ -148,7 +183,11 @@ impl Profile {
         check("name", is_profile_name(&self.name), NAME_RULE)?;
         check_url(&self.url)?;
         check("user", is_user(&self.user), USER_RULE)?;
-        check("database", is_identifier(&self.database), DATABASE_RULE)
+        check(
+            "database",
+            crate::store::is_identifier(&self.database),
+            DATABASE_RULE,
+        )
     }
 }
 
@@ -178,38 +217,13 @@ fn is_user(user: &str) -> bool {
     !user.is_empty() && !user.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-fn is_identifier(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
-
 fn check_url(url: &str) -> Result<(), ProfileError> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    let Some(rest) = rest else {
-        return check("url", false, "must start with http:// or https://");
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    check(
-        "url",
-        !authority.is_empty(),
-        "must name a host after http(s)://",
-    )?;
-    check(
-        "url",
-        !url.chars().any(|c| c.is_whitespace() || c.is_control()),
-        "must not contain spaces or control characters",
-    )?;
-    // `user:password@host` would put the password in the file: it belongs in the keychain.
-    check(
-        "url",
-        !authority.contains('@'),
-        "must not contain a user or password: give the user separately; the password goes to the keychain",
-    )
+    crate::urls::check_http_url(url)
+        .map(drop)
+        .map_err(|rule| ProfileError::Invalid {
+            field: "url",
+            rule: rule.to_string(),
+        })
 }
 
 /// What `profiles.json` holds. Never a password: only whether the keychain has one.
@@ -304,21 +318,28 @@ impl<S: SecretStore> Profiles<S> {
     pub fn add(
         &mut self,
         profile: Profile,
-        password: Option<Sensitive<String>>,
+        password: impl Into<Password>,
     ) -> Result<(), ProfileError> {
         profile.validate()?;
         let had_password = self
             .find(&profile.name)
             .is_some_and(|s| s.password_in_keychain);
         // The keychain goes first: if it fails, the file still describes what the keychain holds.
-        match &password {
-            Some(password) => self.secrets.set(&profile.name, password)?,
-            None if had_password => self.secrets.delete(&profile.name)?,
-            None => {}
-        }
+        let password_in_keychain = match password.into() {
+            Password::Set(password) => {
+                self.secrets.set(&profile.name, &password)?;
+                true
+            }
+            Password::Clear if had_password => {
+                self.secrets.delete(&profile.name)?;
+                false
+            }
+            Password::Clear => false,
+            Password::Keep => had_password,
+        };
         let stored = StoredProfile {
             profile,
-            password_in_keychain: password.is_some(),
+            password_in_keychain,
         };
         let profiles = &mut self.file.profiles;
         match profiles.binary_search_by(|s| s.profile.name.cmp(&stored.profile.name)) {

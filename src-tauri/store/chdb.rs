@@ -146,8 +146,9 @@ impl Chdb {
         format: &str,
         params: &[(&str, String)],
     ) -> Result<Vec<u8>, StoreError> {
-        let c =
-            |s: &str| CString::new(s).map_err(|_| StoreError::Query("NUL byte in query".into()));
+        let c = |s: &str| {
+            CString::new(s).map_err(|_| StoreError::Statement("a NUL byte in the query".into()))
+        };
         let (query, format) = (c(query)?, c(format)?);
         let names = params
             .iter()
@@ -190,7 +191,7 @@ impl Chdb {
                     std::slice::from_raw_parts(buffer.cast::<u8>(), len).to_vec()
                 })
             } else {
-                Err(StoreError::Query(
+                Err(StoreError::from_engine(
                     CStr::from_ptr(error).to_string_lossy().trim().to_string(),
                 ))
             }

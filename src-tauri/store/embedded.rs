@@ -96,16 +96,12 @@ impl Embedded {
 }
 
 fn check_identifier(name: &str) -> Result<(), StoreError> {
-    let ok = !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !name.starts_with(|c: char| c.is_ascii_digit());
-    if ok {
-        Ok(())
-    } else {
-        Err(StoreError::Query(format!(
-            "database name {name:?} must be letters, digits and _ (not starting with a digit)"
-        )))
+    if super::is_identifier(name) {
+        return Ok(());
     }
+    Err(StoreError::Statement(format!(
+        "database name {name:?} must be a letter or _ followed by letters, digits or _"
+    )))
 }
 
 // Tokens are made by the journal (a UUID and a number); refuse anything else rather than quote it.
@@ -117,7 +113,7 @@ fn check_token(token: &str) -> Result<(), StoreError> {
     {
         Ok(())
     } else {
-        Err(StoreError::Query(format!(
+        Err(StoreError::Statement(format!(
             "invalid deduplication token {token:?}"
         )))
     }

@@ -6,70 +6,24 @@
 
 pub mod chdb;
 pub mod embedded;
+mod error;
 pub mod rowbinary;
 pub mod server;
-
-use std::path::PathBuf;
 
 use serde::de::DeserializeOwned;
 
 pub use embedded::Embedded;
+pub use error::{Refusal, StoreError};
 pub use server::{Server, ServerConfig};
 
-/// Errors at the store boundary. Messages say what to do about them.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    #[error(
-        "libchdb.so (chDB {ver}) was not found; looked in: {searched}. \
-         Run `scripts/setup.sh` to fetch it into the cache, or set {env}=/path/to/libchdb.so",
-        ver = chdb::LIBCHDB_VERSION,
-        env = chdb::LIBCHDB_ENV
-    )]
-    LibraryMissing { searched: String },
-    #[error("cannot load {path}: {reason}. Re-run `scripts/setup.sh` to fetch a fresh copy")]
-    LibraryLoad { path: PathBuf, reason: String },
-    #[error("chDB runs one engine per process and it is already open")]
-    AlreadyOpen,
-    #[error("chDB could not start: {0}")]
-    Connect(String),
-    #[error("ClickHouse: {0}")]
-    Query(String),
-    #[error("unexpected ClickHouse output: {0}")]
-    Decode(String),
-    #[error("store I/O: {0}")]
-    Io(#[from] std::io::Error),
-    #[error(
-        "ClickHouse at {url} is unreachable: {reason}. Check the profile's URL and that the \
-         server is up; events wait in the journal until it answers"
-    )]
-    Unreachable { url: String, reason: String },
-    #[error("ClickHouse at {url} refused the request: {reason}")]
-    Rejected { url: String, reason: String },
-    #[error("the store is closed")]
-    Closed,
-    #[cfg(feature = "fault-injection")]
-    #[error("injected fault (test build): the store is failing on purpose")]
-    Injected,
-}
-
-impl StoreError {
-    /// Whether trying the same call again later may succeed (the batcher keeps retrying those;
-    /// the others need someone to act first).
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            StoreError::Unreachable { .. } | StoreError::Query(_) | StoreError::Io(_) => true,
-            #[cfg(feature = "fault-injection")]
-            StoreError::Injected => true,
-            StoreError::LibraryMissing { .. }
-            | StoreError::LibraryLoad { .. }
-            | StoreError::AlreadyOpen
-            | StoreError::Connect(_)
-            | StoreError::Decode(_)
-            | StoreError::Closed
-            | StoreError::Rejected { .. } => false,
-        }
-    }
+/// A ClickHouse identifier Pulseboard will splice into SQL (a database name): a letter or `_`
+/// followed by letters, digits or `_`.
+pub fn is_identifier(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// Query parameters bound to `{name:Type}` placeholders: values travel as text and the engine
@@ -97,6 +51,9 @@ impl Store {
     /// no-op (ClickHouse insert deduplication).
     pub async fn insert(&self, rows: Vec<u8>, token: &str) -> Result<(), StoreError> {
         faults::check(false)?;
+        if let Some(statement) = faults::refused_statement() {
+            return self.execute(statement).await;
+        }
         match self {
             Store::Embedded(s) => s.insert(rows, token).await?,
             Store::Server(s) => s.insert(rows, token).await?,
@@ -293,6 +250,8 @@ pub mod faults {
         Down,
         /// Inserts reach ClickHouse, then report failure (a reply lost on the way back).
         LoseAck,
+        /// Inserts send ClickHouse a statement it refuses for good (an unknown table).
+        BadStatement,
     }
 
     #[cfg(feature = "fault-injection")]
@@ -314,9 +273,23 @@ pub mod faults {
         }
     }
 
+    /// In `BadStatement` mode, the statement to send instead of an insert.
+    #[cfg(feature = "fault-injection")]
+    pub(super) fn refused_statement() -> Option<&'static str> {
+        let fault = *FAULT.lock().unwrap_or_else(|p| p.into_inner());
+        (fault == Fault::BadStatement)
+            .then_some("INSERT INTO table_that_fault_injection_never_creates VALUES (1)")
+    }
+
     #[cfg(not(feature = "fault-injection"))]
     #[inline(always)]
     pub(super) fn check(_after: bool) -> Result<(), super::StoreError> {
         Ok(())
+    }
+
+    #[cfg(not(feature = "fault-injection"))]
+    #[inline(always)]
+    pub(super) fn refused_statement() -> Option<&'static str> {
+        None
     }
 }

@@ -13,8 +13,9 @@ use std::time::Duration;
 use clickhouse::sql::Identifier;
 use clickhouse::Client;
 
+use super::error::refusal;
 use super::rowbinary;
-use super::{Params, StoreError};
+use super::{Params, Refusal, StoreError};
 use crate::secret::Sensitive;
 
 /// Where and as whom to connect.
@@ -231,25 +232,16 @@ impl Server {
     }
 }
 
-/// The URL must name the scheme and carry no credentials (they belong in the profile, and a URL
-/// gets printed in error messages).
+/// The URL must name the scheme and a host and carry no credentials (they belong in the profile,
+/// and a URL gets printed in error messages).
 fn check_url(url: &str) -> Result<(), StoreError> {
-    let authority = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-        .map(|rest| rest.split('/').next().unwrap_or_default());
-    let reason = match authority {
-        None => "the server URL must start with http:// or https://",
-        Some(authority) if authority.contains('@') => {
-            "the server URL must not carry a user or password: set them in the profile"
-        }
-        Some(_) => return Ok(()),
-    };
-    Err(StoreError::Rejected {
-        // Not echoed: the URL may hold a password.
-        url: "<the profile's URL>".to_owned(),
-        reason: reason.to_owned(),
-    })
+    crate::urls::check_http_url(url)
+        .map(drop)
+        .map_err(|rule| StoreError::Rejected {
+            // Not echoed: the URL may hold a password.
+            url: "<the profile's URL>".to_owned(),
+            reason: format!("the server URL {rule}"),
+        })
 }
 
 // How rustls failures read ("invalid peer certificate: UnknownIssuer", "received corrupt message
@@ -268,53 +260,6 @@ fn chain(error: &(dyn StdError + 'static)) -> String {
         .map(|e| e.to_string())
         .collect::<Vec<_>>()
         .join(": ")
-}
-
-/// Why a server refused for good.
-#[derive(Debug, PartialEq, Eq)]
-enum Refusal {
-    Credentials,
-    Grant,
-    Statement,
-}
-
-// UNKNOWN_USER, WRONG_PASSWORD, REQUIRED_PASSWORD, AUTHENTICATION_FAILED.
-const CREDENTIALS: &[u32] = &[192, 193, 194, 516];
-// READONLY, IP_ADDRESS_NOT_ALLOWED, DATABASE_ACCESS_DENIED, ACCESS_DENIED, SET_NON_GRANTED_ROLE.
-const GRANTS: &[u32] = &[164, 195, 291, 497, 512];
-// The exceptions ClickHouse answers with HTTP 400, 404, 413 or 501 (syntax, unknown table,
-// database, column, function or setting, unparsable values, type mismatches), plus
-// NO_SUCH_COLUMN_IN_TABLE, ILLEGAL_TYPE_OF_ARGUMENT and unknown or bad query parameters.
-const STATEMENT: &[u32] = &[
-    6, 8, 15, 16, 25, 26, 27, 36, 37, 38, 41, 43, 44, 46, 47, 48, 50, 53, 56, 60, 62, 63, 72, 73,
-    78, 81, 115, 117, 123, 152, 167, 168, 223, 229, 321, 336, 376, 427, 441, 456, 457, 511,
-];
-
-/// Sorts an error answer. Everything not known to be permanent counts as retryable: a needless
-/// retry only waits, while giving up on a passing failure would strand the flush.
-fn refusal(text: &str) -> Option<Refusal> {
-    match exception_code(text) {
-        Some(code) if CREDENTIALS.contains(&code) => Some(Refusal::Credentials),
-        Some(code) if GRANTS.contains(&code) => Some(Refusal::Grant),
-        Some(code) if STATEMENT.contains(&code) => Some(Refusal::Statement),
-        Some(_) => None,
-        // No exception: a proxy's bare status ("Unauthorized"), or "401 Unauthorized" when the
-        // body was empty.
-        None => match text.trim_start_matches(|c: char| c.is_ascii_digit()).trim() {
-            "Unauthorized" | "Forbidden" => Some(Refusal::Credentials),
-            "Bad Request" | "Not Found" => Some(Refusal::Statement),
-            _ => None,
-        },
-    }
-}
-
-/// The `N` of ClickHouse's "Code: N. DB::Exception: …".
-fn exception_code(text: &str) -> Option<u32> {
-    let rest = &text[text.find("Code: ")? + "Code: ".len()..];
-    let digits = rest
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(rest.len());
-    rest[..digits].parse().ok()
 }
 
 #[cfg(test)]
@@ -708,7 +653,11 @@ mod tests {
             assert_eq!(counted[0].n, 3, "{sql}");
         }
 
-        let panels = Panels::new(store.clone(), Arc::new(Status::default()));
+        let panels = Panels::new(
+            store.clone(),
+            Arc::new(Status::default()),
+            crate::clock::Clock::system(),
+        );
         let at = Some(Utc::now());
         let views = panels
             .dashboard(Range::H1, Source::Views, at)

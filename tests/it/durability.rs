@@ -235,3 +235,40 @@ async fn events_held_at_a_profile_switch_go_to_the_store_they_were_accepted_for(
     );
     assert_eq!(held(), 1, "still in the journal");
 }
+
+#[tokio::test]
+async fn a_statement_the_engine_refuses_needs_action_and_is_not_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    // Every insert becomes a statement chDB itself refuses (an unknown table, code 60).
+    server.set_fault("bad_statement").await;
+    let acked = post_ok(&server, &batch(50, "refused")).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let health = loop {
+        let health = server.health().await;
+        if health["failed_flushes"] != 0 {
+            break health;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no flush failed: {health}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(health["needs_action"], true, "{health}");
+    assert_eq!(health["store_reachable"], false, "{health}");
+    assert_eq!(health["buffer_size"], acked);
+    let error = health["last_error"].as_str().unwrap();
+    assert!(error.contains("refused Pulseboard's SQL"), "{error}");
+    assert!(error.contains("Code: 60"), "{error}");
+    // A retryable failure is retried after 200, 400, 800 ms…; a refusal is not.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(server.health().await["failed_flushes"], 1);
+
+    // A restart tries again at once (the fault switch does not survive it): nothing was lost.
+    server.stop();
+    let server = Server::start(dir.path(), &[]);
+    server.drained().await;
+    assert_eq!(server.stored_events().await, acked);
+    server.stop();
+}

@@ -64,7 +64,11 @@ async fn views_created_after_events_exist_are_backfilled_and_match_raw() {
     // Applying again changes nothing.
     assert!(store.migrate(90).await.unwrap().is_empty());
 
-    let panels = Panels::new(store.clone(), Arc::new(Status::default()));
+    let panels = Panels::new(
+        store.clone(),
+        Arc::new(Status::default()),
+        pulseboard::clock::Clock::system(),
+    );
     for range in Range::ALL {
         for name in PanelName::ALL {
             let views = panels

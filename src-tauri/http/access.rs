@@ -68,15 +68,8 @@ impl Access {
 
 fn origin_header(origin: &str) -> Result<HeaderValue, AccessError> {
     let bad = || AccessError::BadOrigin(origin.to_string());
-    let well_formed = origin == "*"
-        || ((origin.starts_with("http://") || origin.starts_with("https://"))
-            && !origin.ends_with('/')
-            && origin
-                .split("://")
-                .nth(1)
-                .is_some_and(|host| !host.is_empty()));
-    if !well_formed {
-        return Err(bad());
+    if origin != "*" {
+        crate::urls::check_origin(origin).map_err(|_| bad())?;
     }
     HeaderValue::from_str(origin).map_err(|_| bad())
 }

@@ -42,6 +42,15 @@ pub enum ApiError {
     Chart(#[from] ChartError),
 }
 
+/// 503 with `Retry-After`: the client should come back, and the header says when.
+fn unavailable(error: impl FnOnce(StatusCode) -> Response) -> Response {
+    let mut response = error(StatusCode::SERVICE_UNAVAILABLE);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, RETRY_AFTER_S.into());
+    response
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let message = self.to_string();
@@ -60,14 +69,12 @@ impl IntoResponse for ApiError {
                 Json(json!({ "accepted": 0, "rejected": rejected })),
             )
                 .into_response(),
-            ApiError::Journal(JournalError::Full { .. }) | ApiError::Panel(_) => {
-                let mut response = error(StatusCode::SERVICE_UNAVAILABLE);
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, RETRY_AFTER_S.into());
-                response
+            ApiError::Journal(JournalError::Full { .. }) => unavailable(error),
+            ApiError::Panel(e) if e.is_retryable() => unavailable(error),
+            // The store refuses the query itself: a retry gets the same answer.
+            ApiError::Journal(_) | ApiError::Panel(_) | ApiError::Chart(_) => {
+                error(StatusCode::INTERNAL_SERVER_ERROR)
             }
-            ApiError::Journal(_) | ApiError::Chart(_) => error(StatusCode::INTERNAL_SERVER_ERROR),
             ApiError::UnknownPanel(_) => error(StatusCode::NOT_FOUND),
             ApiError::Unauthorized => {
                 let mut response = error(StatusCode::UNAUTHORIZED);
@@ -76,6 +83,57 @@ impl IntoResponse for ApiError {
                     .insert(header::WWW_AUTHENTICATE, "Bearer".parse().unwrap());
                 response
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreError;
+
+    fn unreachable() -> StoreError {
+        StoreError::Unreachable {
+            url: "http://ch:8123".into(),
+            reason: "connection refused".into(),
+        }
+    }
+
+    /// The status of every kind of failure, and whether it tells the client when to retry.
+    #[test]
+    fn each_error_has_its_status() {
+        let cases: Vec<(ApiError, u16, Option<&str>)> = vec![
+            (ApiError::Body(BodyError::Empty), 400, None),
+            (ApiError::Body(BodyError::TooMany(501)), 413, None),
+            (ApiError::TooLarge { limit: 10 }, 413, None),
+            (ApiError::AllRejected(Vec::new()), 400, None),
+            (ApiError::BadRange("2h".into()), 400, None),
+            (ApiError::UnknownPanel("x".into()), 404, None),
+            (ApiError::Unauthorized, 401, None),
+            (
+                ApiError::Journal(JournalError::Full { held: 2, cap: 1 }),
+                503,
+                Some("5"),
+            ),
+            (ApiError::Journal(JournalError::Stopped), 500, None),
+            (
+                ApiError::Panel(PanelError::Store(unreachable())),
+                503,
+                Some("5"),
+            ),
+            // A query the store refuses for good: retrying cannot help, so no Retry-After.
+            (
+                ApiError::Panel(PanelError::Store(StoreError::Statement("Code: 62".into()))),
+                500,
+                None,
+            ),
+        ];
+        for (error, status, retry_after) in cases {
+            let name = format!("{error:?}");
+            let response = error.into_response();
+            assert_eq!(response.status().as_u16(), status, "{name}");
+            let header = response.headers().get(header::RETRY_AFTER);
+            assert_eq!(header.map(|v| v.to_str().unwrap()), retry_after, "{name}");
         }
     }
 }

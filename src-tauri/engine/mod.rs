@@ -1,84 +1,22 @@
 //! The engine: journal, store, batcher and panels wired together. `serve`, the window and the
 //! benchmarks all run this same engine.
 
-use std::net::SocketAddr;
+mod config;
+mod health;
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use serde_json::json;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::batcher::{self, FlushError, FlushPolicy, Status};
-use crate::ingest::Access;
+use crate::batcher::{self, FlushError, Status};
 use crate::journal::{Journal, JournalError};
 use crate::panels::Panels;
 use crate::store::{Embedded, Schema, Server, ServerConfig, Store, StoreError};
 
-/// Everything the engine needs to start.
-#[derive(Debug, Clone)]
-pub struct EngineConfig {
-    pub data_dir: PathBuf,
-    pub flush: FlushPolicy,
-    /// The journal refuses new events (503) above this many bytes held.
-    pub journal_cap_bytes: u64,
-    /// The largest request body `/v1/events` reads.
-    pub body_limit: usize,
-    /// ClickHouse database for the embedded store.
-    pub database: String,
-    /// The connection profile in use (`embedded` or a server profile's name).
-    pub profile: String,
-    /// A team's ClickHouse server to use instead of the embedded store (from the profile).
-    pub server: Option<ServerConfig>,
-    /// Finds another profile's server (`None`: the embedded store), for events the journal
-    /// still holds from a run with that profile.
-    pub resolve_profile: ProfileResolver,
-    /// Raw events older than this are dropped by ClickHouse (TTL).
-    pub retention_days: u32,
-}
-
-impl EngineConfig {
-    /// The defaults of `pulseboard serve`, on `data_dir`.
-    pub fn new(data_dir: PathBuf) -> Self {
-        Self {
-            data_dir,
-            flush: FlushPolicy {
-                flush_size: 1000,
-                flush_interval: Duration::from_secs(2),
-                max_flush_events: 200_000,
-            },
-            journal_cap_bytes: 1 << 30,
-            body_limit: 1 << 20,
-            database: "pulseboard".into(),
-            profile: crate::profiles::EMBEDDED.into(),
-            server: None,
-            resolve_profile: ProfileResolver(Arc::new(embedded_only)),
-            retention_days: 90,
-        }
-    }
-}
-
-/// Looks up a profile's server by name (see [`EngineConfig::resolve_profile`]).
-#[derive(Clone)]
-pub struct ProfileResolver(pub Arc<ResolveFn>);
-
-/// A profile name → its server (`None`: the embedded store), or why not.
-pub type ResolveFn = dyn Fn(&str) -> Result<Option<ServerConfig>, String> + Send + Sync;
-
-impl std::fmt::Debug for ProfileResolver {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ProfileResolver")
-    }
-}
-
-/// The resolver that knows only the built-in embedded store.
-fn embedded_only(name: &str) -> Result<Option<ServerConfig>, String> {
-    if name == crate::profiles::EMBEDDED {
-        return Ok(None);
-    }
-    Err(format!("unknown profile {name:?}"))
-}
+pub use config::{ConfigError, EngineConfig, ProfileResolver, ResolveFn};
+pub use health::{Condition, Health, Replay};
 
 /// Errors starting the engine.
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +31,7 @@ pub enum EngineError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Access(#[from] crate::ingest::AccessError),
+    Config(#[from] ConfigError),
     #[error(
         "the journal holds {events} events accepted for profile {profile:?}, which cannot take \
          them now ({reason}). They stay in the journal: start with --profile {profile} until they \
@@ -103,13 +41,6 @@ pub enum EngineError {
         profile: String,
         events: u64,
         reason: String,
-    },
-    #[error(
-        "cannot listen on {addr}: {source}. Is another Pulseboard running? Pick another --port"
-    )]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
     },
 }
 
@@ -139,7 +70,7 @@ async fn deliver_leftovers(config: &EngineConfig, journal: &Journal) -> Result<(
         reason,
     };
     tracing::info!(profile = %owner, events, "delivering events accepted for the previous profile");
-    let server = (config.resolve_profile.0)(&owner).map_err(undelivered)?;
+    let server = (config.resolve_profile.0)(&owner).map_err(|e| undelivered(e.to_string()))?;
     let store = open_store(&server, config)
         .await
         .map_err(|e| undelivered(e.to_string()))?;
@@ -165,6 +96,7 @@ pub struct Engine {
 impl Engine {
     /// Opens the journal and the store, migrates the schema and starts the batcher.
     pub async fn start(config: EngineConfig) -> Result<Arc<Self>, EngineError> {
+        config.validate()?;
         std::fs::create_dir_all(&config.data_dir).map_err(|source| EngineError::DataDir {
             path: config.data_dir.clone(),
             source,
@@ -180,11 +112,15 @@ impl Engine {
             // A team server that is down: start anyway, events wait in the journal.
             Err(error) if error.is_retryable() && matches!(*store, Store::Server(_)) => {
                 tracing::warn!(%error, "starting with the store unreachable; events wait in the journal");
-                status.failed(&FlushError::Store(error), 0);
+                status.failed(&FlushError::Store(error));
             }
             Err(error) => return Err(error.into()),
         }
-        let panels = Arc::new(Panels::new(store.clone(), status.clone()));
+        let panels = Arc::new(Panels::new(
+            store.clone(),
+            status.clone(),
+            config.clock.clone(),
+        ));
         let (shutdown, stop) = watch::channel(false);
         let batcher = tokio::spawn(batcher::run(
             journal.clone(),
@@ -205,48 +141,31 @@ impl Engine {
         }))
     }
 
-    /// Serves the HTTP API on `addr` until `stop` resolves. Calls `ready` with the bound address.
-    pub async fn serve(
-        self: &Arc<Self>,
-        addr: SocketAddr,
-        access: &Access,
-        ready: impl FnOnce(SocketAddr),
-        stop: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> Result<(), EngineError> {
-        access.check(addr.ip())?;
-        let app = crate::ingest::router(self.clone(), access)?;
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| EngineError::Bind { addr, source })?;
-        let bound = listener
-            .local_addr()
-            .map_err(|source| EngineError::Bind { addr, source })?;
-        ready(bound);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(stop)
-            .await
-            .map_err(|source| EngineError::Bind { addr, source })
-    }
-
-    /// `GET /health`.
-    pub fn health(&self) -> serde_json::Value {
+    /// The engine's state now.
+    pub fn health(&self) -> Health {
         let state = self.status.snapshot();
         let held = self.journal.held_events();
-        json!({
-            "status": if state.reachable { "ok" } else { "degraded" },
-            "buffer_size": held,
-            "last_flush": state.last_flush.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
-            "spilled": if state.reachable { 0 } else { held },
-            "store": self.store.kind(),
-            "store_reachable": state.reachable,
-            "unreachable_since": state.unreachable_since.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-            "last_error": state.last_error,
-            "needs_action": state.needs_action,
-            "journal_bytes": self.journal.held_bytes(),
-            "replay": state.backlog.map(|(sent, total)| json!({ "sent": sent, "total": total })),
-            "flushes": self.status.flush_count(),
-            "panel_queries": self.panels.queries_run(),
-        })
+        Health {
+            status: if state.reachable {
+                Condition::Ok
+            } else {
+                Condition::Degraded
+            },
+            buffer_size: held,
+            last_flush: state.last_flush,
+            spilled: Health::spilled(state.reachable, held),
+            store: self.store.kind(),
+            profile: self.config.profile.clone(),
+            store_reachable: state.reachable,
+            unreachable_since: state.unreachable_since,
+            last_error: state.last_error,
+            needs_action: state.needs_action,
+            journal_bytes: self.journal.held_bytes(),
+            replay: state.backlog.map(|(sent, total)| Replay { sent, total }),
+            flushes: self.status.flush_count(),
+            failed_flushes: state.failed_flushes,
+            panel_queries: self.panels.queries_run(),
+        }
     }
 
     /// Stops the batcher (after a last flush) and closes the store.

@@ -1,0 +1,54 @@
+//! `POST /v1/events`: Pulseboard's own JSON array or NDJSON of events.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use super::ApiError;
+use crate::engine::Engine;
+use crate::event::{self, Parsed};
+
+pub(super) async fn post_events(
+    State(engine): State<Arc<Engine>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    // Refuse before reading the body: a full journal must push back, not buffer more.
+    engine.journal.check_capacity()?;
+    let limit = engine.config.body_limit;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::TooLarge { limit });
+    }
+    // A read error here is the limit (or a client that went away and will not read the answer).
+    let bytes = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::TooLarge { limit })?;
+    let now_ms = engine.config.clock.now_ms();
+    let parsed = if is_ndjson(&headers) {
+        event::parse_ndjson(&bytes, now_ms)?
+    } else {
+        event::parse_json_array(&bytes, now_ms)?
+    };
+    let Parsed { accepted, rejected } = parsed;
+    if accepted.is_empty() {
+        return Err(ApiError::AllRejected(rejected));
+    }
+    engine.journal.append(&accepted).await?;
+    let body = json!({ "accepted": accepted.len(), "rejected": rejected });
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+}
+
+fn is_ndjson(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-ndjson"))
+}
