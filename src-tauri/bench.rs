@@ -20,7 +20,7 @@ use crate::demo::TrafficModel;
 use crate::engine::{Engine, EngineConfig};
 use crate::event;
 use crate::panels::{PanelName, Range, Source};
-use crate::store::rowbinary;
+use crate::store::{migrations, rowbinary};
 
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
@@ -42,8 +42,8 @@ pub struct BenchArgs {
     /// Timed runs per panel and size
     #[arg(long, default_value_t = 10)]
     pub runs: usize,
-    /// Drop the per-minute materialized views first, to measure ingest without them (skips the
-    /// panel phase; use a throwaway --data-dir)
+    /// Drop every materialized view first, to measure ingest without them (skips the panel
+    /// phase; use a throwaway --data-dir)
     #[arg(long)]
     pub without_views: bool,
     /// Also measure an outage: ingest while the store is down, then the replay (builds with
@@ -52,13 +52,6 @@ pub struct BenchArgs {
     #[arg(long)]
     pub outage: bool,
 }
-
-/// The materialized views that 002/003 create; `--without-views` drops them.
-const VIEWS: [&str; 3] = [
-    "minute_counts_mv",
-    "minute_uniques_mv",
-    "minute_features_mv",
-];
 
 const BATCH: usize = 500;
 const LOAD_CHUNK: u64 = 200_000;
@@ -77,7 +70,7 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     if args.without_views {
-        for view in VIEWS {
+        for view in migrations::views() {
             let drop = format!("DROP VIEW IF EXISTS {view}");
             engine
                 .store
