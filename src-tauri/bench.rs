@@ -21,7 +21,7 @@ use crate::engine::{Engine, EngineConfig};
 use crate::event;
 use crate::instance::Instance;
 use crate::panels::{PanelName, Range, Source};
-use crate::store::rowbinary;
+use crate::store::{migrations, rowbinary};
 
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
@@ -43,8 +43,8 @@ pub struct BenchArgs {
     /// Timed runs per panel and size
     #[arg(long, default_value_t = 10)]
     pub runs: usize,
-    /// Drop the per-minute materialized views first, to measure ingest without them (skips the
-    /// panel phase; use a throwaway --data-dir)
+    /// Drop every materialized view first, to measure ingest without them (skips the panel
+    /// phase; use a throwaway --data-dir)
     #[arg(long)]
     pub without_views: bool,
     /// Also measure an outage: ingest while the store is down, then the replay (builds with
@@ -53,13 +53,6 @@ pub struct BenchArgs {
     #[arg(long)]
     pub outage: bool,
 }
-
-/// The materialized views that 002/003 create; `--without-views` drops them.
-const VIEWS: [&str; 3] = [
-    "minute_counts_mv",
-    "minute_uniques_mv",
-    "minute_features_mv",
-];
 
 const BATCH: usize = 500;
 const LOAD_CHUNK: u64 = 200_000;
@@ -105,7 +98,7 @@ async fn run_phases(args: BenchArgs) -> Result<(), String> {
 
 /// Drops the materialized views of a fresh store, so ingest runs without pre-aggregation.
 async fn drop_views(engine: &Engine) -> Result<(), String> {
-    for view in VIEWS {
+    for view in migrations::views() {
         let drop = format!("DROP VIEW IF EXISTS {view}");
         engine
             .store

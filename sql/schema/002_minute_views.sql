@@ -3,8 +3,11 @@
 -- (same insert_deduplication_token) never counts twice here either.
 --
 -- Order per view: target table, backfill from the raw events already stored, then the
--- materialized view. Migrations run before the batcher starts, so nothing is inserted between
--- the backfill and the view's creation; TRUNCATE makes a re-run after a crash start clean.
+-- materialized view. Each SELECT is written once, in its view: before running a
+-- `CREATE MATERIALIZED VIEW … TO target AS SELECT …`, the migration runner (store/migrations.rs)
+-- runs `TRUNCATE TABLE target` and `INSERT INTO target SELECT …` with the same SELECT.
+-- Migrations run before the batcher starts, so nothing is inserted between the backfill and the
+-- view's creation; TRUNCATE makes a re-run after a crash start clean.
 
 -- Events per minute and name: funnel counts, error and total counts.
 CREATE TABLE IF NOT EXISTS minute_counts
@@ -18,14 +21,6 @@ PARTITION BY toYYYYMM(minute)
 ORDER BY (minute, event_name)
 TTL minute + INTERVAL {retention_days} DAY
 SETTINGS non_replicated_deduplication_window = 1000;
-
-TRUNCATE TABLE minute_counts;
-
-INSERT INTO minute_counts
-SELECT toStartOfMinute(timestamp) AS minute, event_name, count() AS events
-FROM events
-GROUP BY minute, event_name
-SETTINGS insert_deduplicate = 0;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS minute_counts_mv TO minute_counts AS
 SELECT toStartOfMinute(timestamp) AS minute, event_name, count() AS events
@@ -44,16 +39,6 @@ PARTITION BY toYYYYMM(minute)
 ORDER BY minute
 TTL minute + INTERVAL {retention_days} DAY
 SETTINGS non_replicated_deduplication_window = 1000;
-
-TRUNCATE TABLE minute_uniques;
-
-INSERT INTO minute_uniques
-SELECT toStartOfMinute(timestamp) AS minute,
-       uniqState(session_id) AS sessions,
-       uniqState(coalesce(user_id, session_id)) AS users
-FROM events
-GROUP BY minute
-SETTINGS insert_deduplicate = 0;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS minute_uniques_mv TO minute_uniques AS
 SELECT toStartOfMinute(timestamp) AS minute,
@@ -75,18 +60,6 @@ PARTITION BY toYYYYMM(minute)
 ORDER BY (minute, feature)
 TTL minute + INTERVAL {retention_days} DAY
 SETTINGS non_replicated_deduplication_window = 1000;
-
-TRUNCATE TABLE minute_features;
-
-INSERT INTO minute_features
-SELECT toStartOfMinute(timestamp) AS minute,
-       JSONExtractString(properties, 'feature') AS feature,
-       uniqState(coalesce(user_id, session_id)) AS users,
-       count() AS events
-FROM events
-WHERE event_name = 'feature_used' AND feature != ''
-GROUP BY minute, feature
-SETTINGS insert_deduplicate = 0;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS minute_features_mv TO minute_features AS
 SELECT toStartOfMinute(timestamp) AS minute,

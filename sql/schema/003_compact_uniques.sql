@@ -26,14 +26,6 @@ ORDER BY minute
 TTL minute + INTERVAL {retention_days} DAY
 SETTINGS non_replicated_deduplication_window = 1000;
 
-INSERT INTO minute_uniques
-SELECT toStartOfMinute(timestamp) AS minute,
-       uniqCombinedState(14)(session_id) AS sessions,
-       uniqCombinedState(14)(coalesce(user_id, session_id)) AS users
-FROM events
-GROUP BY minute
-SETTINGS insert_deduplicate = 0;
-
 CREATE MATERIALIZED VIEW minute_uniques_mv TO minute_uniques AS
 SELECT toStartOfMinute(timestamp) AS minute,
        uniqCombinedState(14)(session_id) AS sessions,
@@ -56,16 +48,6 @@ PARTITION BY toYYYYMM(minute)
 ORDER BY (minute, feature)
 TTL minute + INTERVAL {retention_days} DAY
 SETTINGS non_replicated_deduplication_window = 1000;
-
-INSERT INTO minute_features
-SELECT toStartOfMinute(timestamp) AS minute,
-       JSONExtractString(properties, 'feature') AS feature,
-       uniqCombinedState(14)(coalesce(user_id, session_id)) AS users,
-       count() AS events
-FROM events
-WHERE event_name = 'feature_used' AND feature != ''
-GROUP BY minute, feature
-SETTINGS insert_deduplicate = 0;
 
 CREATE MATERIALIZED VIEW minute_features_mv TO minute_features AS
 SELECT toStartOfMinute(timestamp) AS minute,

@@ -17,15 +17,6 @@ ORDER BY quarter
 TTL quarter + INTERVAL {retention_days} DAY
 SETTINGS non_replicated_deduplication_window = 1000;
 
-TRUNCATE TABLE quarter_uniques;
-
-INSERT INTO quarter_uniques
-SELECT toStartOfFifteenMinutes(timestamp) AS quarter,
-       uniqCombinedState(14)(session_id) AS sessions
-FROM events
-GROUP BY quarter
-SETTINGS insert_deduplicate = 0;
-
 CREATE MATERIALIZED VIEW IF NOT EXISTS quarter_uniques_mv TO quarter_uniques AS
 SELECT toStartOfFifteenMinutes(timestamp) AS quarter,
        uniqCombinedState(14)(session_id) AS sessions
@@ -44,18 +35,6 @@ PARTITION BY toYYYYMM(quarter)
 ORDER BY (quarter, feature)
 TTL quarter + INTERVAL {retention_days} DAY
 SETTINGS non_replicated_deduplication_window = 1000;
-
-TRUNCATE TABLE quarter_features;
-
-INSERT INTO quarter_features
-SELECT toStartOfFifteenMinutes(timestamp) AS quarter,
-       JSONExtractString(properties, 'feature') AS feature,
-       uniqCombinedState(14)(coalesce(user_id, session_id)) AS users,
-       count() AS events
-FROM events
-WHERE event_name = 'feature_used' AND feature != ''
-GROUP BY quarter, feature
-SETTINGS insert_deduplicate = 0;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS quarter_features_mv TO quarter_features AS
 SELECT toStartOfFifteenMinutes(timestamp) AS quarter,
