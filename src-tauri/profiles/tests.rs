@@ -438,3 +438,36 @@ fn an_explicit_config_dir_wins() {
     let dir = PathBuf::from("/tmp/pulseboard-explicit");
     assert_eq!(config_dir(Some(dir.clone())).unwrap(), dir);
 }
+
+#[test]
+fn an_empty_password_field_keeps_the_stored_one_and_only_clear_deletes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let keychain = MemoryStore::default();
+    let mut profiles = Profiles::load_with(dir.path(), &keychain).unwrap();
+    let stored = |profiles: &Profiles<&MemoryStore>| match profiles.store_for("prod").unwrap() {
+        ActiveStore::Server { password, .. } => password.map(|p| p.expose().to_string()),
+        ActiveStore::Embedded => panic!("prod is a server"),
+    };
+    // A new profile saved with an empty field has no password.
+    profiles
+        .add(server("prod"), Password::from_field(String::new()))
+        .unwrap();
+    assert_eq!(stored(&profiles), None);
+    profiles
+        .add(server("prod"), Password::from_field("s3cret".into()))
+        .unwrap();
+    // Editing the URL with the field left empty (the window) or an empty prompt (the CLI).
+    let moved = Profile {
+        url: "http://10.0.0.5:8123".into(),
+        ..server("prod")
+    };
+    profiles
+        .add(moved, Password::from_field(String::new()))
+        .unwrap();
+    assert_eq!(stored(&profiles).as_deref(), Some("s3cret"));
+    assert!(profiles.list()[1].has_password);
+    // `--no-password`: the user has none.
+    profiles.add(server("prod"), Password::Clear).unwrap();
+    assert_eq!(stored(&profiles), None);
+    assert!(keychain.0.borrow().is_empty());
+}
