@@ -23,9 +23,56 @@ pub const STANDARD_NAMES: [&str; 6] = [
     "error_occurred",
 ];
 
-// DateTime64(3) holds 1900..2299; keep timestamps where every panel and TTL rule makes sense.
-const MIN_TIMESTAMP_MS: i64 = 0;
-const MAX_TIMESTAMP_MS: i64 = 10_413_792_000_000; // 2300-01-01T00:00:00Z
+const DAY_MS: i64 = 86_400_000;
+/// How far ahead of the server's clock an event may be (clients' clocks drift).
+const MAX_AHEAD_MS: i64 = 3_600_000;
+
+/// When an accepted event may have happened: `(now − retention, now + 1h]`. Older events would
+/// vanish through the TTL right after the 202; later ones would show in the future (and past
+/// 2106 wrap around in the views' `DateTime`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeBounds {
+    /// The server's time, which also stamps events that carry none.
+    pub now_ms: i64,
+    pub retention_days: u32,
+}
+
+impl TimeBounds {
+    pub fn new(now_ms: i64, retention_days: u32) -> Self {
+        Self {
+            now_ms,
+            retention_days,
+        }
+    }
+
+    /// Whether `ms` lies within the bounds.
+    pub fn contains(&self, ms: i64) -> bool {
+        let oldest = self.now_ms - i64::from(self.retention_days) * DAY_MS;
+        ms > oldest && ms <= self.now_ms + MAX_AHEAD_MS
+    }
+
+    /// The bounds in words.
+    pub fn span(&self) -> String {
+        format!(
+            "within the last {} days (the retention) and at most 1 hour ahead of the server's clock",
+            self.retention_days
+        )
+    }
+
+    /// The `timestamp` rule, with a hint when `ms` looks like seconds.
+    fn timestamp_rule(&self, ms: Option<i64>) -> String {
+        let mut rule = format!(
+            "timestamp: must be an RFC 3339 string or integer epoch milliseconds, {}",
+            self.span()
+        );
+        if let Some(ms) = ms.filter(|ms| self.contains(ms.saturating_mul(1000))) {
+            rule.push_str(&format!(
+                " (got {ms}, which looks like seconds: send milliseconds)"
+            ));
+        }
+        rule
+    }
+}
 
 /// A validated event, ready for the journal and the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,20 +121,20 @@ pub struct Parsed {
     pub rejected: Vec<Rejection>,
 }
 
-/// Parses a JSON array body. `now_ms` stamps events that carry no timestamp.
-pub fn parse_json_array(body: &[u8], now_ms: i64) -> Result<Parsed, BodyError> {
+/// Parses a JSON array body. `time` stamps events that carry no timestamp and bounds the rest.
+pub fn parse_json_array(body: &[u8], time: TimeBounds) -> Result<Parsed, BodyError> {
     let value: Value =
         serde_json::from_slice(body).map_err(|e| BodyError::Malformed(e.to_string()))?;
     let Value::Array(items) = value else {
         return Err(BodyError::NotAnArray);
     };
     check_count(items.len())?;
-    Ok(validate_all(items.into_iter().map(Ok), now_ms))
+    Ok(validate_all(items.into_iter().map(Ok), time))
 }
 
 /// Parses an NDJSON body: one event per non-blank line. A line that is not JSON rejects that
 /// event only, as a line of a log stream would.
-pub fn parse_ndjson(body: &[u8], now_ms: i64) -> Result<Parsed, BodyError> {
+pub fn parse_ndjson(body: &[u8], time: TimeBounds) -> Result<Parsed, BodyError> {
     let text = std::str::from_utf8(body)
         .map_err(|e| BodyError::Malformed(format!("body is not UTF-8: {e}")))?;
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
@@ -95,7 +142,7 @@ pub fn parse_ndjson(body: &[u8], now_ms: i64) -> Result<Parsed, BodyError> {
     let items = lines.into_iter().map(|line| {
         serde_json::from_str::<Value>(line).map_err(|e| format!("event: malformed JSON line: {e}"))
     });
-    Ok(validate_all(items, now_ms))
+    Ok(validate_all(items, time))
 }
 
 fn check_count(n: usize) -> Result<(), BodyError> {
@@ -106,10 +153,10 @@ fn check_count(n: usize) -> Result<(), BodyError> {
     }
 }
 
-fn validate_all(items: impl Iterator<Item = Result<Value, String>>, now_ms: i64) -> Parsed {
+fn validate_all(items: impl Iterator<Item = Result<Value, String>>, time: TimeBounds) -> Parsed {
     let mut parsed = Parsed::default();
     for (index, item) in items.enumerate() {
-        match item.and_then(|value| validate(value, now_ms).map_err(|e| e.0)) {
+        match item.and_then(|value| validate(value, time).map_err(|e| e.0)) {
             Ok(event) => parsed.accepted.push(event),
             Err(error) => parsed.rejected.push(Rejection { index, error }),
         }
@@ -118,19 +165,20 @@ fn validate_all(items: impl Iterator<Item = Result<Value, String>>, now_ms: i64)
 }
 
 /// Validates one event object. The error names the field and the rule it broke.
-pub fn validate(value: Value, now_ms: i64) -> Result<Event, FieldError> {
+pub fn validate(value: Value, time: TimeBounds) -> Result<Event, FieldError> {
     let Value::Object(mut obj) = value else {
         return Err(FieldError("event: must be a JSON object".into()));
     };
-    event_fields(&mut obj, now_ms).map_err(FieldError)
+    event_fields(&mut obj, time).map_err(FieldError)
 }
 
-fn event_fields(obj: &mut Map<String, Value>, now_ms: i64) -> Result<Event, String> {
+fn event_fields(obj: &mut Map<String, Value>, time: TimeBounds) -> Result<Event, String> {
     Ok(Event {
         event_name: event_name(obj)?,
-        timestamp_ms: timestamp(obj, now_ms)?,
+        timestamp_ms: timestamp(obj, time)?,
         session_id: required_text(obj, "session_id", 128)?,
-        user_id: optional_text(obj, "user_id", 128)?,
+        // An empty user id is no user: it must not merge every anonymous session into one.
+        user_id: optional_text(obj, "user_id", 128)?.filter(|id| !id.is_empty()),
         device_type: optional_text(obj, "device_type", 32)?.unwrap_or_else(|| "unknown".into()),
         country_code: country_code(obj)?,
         event_id: event_id(obj)?,
@@ -155,20 +203,19 @@ fn event_name(obj: &Map<String, Value>) -> Result<String, String> {
     Ok(name.clone())
 }
 
-fn timestamp(obj: &Map<String, Value>, now_ms: i64) -> Result<i64, String> {
-    const RULE: &str =
-        "timestamp: must be an RFC 3339 string or integer epoch milliseconds, between 1970 and 2299";
+fn timestamp(obj: &Map<String, Value>, time: TimeBounds) -> Result<i64, String> {
+    let rule = |ms| time.timestamp_rule(ms);
     let ms = match present(obj, "timestamp") {
-        None => return Ok(now_ms),
+        None => return Ok(time.now_ms),
         Some(Value::String(s)) => DateTime::parse_from_rfc3339(s)
-            .map_err(|_| RULE.to_string())?
+            .map_err(|_| rule(None))?
             .with_timezone(&Utc)
             .timestamp_millis(),
-        Some(Value::Number(n)) => n.as_i64().ok_or_else(|| RULE.to_string())?,
-        Some(_) => return Err(RULE.into()),
+        Some(Value::Number(n)) => n.as_i64().ok_or_else(|| rule(None))?,
+        Some(_) => return Err(rule(None)),
     };
-    if !(MIN_TIMESTAMP_MS..MAX_TIMESTAMP_MS).contains(&ms) {
-        return Err(RULE.into());
+    if !time.contains(ms) {
+        return Err(rule(Some(ms)));
     }
     Ok(ms)
 }
@@ -238,7 +285,12 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const NOW: i64 = 1_700_000_000_000;
+    /// 2024-03-01T07:33:20Z.
+    const NOW_MS: i64 = 1_709_278_400_000;
+    const NOW: TimeBounds = TimeBounds {
+        now_ms: NOW_MS,
+        retention_days: 90,
+    };
 
     fn base() -> Value {
         json!({"event_name": "page_view", "session_id": "s1"})
@@ -253,7 +305,7 @@ mod tests {
     #[test]
     fn defaults_fill_optional_fields() {
         let e = validate(base(), NOW).unwrap();
-        assert_eq!(e.timestamp_ms, NOW);
+        assert_eq!(e.timestamp_ms, NOW_MS);
         assert_eq!(e.user_id, None);
         assert_eq!(e.device_type, "unknown");
         assert_eq!(e.country_code, "");
@@ -277,8 +329,8 @@ mod tests {
             e.event_id.to_string(),
             "67e55044-10b1-426f-9247-bb680e5fe0c8"
         );
-        let e = validate(with("timestamp", json!(1_600_000_000_123i64)), NOW).unwrap();
-        assert_eq!(e.timestamp_ms, 1_600_000_000_123);
+        let e = validate(with("timestamp", json!(NOW_MS - 123)), NOW).unwrap();
+        assert_eq!(e.timestamp_ms, NOW_MS - 123);
     }
 
     #[test]
@@ -314,6 +366,40 @@ mod tests {
             let err = validate(value.clone(), NOW).expect_err(&value.to_string());
             assert!(err.0.starts_with(&format!("{field}: ")), "{value} -> {err}");
         }
+    }
+
+    #[test]
+    fn timestamps_must_lie_within_the_retention_and_an_hour_ahead() {
+        const DAY: i64 = 86_400_000;
+        let at = |ms: i64| validate(with("timestamp", json!(ms)), NOW).map(|e| e.timestamp_ms);
+        assert_eq!(at(NOW_MS - 90 * DAY + 1), Ok(NOW_MS - 90 * DAY + 1));
+        assert_eq!(at(NOW_MS + 3_600_000), Ok(NOW_MS + 3_600_000));
+        for ms in [
+            NOW_MS - 90 * DAY,
+            NOW_MS + 3_600_001,
+            0,
+            // 2106-02-07T06:28:16Z: where ClickHouse's DateTime wraps around.
+            4_294_967_296_000,
+        ] {
+            let error = at(ms).unwrap_err().0;
+            assert!(error.starts_with("timestamp: "), "{error}");
+            assert!(error.contains("within the last 90 days"), "{error}");
+            assert!(!error.contains("seconds"), "{ms}: {error}");
+        }
+        // Seconds sent instead of milliseconds: the error says so.
+        let error = at(NOW_MS / 1000).unwrap_err().0;
+        assert!(
+            error.ends_with("(got 1709278400, which looks like seconds: send milliseconds)"),
+            "{error}"
+        );
+        let error = validate(with("timestamp", json!("2026-13-01T00:00:00Z")), NOW).unwrap_err();
+        assert!(error.0.starts_with("timestamp: "), "{error}");
+    }
+
+    #[test]
+    fn an_empty_user_id_is_no_user() {
+        let e = validate(with("user_id", json!("")), NOW).unwrap();
+        assert_eq!(e.user_id, None);
     }
 
     #[test]

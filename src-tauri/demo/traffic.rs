@@ -500,7 +500,7 @@ mod tests {
                 needs.is_empty() || value["properties"][needs].is_string(),
                 "{value}"
             );
-            crate::event::validate(value, 0).unwrap();
+            crate::event::validate(value, crate::event::TimeBounds::new(0, 90)).unwrap();
         }
     }
 }

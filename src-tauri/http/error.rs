@@ -32,8 +32,9 @@ pub enum ApiError {
     BadRange(String),
     #[error("source must be views or raw (got {0:?})")]
     BadSource(String),
-    #[error("at must be an RFC 3339 time (got {0:?})")]
-    BadTime(String),
+    /// `at=`: the rule, and what was sent.
+    #[error("{0} (got {1:?})")]
+    BadTime(String, String),
     #[error(transparent)]
     Panel(#[from] PanelError),
     #[error("missing or wrong ingest token: send `Authorization: Bearer <token>`")]
@@ -63,7 +64,7 @@ impl IntoResponse for ApiError {
             ApiError::Body(_)
             | ApiError::BadRange(_)
             | ApiError::BadSource(_)
-            | ApiError::BadTime(_) => error(StatusCode::BAD_REQUEST),
+            | ApiError::BadTime(..) => error(StatusCode::BAD_REQUEST),
             ApiError::AllRejected(rejected) => (
                 StatusCode::BAD_REQUEST,
                 Json(json!({ "accepted": 0, "rejected": rejected })),

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::ApiError;
 use crate::engine::Engine;
-use crate::event::{self, Parsed};
+use crate::event::{self, Parsed, TimeBounds};
 
 pub(super) async fn post_events(
     State(engine): State<Arc<Engine>>,
@@ -31,11 +31,11 @@ pub(super) async fn post_events(
     let bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| ApiError::TooLarge { limit })?;
-    let now_ms = engine.config.clock.now_ms();
+    let time = TimeBounds::new(engine.config.clock.now_ms(), engine.config.retention_days);
     let parsed = if is_ndjson(&headers) {
-        event::parse_ndjson(&bytes, now_ms)?
+        event::parse_ndjson(&bytes, time)?
     } else {
-        event::parse_json_array(&bytes, now_ms)?
+        event::parse_json_array(&bytes, time)?
     };
     let Parsed { accepted, rejected } = parsed;
     if accepted.is_empty() {

@@ -13,6 +13,7 @@ use serde_json::json;
 use super::ApiError;
 use crate::charts;
 use crate::engine::Engine;
+use crate::event::TimeBounds;
 use crate::panels::{PanelName, Range, Source};
 
 #[derive(Deserialize)]
@@ -25,18 +26,23 @@ pub(super) struct PanelQuery {
 }
 
 impl PanelQuery {
-    fn parse(&self) -> Result<(Range, Source, Option<DateTime<Utc>>), ApiError> {
+    /// The range, source and instant asked for; `at` must lie where events may (`time`).
+    fn parse(&self, time: TimeBounds) -> Result<(Range, Source, Option<DateTime<Utc>>), ApiError> {
         let range = match &self.range {
             None => Range::default(),
             Some(r) => Range::parse(r).ok_or_else(|| ApiError::BadRange(r.clone()))?,
         };
         let at = match &self.at {
             None => None,
-            Some(t) => Some(
-                DateTime::parse_from_rfc3339(t)
-                    .map_err(|_| ApiError::BadTime(t.clone()))?
-                    .with_timezone(&Utc),
-            ),
+            Some(t) => {
+                let rule = format!("at: must be an RFC 3339 time {}", time.span());
+                let bad = || ApiError::BadTime(rule.clone(), t.clone());
+                let at = DateTime::parse_from_rfc3339(t).map_err(|_| bad())?;
+                if !time.contains(at.timestamp_millis()) {
+                    return Err(bad());
+                }
+                Some(at.with_timezone(&Utc))
+            }
         };
         let source = match &self.source {
             None => Source::default(),
@@ -50,7 +56,7 @@ pub(super) async fn all_panels(
     State(engine): State<Arc<Engine>>,
     Query(query): Query<PanelQuery>,
 ) -> Result<Response, ApiError> {
-    let (range, source, at) = query.parse()?;
+    let (range, source, at) = query.parse(time_bounds(&engine))?;
     Ok(Json(engine.panels.dashboard(range, source, at).await?).into_response())
 }
 
@@ -59,7 +65,7 @@ pub(super) async fn dashboard_png(
     State(engine): State<Arc<Engine>>,
     Query(query): Query<PanelQuery>,
 ) -> Result<Response, ApiError> {
-    let (range, source, at) = query.parse()?;
+    let (range, source, at) = query.parse(time_bounds(&engine))?;
     let dashboard = engine.panels.dashboard(range, source, at).await?;
     let png = charts::dashboard_png(&dashboard, range)?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
@@ -70,7 +76,7 @@ pub(super) async fn one_panel(
     Path(name): Path<String>,
     Query(query): Query<PanelQuery>,
 ) -> Result<Response, ApiError> {
-    let (range, source, at) = query.parse()?;
+    let (range, source, at) = query.parse(time_bounds(&engine))?;
     let (panel_name, svg) = match name.strip_suffix(".svg") {
         Some(stem) => (stem, true),
         None => (name.as_str(), false),
@@ -83,4 +89,9 @@ pub(super) async fn one_panel(
         return Ok(([(header::CONTENT_TYPE, "image/svg+xml")], chart).into_response());
     }
     Ok(Json(json!({ panel_name.as_str(): panel.as_ref() })).into_response())
+}
+
+/// Where panels may be asked about: where events may lie.
+fn time_bounds(engine: &Engine) -> TimeBounds {
+    TimeBounds::new(engine.config.clock.now_ms(), engine.config.retention_days)
 }

@@ -44,7 +44,7 @@ async fn views_created_after_events_exist_are_backfilled_and_match_raw() {
                 "timestamp": at_ms - (i * 7919 % 86_400_000),
                 "properties": {"feature": features[(i % 7 % 3) as usize]},
             });
-            event::validate(value, at_ms).unwrap()
+            event::validate(value, event::TimeBounds::new(at_ms, 90)).unwrap()
         })
         .collect();
     store
