@@ -318,6 +318,9 @@ fn exception_code(text: &str) -> Option<u32> {
 }
 
 #[cfg(test)]
+mod fake;
+
+#[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
@@ -463,13 +466,13 @@ mod tests {
 
     #[tokio::test]
     async fn insert_names_table_columns_format_and_token() {
-        let (url, request) = wire(Some(reply("200 OK", "")));
+        let (url, request) = fake::server(Some(fake::reply("200 OK", "")));
         server_at(&url)
             .insert(rowbinary::encode_all(&events()), "flush-7")
             .await
             .unwrap();
         let request = request.join().unwrap();
-        let query = query_pairs(&request);
+        let query = fake::query_pairs(&request);
         assert_eq!(
             query,
             vec![
@@ -523,9 +526,9 @@ mod tests {
 
     #[tokio::test]
     async fn query_asks_for_json_with_unquoted_64bit_integers() {
-        let (url, request) = wire(Some(reply("200 OK", "")));
+        let (url, request) = fake::server(Some(fake::reply("200 OK", "")));
         server_at(&url).query("SELECT 1", Vec::new()).await.unwrap();
-        let query = query_pairs(&request.join().unwrap());
+        let query = fake::query_pairs(&request.join().unwrap());
         for pair in [
             ("default_format", "JSONEachRow"),
             ("database", "pulseboard"),
@@ -543,7 +546,7 @@ mod tests {
         let body = "Code: 516. DB::Exception: analyst: Authentication failed: password is \
                     incorrect, or there is no user with such name. (AUTHENTICATION_FAILED) \
                     (version 24.8.4.13 (official build))";
-        let (url, _) = wire(Some(reply("403 Forbidden", body)));
+        let (url, _) = fake::server(Some(fake::reply("403 Forbidden", body)));
         let error = Server::connect(config(&url)).await.err().unwrap();
         assert!(matches!(error, StoreError::Rejected { .. }), "{error:?}");
         assert!(!error.is_retryable());
@@ -580,7 +583,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_silent_server_times_out_as_retryable() {
-        let (url, _held) = wire(None);
+        let (url, _held) = fake::server(None);
         let server = Server {
             timeout: Duration::from_millis(200),
             ..server_at(&url)
@@ -624,7 +627,7 @@ mod tests {
 
     #[tokio::test]
     async fn https_to_a_plain_http_port_says_tls_failed() {
-        let (url, _) = wire(Some(reply("400 Bad Request", "")));
+        let (url, _) = fake::server(Some(fake::reply("400 Bad Request", "")));
         let url = url.replace("http://", "https://");
         let error = server_at(&url).execute("SELECT 1").await.unwrap_err();
         assert_unreachable(&error, "the TLS handshake failed");
@@ -750,68 +753,5 @@ mod tests {
             database: database.to_owned(),
             timeout: Duration::from_secs(30),
         }
-    }
-
-    /// A one-request HTTP server for what the crate's mock cannot show or say: the request's
-    /// URL, and answers with a ClickHouse exception text. Replies with `response`, or never when
-    /// `None`, and hands back the request as received.
-    fn wire(response: Option<String>) -> (String, std::thread::JoinHandle<String>) {
-        use std::io::{Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let served = std::thread::spawn(move || {
-            let (mut socket, _) = listener.accept().unwrap();
-            let mut request = Vec::new();
-            let mut buf = [0; 8192];
-            // Without a response, reading on until the client gives up keeps it waiting.
-            while response.is_none() || !complete(&request) {
-                match socket.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&buf[..n]),
-                }
-            }
-            if let Some(response) = response {
-                socket.write_all(response.as_bytes()).unwrap();
-            }
-            String::from_utf8_lossy(&request).into_owned()
-        });
-        (url, served)
-    }
-
-    fn reply(status: &str, body: &str) -> String {
-        format!(
-            "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-    }
-
-    /// Whether a request is whole: its head, then the last chunk or Content-Length bytes. A TLS
-    /// ClientHello (record type 0x16) is answered at once, as a plain HTTP server would.
-    fn complete(request: &[u8]) -> bool {
-        if request.first() == Some(&0x16) {
-            return true;
-        }
-        let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") else {
-            return false;
-        };
-        let head = String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
-        if head.contains("transfer-encoding: chunked") {
-            return request.ends_with(b"\r\n0\r\n\r\n");
-        }
-        let length = head
-            .lines()
-            .find_map(|line| line.strip_prefix("content-length: "))
-            .map_or(0, |n| n.parse().unwrap());
-        request.len() >= end + 4 + length
-    }
-
-    /// The decoded query parameters of a raw request's URL, in order.
-    fn query_pairs(request: &str) -> Vec<(String, String)> {
-        let target = request.split(' ').nth(1).unwrap();
-        url::Url::parse(&format!("http://localhost{target}"))
-            .unwrap()
-            .query_pairs()
-            .into_owned()
-            .collect()
     }
 }
