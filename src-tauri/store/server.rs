@@ -333,7 +333,7 @@ mod tests {
     use crate::batcher::Status;
     use crate::event::Event;
     use crate::panels::{FeatureRow, Panels, Range, Source};
-    use crate::store::Store;
+    use crate::store::{migrations, Store};
 
     const PASSWORD: &str = "hunter2-pw";
 
@@ -677,23 +677,24 @@ mod tests {
         assert!(!printed.contains(PASSWORD));
     }
 
-    /// Against a real server: migrations, exactly-once inserts, the panels.
+    /// Against a real server: every migration, exactly-once inserts through every view, the
+    /// panels from the views equal to those from raw events; in a throwaway database it drops.
+    /// `scripts/test-server.sh URL [USER] [PASSWORD]` runs it (and fails without a server).
     #[tokio::test]
+    #[ignore = "needs a ClickHouse server: scripts/test-server.sh URL"]
     async fn real_server_roundtrip() {
-        let Ok(url) = std::env::var("PULSEBOARD_TEST_CLICKHOUSE_URL") else {
-            println!(
-                "skipped: set PULSEBOARD_TEST_CLICKHOUSE_URL=http://user:pass@host:8123 to run \
-                 against a real server"
-            );
-            return;
-        };
+        let url = std::env::var("PULSEBOARD_TEST_CLICKHOUSE_URL").expect(
+            "PULSEBOARD_TEST_CLICKHOUSE_URL is not set: this test needs a ClickHouse server; \
+             run it with scripts/test-server.sh URL [USER] [PASSWORD]",
+        );
         let database = format!("pulseboard_test_{}", fastrand::u32(..));
         let server = Server::connect(real_config(&url, &database)).await.unwrap();
         let store = Arc::new(Store::Server(server));
-        assert_eq!(
-            store.migrate(90).await.unwrap(),
-            vec!["001_events", "002_minute_views"]
-        );
+        let every_migration: Vec<&str> = migrations::MIGRATIONS
+            .iter()
+            .map(|(name, _)| *name)
+            .collect();
+        assert_eq!(store.migrate(90).await.unwrap(), every_migration);
         assert!(store.migrate(90).await.unwrap().is_empty());
 
         let rows = rowbinary::encode_all(&events());
@@ -703,22 +704,29 @@ mod tests {
         struct N {
             n: u64,
         }
-        for sql in [
-            "SELECT count() AS n FROM events",
-            "SELECT sum(events) AS n FROM minute_counts",
+        // Three events, one of them a used feature: counted once in the raw table and in every
+        // table a view fills, though the flush was inserted twice.
+        for (sql, expected) in [
+            ("SELECT count() AS n FROM events", 3),
+            ("SELECT sum(events) AS n FROM minute_counts", 3),
+            ("SELECT sum(events) AS n FROM minute_features", 1),
+            ("SELECT sum(events) AS n FROM quarter_features", 1),
         ] {
             let counted: Vec<N> = store.query(sql, Vec::new()).await.unwrap();
-            assert_eq!(counted[0].n, 3, "{sql}");
+            assert_eq!(counted[0].n, expected, "{sql}");
         }
 
         let panels = Panels::new(store.clone(), Arc::new(Status::default()));
         let at = Some(Utc::now());
+        for range in Range::ALL {
+            let views = panels.dashboard(range, Source::Views, at).await.unwrap();
+            let raw = panels.dashboard(range, Source::Raw, at).await.unwrap();
+            assert_eq!(views, raw, "{}", range.as_str());
+        }
         let views = panels
             .dashboard(Range::H1, Source::Views, at)
             .await
             .unwrap();
-        let raw = panels.dashboard(Range::H1, Source::Raw, at).await.unwrap();
-        assert_eq!(views, raw);
         assert_eq!(views.active_users.value, 2);
         assert_eq!(
             views.top_features,
@@ -735,11 +743,19 @@ mod tests {
         store.close().await;
     }
 
-    /// `http://user:pass@host:port` split into a config (the store refuses credentials in URLs).
+    /// The server to test against: `PULSEBOARD_TEST_CLICKHOUSE_URL`, with the user and password
+    /// from `PULSEBOARD_TEST_CLICKHOUSE_USER` and `_PASSWORD` or from the URL
+    /// (`http://user:pass@host:8123`; the store refuses credentials in URLs, so they are split off).
     fn real_config(url: &str, database: &str) -> ServerConfig {
         let mut parsed = url::Url::parse(url).unwrap();
-        let user = parsed.username().to_owned();
-        let password = parsed.password().map(|p| Sensitive::from(p.to_string()));
+        let user = std::env::var("PULSEBOARD_TEST_CLICKHOUSE_USER")
+            .ok()
+            .filter(|user| !user.is_empty())
+            .unwrap_or_else(|| parsed.username().to_owned());
+        let password = std::env::var("PULSEBOARD_TEST_CLICKHOUSE_PASSWORD")
+            .ok()
+            .or_else(|| parsed.password().map(str::to_owned))
+            .map(Sensitive::from);
         parsed.set_username("").unwrap();
         parsed.set_password(None).unwrap();
         ServerConfig {
