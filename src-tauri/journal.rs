@@ -57,6 +57,8 @@ struct Append {
 pub struct Held {
     events: AtomicU64,
     bytes: AtomicU64,
+    /// Append groups committed so far (one fsync each).
+    commits: AtomicU64,
 }
 
 /// The journal. Cheap to share behind an `Arc`.
@@ -138,6 +140,11 @@ impl Journal {
     /// Bytes of event data held.
     pub fn held_bytes(&self) -> u64 {
         self.held.bytes.load(Ordering::SeqCst)
+    }
+
+    /// Append groups committed since open: fewer than appends when requests share commits.
+    pub fn commits(&self) -> u64 {
+        self.held.commits.load(Ordering::SeqCst)
     }
 
     /// Refuses new events while the journal is over its cap.
@@ -339,6 +346,7 @@ fn write_loop(
                 held.events.fetch_add(a.events, Ordering::SeqCst);
                 held.bytes.fetch_add(a.rows.len() as u64, Ordering::SeqCst);
             }
+            held.commits.fetch_add(1, Ordering::SeqCst);
             appended.notify_one();
         }
         for a in group {
