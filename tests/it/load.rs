@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::common::{event, Server};
+use crate::support::free_port;
 
 const CLIENTS: usize = 4;
 const BATCH: u64 = 50;
@@ -142,12 +143,4 @@ async fn sigkill_under_load_loses_no_acknowledged_event_and_stores_none_twice() 
         "a request is journaled whole or not at all"
     );
     server.stop();
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
