@@ -111,6 +111,14 @@ impl Server {
         .await
     }
 
+    /// Waits until a flush has failed, i.e. the store is seen as unreachable; returns that health.
+    pub async fn unreachable(&self) -> Value {
+        self.health_until("the store to be seen as unreachable", |health| {
+            health["store_reachable"] == false
+        })
+        .await
+    }
+
     /// Events stored in ClickHouse over the last 24 hours, counted in the per-minute view and
     /// in the raw table (through the error-rate panel), which must agree.
     pub async fn stored_events(&self) -> u64 {

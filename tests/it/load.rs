@@ -76,10 +76,13 @@ async fn an_outage_under_load_spills_then_replays_every_event_once() {
     let (stop, tally) = (Arc::new(AtomicBool::new(false)), Arc::new(Tally::default()));
     let tasks = clients(server.url.clone(), stop.clone(), tally.clone());
 
+    // Traffic before the outage.
     tokio::time::sleep(Duration::from_millis(500)).await;
     server.set_fault("down").await;
     let acked_at_outage = tally.acked.load(Ordering::Relaxed);
-    let mut most_spilled = 0;
+    let health = server.unreachable().await;
+    let mut most_spilled = health["spilled"].as_u64().unwrap();
+    // Three seconds of outage under load: the store stays unreachable throughout.
     for _ in 0..15 {
         tokio::time::sleep(Duration::from_millis(200)).await;
         let health = server.health().await;
@@ -95,6 +98,7 @@ async fn an_outage_under_load_spills_then_replays_every_event_once() {
         "the backlog grew while the store was down"
     );
     server.set_fault("up").await;
+    // Traffic while the backlog replays.
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop_clients(&stop, tasks).await;
 
