@@ -5,6 +5,10 @@
 //! `webkit2gtk-driver` and a D-Bus session (the single-instance plugin; CI: `dbus-run-session`).
 //! When any of them is missing these tests FAIL with what to do: a skipped window test would pass
 //! without testing anything.
+//!
+//! The screenshot of the dashboard with demo traffic goes to `target/tmp/screenshot.png`; with
+//! `PULSEBOARD_UPDATE_SCREENSHOT=1` it replaces the README's `docs/screenshot.png` instead, so
+//! that an ordinary run leaves the tracked file alone.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -409,10 +413,7 @@ async fn the_dashboard_shows_live_data_switches_ranges_and_survives_an_outage() 
         value.replace(',', "").parse::<u64>().unwrap_or(0) > 37 + 20
     })
     .await;
-    let png = app.client.screenshot().await.unwrap();
-    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
-    std::fs::create_dir_all(&docs).unwrap();
-    std::fs::write(docs.join("screenshot.png"), &png).unwrap();
+    save_screenshot(&app.client.screenshot().await.unwrap());
     app.click("demo").await;
     app.wait_text("demo", "Start demo traffic").await;
 
@@ -452,6 +453,19 @@ async fn the_dashboard_shows_live_data_switches_ranges_and_survives_an_outage() 
     app.close().await;
 
     switching_from_a_server_that_is_down(&home).await;
+}
+
+/// The dashboard with demo traffic, as the README shows it: written under the target dir, or
+/// over `docs/screenshot.png` with `PULSEBOARD_UPDATE_SCREENSHOT=1`.
+fn save_screenshot(png: &[u8]) {
+    let path = if std::env::var("PULSEBOARD_UPDATE_SCREENSHOT").as_deref() == Ok("1") {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshot.png")
+    } else {
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshot.png")
+    };
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, png).unwrap();
+    println!("screenshot: {}", path.display());
 }
 
 /// Started on a server profile whose server is down: the window still opens (red, empty
