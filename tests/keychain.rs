@@ -11,11 +11,15 @@
 //! Secret Service these tests FAIL rather than skip: a skipped keychain test would pass without
 //! testing anything. Every test uses its own account names and deletes them, pass or fail.
 
-use std::path::{Path, PathBuf};
+#[path = "support/mod.rs"]
+mod support;
+
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use pulseboard::profiles::{keychain, ActiveStore, Profile, Profiles, Sensitive};
+use support::files_containing;
 
 /// A keychain account (and profile name) unique to this run and test.
 fn unique_name(label: &str) -> String {
@@ -59,27 +63,6 @@ fn stored_password(account: &str) -> Option<String> {
     keychain::get(account)
         .unwrap()
         .map(|password| password.expose().clone())
-}
-
-/// Every file under `dir` (recursively) whose bytes contain `needle`.
-fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return found;
-    };
-    for entry in entries {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            found.extend(files_containing(&path, needle));
-        } else if std::fs::read(&path)
-            .unwrap()
-            .windows(needle.len())
-            .any(|window| window == needle)
-        {
-            found.push(path);
-        }
-    }
-    found
 }
 
 fn assert_no_file_contains(dir: &Path, password: &str) {

@@ -1,17 +1,28 @@
-//! Shared helpers: a real `pulseboard serve` process on a temp data dir, and an HTTP client.
+//! A real `pulseboard serve` process on a temp data dir; its HTTP API (`Api`, which it derefs
+//! to) and the rest that the test crates share are in `tests/support`.
 
 use std::io::{BufRead, BufReader};
+use std::ops::Deref;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+
+use crate::support::{signal, test_env, wait_exit, Api};
 
 /// A running `pulseboard serve` child process.
 pub struct Server {
     child: Option<Child>,
-    pub url: String,
-    pub http: reqwest::Client,
+    api: Api,
+}
+
+/// `server.url`, `server.http`, `server.post(…)`, `server.health()`, `server.set_fault(…)`, …
+impl Deref for Server {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.api
+    }
 }
 
 impl Server {
@@ -24,17 +35,15 @@ impl Server {
     pub fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_pulseboard"))
             .arg("serve")
-            // Through the environment so a test can still pass --port or --flush-interval.
+            // Through the environment so a test can still pass --port, --flush-interval or
+            // --profile.
             .env("PULSEBOARD_PORT", "0")
-            .env("PULSEBOARD_FLUSH_INTERVAL", "200ms")
-            // Whatever profile this machine's user has active, the tests use the embedded store.
-            .env("PULSEBOARD_PROFILE", "embedded")
+            .envs(test_env("200ms"))
             .arg("--data-dir")
             .arg(data_dir)
             .args(extra)
             .env_remove("PULSEBOARD_INGEST_TOKEN")
             .envs(env.iter().copied())
-            .env("RUST_LOG", "pulseboard=warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -56,13 +65,13 @@ impl Server {
         if let Some((_, token)) = env.iter().find(|(k, _)| *k == "PULSEBOARD_INGEST_TOKEN") {
             headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
         }
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap();
         Server {
             child: Some(child),
-            url,
-            http: reqwest::Client::builder()
-                .default_headers(headers)
-                .build()
-                .unwrap(),
+            api: Api::new(url, http),
         }
     }
 
@@ -70,32 +79,14 @@ impl Server {
     pub fn stop(mut self) {
         let child = self.child.take().unwrap();
         signal(&child, "TERM");
-        wait(child);
+        wait_exit(child);
     }
 
     /// Kills with SIGKILL: no shutdown code runs.
     pub fn kill(mut self) {
         let child = self.child.take().unwrap();
         signal(&child, "KILL");
-        wait(child);
-    }
-
-    pub async fn post(&self, body: &Value) -> (u16, Value) {
-        self.post_raw(serde_json::to_vec(body).unwrap(), "application/json")
-            .await
-    }
-
-    pub async fn post_raw(&self, body: Vec<u8>, content_type: &str) -> (u16, Value) {
-        let response = self
-            .http
-            .post(format!("{}/v1/events", self.url))
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .expect("POST /v1/events");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+        wait_exit(child);
     }
 
     /// Sends only the headers of a POST declaring a `length`-byte body, and reads the answer:
@@ -112,43 +103,20 @@ impl Server {
         (status, serde_json::from_str(body).unwrap_or(Value::Null))
     }
 
-    pub async fn get(&self, path: &str) -> (u16, Value) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.url))
-            .send()
-            .await
-            .expect("GET");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    pub async fn health(&self) -> Value {
-        self.get("/health").await.1
-    }
-
-    pub async fn set_fault(&self, mode: &str) {
-        let response = self
-            .http
-            .post(format!("{}/debug/store", self.url))
-            .json(&json!({ "mode": mode }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status().as_u16(), 204);
-    }
-
     /// Waits until the journal is empty, i.e. everything acknowledged is in ClickHouse.
     pub async fn drained(&self) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let health = self.health().await;
-            if health["buffer_size"] == 0 && health["store_reachable"] == true {
-                return health;
-            }
-            assert!(Instant::now() < deadline, "journal never drained: {health}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.health_until("the journal to drain into a reachable store", |health| {
+            health["buffer_size"] == 0 && health["store_reachable"] == true
+        })
+        .await
+    }
+
+    /// Waits until a flush has failed, i.e. the store is seen as unreachable; returns that health.
+    pub async fn unreachable(&self) -> Value {
+        self.health_until("the store to be seen as unreachable", |health| {
+            health["store_reachable"] == false
+        })
+        .await
     }
 
     /// Events stored in ClickHouse over the last 24 hours, counted in the per-minute view and
@@ -177,23 +145,8 @@ impl Drop for Server {
     fn drop(&mut self) {
         if let Some(child) = self.child.take() {
             signal(&child, "KILL");
-            wait(child);
+            wait_exit(child);
         }
-    }
-}
-
-fn signal(child: &Child, sig: &str) {
-    let _ = Command::new("kill")
-        .arg(format!("-{sig}"))
-        .arg(child.id().to_string())
-        .status();
-}
-
-fn wait(mut child: Child) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "pulseboard did not exit");
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

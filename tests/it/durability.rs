@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::common::{event, Server};
+use crate::support::add_profile;
 
 fn batch(n: usize, session: &str) -> Value {
     json!((0..n)
@@ -20,17 +21,11 @@ fn batch(n: usize, session: &str) -> Value {
         .collect::<Vec<_>>())
 }
 
-async fn post_ok(server: &Server, body: &Value) -> u64 {
-    let (status, answer) = server.post(body).await;
-    assert_eq!(status, 202, "{answer}");
-    answer["accepted"].as_u64().unwrap()
-}
-
 #[tokio::test]
 async fn restart_keeps_every_event_and_sigkill_before_the_flush_loses_none() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &[]);
-    let mut acked = post_ok(&server, &batch(300, "a")).await;
+    let mut acked = server.post_ok(&batch(300, "a")).await;
     server.drained().await;
     server.stop();
 
@@ -44,8 +39,8 @@ async fn restart_keeps_every_event_and_sigkill_before_the_flush_loses_none() {
         acked,
         "a clean restart keeps what was stored"
     );
-    acked += post_ok(&server, &batch(250, "b")).await;
-    acked += post_ok(&server, &batch(250, "c")).await;
+    acked += server.post_ok(&batch(250, "b")).await;
+    acked += server.post_ok(&batch(250, "c")).await;
     assert_eq!(server.health().await["buffer_size"], 500);
     server.kill();
 
@@ -66,12 +61,10 @@ async fn a_failed_insert_is_retried_and_stored_once() {
     server.set_fault("down").await;
     let mut acked = 0;
     for i in 0..4 {
-        acked += post_ok(&server, &batch(200, &format!("down{i}"))).await;
+        acked += server.post_ok(&batch(200, &format!("down{i}"))).await;
     }
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    let health = server.health().await;
+    let health = server.unreachable().await;
     assert_eq!(health["status"], "degraded", "{health}");
-    assert_eq!(health["store_reachable"], false);
     assert_eq!(health["spilled"], acked);
     assert_eq!(health["buffer_size"], acked);
 
@@ -88,17 +81,22 @@ async fn an_insert_whose_ack_was_lost_is_not_counted_twice() {
     // Every insert lands in ClickHouse but reports failure, so the batcher re-sends the same
     // flush (same token) until the fault clears: deduplication must absorb the repeats.
     server.set_fault("lose_ack").await;
-    let acked = post_ok(&server, &batch(400, "lost")).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(server.health().await["store_reachable"], false);
+    let acked = server.post_ok(&batch(400, "lost")).await;
+    // The batcher re-sends the flush a few times (after 200 ms, then 400 ms…).
+    server
+        .health_until("three failed re-sends", |h| {
+            h["failed_flushes"].as_u64() >= Some(3)
+        })
+        .await;
     server.set_fault("up").await;
     server.drained().await;
     assert_eq!(server.stored_events().await, acked);
 
     // The same again across a crash: the ack is lost, the process dies, the restart re-sends.
     server.set_fault("lose_ack").await;
-    let more = post_ok(&server, &batch(300, "crash")).await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    let more = server.post_ok(&batch(300, "crash")).await;
+    // Failing means it landed: only the acknowledgement is lost.
+    server.unreachable().await;
     server.kill();
     let server = Server::start(dir.path(), &[]);
     server.drained().await;
@@ -137,7 +135,7 @@ async fn a_full_journal_answers_503_with_retry_after_and_keeps_what_it_took() {
     server.drained().await;
     assert_eq!(server.stored_events().await, acked);
     assert_eq!(
-        post_ok(&server, &batch(10, "after")).await,
+        server.post_ok(&batch(10, "after")).await,
         10,
         "accepts again once drained"
     );
@@ -151,23 +149,7 @@ async fn events_held_at_a_profile_switch_go_to_the_store_they_were_accepted_for(
     let config_dir = config.path().display().to_string();
     let env = [("PULSEBOARD_CONFIG_DIR", config_dir.as_str())];
     // A team server nobody answers for (port 9: discard, closed here).
-    let added = std::process::Command::new(env!("CARGO_BIN_EXE_pulseboard"))
-        .args([
-            "profile",
-            "add",
-            "team",
-            "--url",
-            "http://127.0.0.1:9",
-            "--no-password",
-        ])
-        .envs(env)
-        .output()
-        .unwrap();
-    assert!(
-        added.status.success(),
-        "{}",
-        String::from_utf8_lossy(&added.stderr)
-    );
+    add_profile("team", "http://127.0.0.1:9", env);
     let journal = || rusqlite::Connection::open(dir.path().join("journal.sqlite3")).unwrap();
     let held = || -> i64 {
         journal()
@@ -178,7 +160,7 @@ async fn events_held_at_a_profile_switch_go_to_the_store_they_were_accepted_for(
     // Accepted for the embedded store, still in the journal when the process dies.
     let hold = ["--flush-interval", "1h", "--flush-size", "100000"];
     let server = Server::start(dir.path(), &hold);
-    let acked = post_ok(&server, &batch(120, "before-switch")).await;
+    let acked = server.post_ok(&batch(120, "before-switch")).await;
     server.kill();
     assert!(held() > 0);
 
@@ -210,7 +192,7 @@ async fn events_held_at_a_profile_switch_go_to_the_store_they_were_accepted_for(
 
     // Events accepted for `team` stay for `team`: the embedded store will not take them.
     let team = Server::start_with_env(dir.path(), &["--profile", "team"], &env);
-    assert_eq!(post_ok(&team, &batch(30, "for-team")).await, 30);
+    assert_eq!(team.post_ok(&batch(30, "for-team")).await, 30);
     assert_eq!(team.health().await["spilled"], 30);
     team.kill();
     let refused = std::process::Command::new(env!("CARGO_BIN_EXE_pulseboard"))
@@ -242,19 +224,10 @@ async fn a_statement_the_engine_refuses_needs_action_and_is_not_retried() {
     let server = Server::start(dir.path(), &[]);
     // Every insert becomes a statement chDB itself refuses (an unknown table, code 60).
     server.set_fault("bad_statement").await;
-    let acked = post_ok(&server, &batch(50, "refused")).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    let health = loop {
-        let health = server.health().await;
-        if health["failed_flushes"] != 0 {
-            break health;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no flush failed: {health}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let acked = server.post_ok(&batch(50, "refused")).await;
+    let health = server
+        .health_until("a failed flush", |h| h["failed_flushes"] != 0)
+        .await;
     assert_eq!(health["needs_action"], true, "{health}");
     assert_eq!(health["store_reachable"], false, "{health}");
     assert_eq!(health["buffer_size"], acked);

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::common::{event, Server};
+use crate::support::free_port;
 
 const CLIENTS: usize = 4;
 const BATCH: u64 = 50;
@@ -75,10 +76,13 @@ async fn an_outage_under_load_spills_then_replays_every_event_once() {
     let (stop, tally) = (Arc::new(AtomicBool::new(false)), Arc::new(Tally::default()));
     let tasks = clients(server.url.clone(), stop.clone(), tally.clone());
 
+    // Traffic before the outage.
     tokio::time::sleep(Duration::from_millis(500)).await;
     server.set_fault("down").await;
     let acked_at_outage = tally.acked.load(Ordering::Relaxed);
-    let mut most_spilled = 0;
+    let health = server.unreachable().await;
+    let mut most_spilled = health["spilled"].as_u64().unwrap();
+    // Three seconds of outage under load: the store stays unreachable throughout.
     for _ in 0..15 {
         tokio::time::sleep(Duration::from_millis(200)).await;
         let health = server.health().await;
@@ -94,6 +98,7 @@ async fn an_outage_under_load_spills_then_replays_every_event_once() {
         "the backlog grew while the store was down"
     );
     server.set_fault("up").await;
+    // Traffic while the backlog replays.
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop_clients(&stop, tasks).await;
 
@@ -142,12 +147,4 @@ async fn sigkill_under_load_loses_no_acknowledged_event_and_stores_none_twice() 
         "a request is journaled whole or not at all"
     );
     server.stop();
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }

@@ -11,6 +11,8 @@ mod durability;
 mod ingest;
 mod load;
 mod panels;
+#[path = "../support/mod.rs"]
+mod support;
 mod views;
 
 #[cfg(not(feature = "fault-injection"))]

@@ -5,8 +5,14 @@
 //! `webkit2gtk-driver` and a D-Bus session (the single-instance plugin; CI: `dbus-run-session`).
 //! When any of them is missing these tests FAIL with what to do: a skipped window test would pass
 //! without testing anything.
+//!
+//! The screenshot of the dashboard with demo traffic goes to `target/tmp/screenshot.png`; with
+//! `PULSEBOARD_UPDATE_SCREENSHOT=1` it replaces the README's `docs/screenshot.png` instead, so
+//! that an ordinary run leaves the tracked file alone.
 
-use std::net::TcpListener;
+#[path = "../support/mod.rs"]
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -14,6 +20,9 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
+use support::{
+    add_profile, files_containing, free_port, run_ok, signal, test_env, wait_until, Api,
+};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -21,8 +30,8 @@ const WAIT: Duration = Duration::from_secs(20);
 struct App {
     driver: Child,
     client: Client,
-    url: String,
-    http: reqwest::Client,
+    /// The engine inside the app, over HTTP.
+    api: Api,
 }
 
 /// Where the app keeps its data and settings; shared by launches that must see each other.
@@ -54,14 +63,13 @@ impl Home {
 
     /// The environment the app runs with: settings and window state under this home.
     fn env(&self) -> Vec<(&'static str, String)> {
-        vec![
+        let mut env = vec![
             ("PULSEBOARD_CONFIG_DIR", self.config.display().to_string()),
             ("XDG_CONFIG_HOME", self.config.display().to_string()),
             ("XDG_DATA_HOME", self.data.join("xdg").display().to_string()),
-            ("PULSEBOARD_PROFILE", "embedded".into()),
-            ("PULSEBOARD_FLUSH_INTERVAL", self.flush_interval.into()),
-            ("RUST_LOG", "pulseboard=warn".into()),
-        ]
+        ];
+        env.extend(test_env(self.flush_interval));
+        env
     }
 
     fn args(&self, port: u16) -> Vec<String> {
@@ -100,14 +108,6 @@ fn which(program: &str) -> Option<PathBuf> {
 /// release build).
 fn app_binary() -> String {
     std::env::var("PULSEBOARD_APP_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_pulseboard").into())
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl App {
@@ -154,8 +154,7 @@ impl App {
         let app = App {
             driver,
             client,
-            url: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::new(),
+            api: Api::new(format!("http://127.0.0.1:{port}"), reqwest::Client::new()),
         };
         app.wait_for("the first push", |app| async move {
             app.text("status-label")
@@ -192,20 +191,19 @@ impl App {
     }
 
     /// Polls `check` until it holds; fails with `what` after [`WAIT`].
-    async fn wait_for<'a, F, Fut>(&'a self, what: &str, check: F) -> Duration
+    async fn wait_for<'a, F, Fut>(&'a self, what: &str, check: F)
     where
         F: Fn(&'a App) -> Fut,
         Fut: std::future::Future<Output = bool>,
     {
-        let start = Instant::now();
-        while !check(self).await {
-            assert!(start.elapsed() < WAIT, "timed out waiting for {what}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        start.elapsed()
+        let check = &check;
+        wait_until(what, WAIT, move || async move {
+            check(self).await.then_some(()).ok_or("not yet")
+        })
+        .await
     }
 
-    async fn wait_text(&self, id: &str, expected: &str) -> Duration {
+    async fn wait_text(&self, id: &str, expected: &str) {
         let what = format!("#{id} to read {expected:?}");
         self.wait_for(&what, |app| async move {
             app.text(id).await.as_deref() == Some(expected)
@@ -213,31 +211,9 @@ impl App {
         .await
     }
 
+    /// Posts `events`, which the engine must acknowledge.
     async fn post(&self, events: &[Value]) {
-        let response = self
-            .http
-            .post(format!("{}/v1/events", self.url))
-            .json(events)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            response.status().as_u16(),
-            202,
-            "{}",
-            response.text().await.unwrap()
-        );
-    }
-
-    async fn set_store(&self, mode: &str) {
-        let response = self
-            .http
-            .post(format!("{}/debug/store", self.url))
-            .json(&json!({ "mode": mode }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status().as_u16(), 204);
+        self.api.post_ok(&json!(events)).await;
     }
 }
 
@@ -279,13 +255,8 @@ async fn profiles_dialog(app: &App, home: &Home) {
         .expect("password in the keychain");
     assert_eq!(stored.expose(), &password);
     for dir in [&home.config, &home.data] {
-        for file in files_under(dir) {
-            let bytes = std::fs::read(&file).unwrap_or_default();
-            let found = bytes
-                .windows(password.len())
-                .any(|w| w == password.as_bytes());
-            assert!(!found, "the password leaked into {}", file.display());
-        }
+        let leaked = files_containing(dir, password.as_bytes());
+        assert!(leaked.is_empty(), "the password leaked into {leaked:?}");
     }
 
     // Nobody answers on port 9: the test says so, and "Use" leaves the engine where it was.
@@ -319,23 +290,11 @@ async fn profiles_dialog(app: &App, home: &Home) {
     app.click("profiles-close").await;
 }
 
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .flat_map(|p| if p.is_dir() { files_under(&p) } else { vec![p] })
-        .collect()
-}
-
 impl Drop for App {
     /// Also when a test fails: SIGTERM lets tauri-driver stop WebKitWebDriver and the app, where
     /// SIGKILL would leave them running.
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.driver.id().to_string()])
-            .status();
+        signal(&self.driver, "TERM");
         let _ = self.driver.wait();
     }
 }
@@ -391,7 +350,7 @@ async fn the_dashboard_shows_live_data_switches_ranges_and_survives_an_outage() 
     );
     let curl = app.text("curl").await.unwrap();
     assert!(
-        curl.starts_with(&format!("curl -X POST {}/v1/events", app.url)),
+        curl.starts_with(&format!("curl -X POST {}/v1/events", app.api.url)),
         "{curl}"
     );
     assert_eq!(
@@ -425,7 +384,7 @@ async fn the_dashboard_shows_live_data_switches_ranges_and_survives_an_outage() 
     println!("event-to-screen ms (5 samples): {samples:?}");
 
     // The store fails: red dot, the badge counts the events waiting; then back to green.
-    app.set_store("down").await;
+    app.api.set_fault("down").await;
     let spilled: Vec<Value> = (0..25)
         .map(|i| json!({"event_name": "page_view", "session_id": format!("spill-{i}")}))
         .collect();
@@ -437,7 +396,7 @@ async fn the_dashboard_shows_live_data_switches_ranges_and_survives_an_outage() 
     app.wait_text("spilled", "25 spilled").await;
     let tooltip = app.attr("status", "title").await.unwrap();
     assert!(tooltip.contains("25 events waiting locally"), "{tooltip}");
-    app.set_store("up").await;
+    app.api.set_fault("up").await;
     app.wait_for("the green status", |app| async move {
         app.attr("status-dot", "class").await.as_deref() == Some("dot green")
     })
@@ -454,17 +413,14 @@ async fn the_dashboard_shows_live_data_switches_ranges_and_survives_an_outage() 
         value.replace(',', "").parse::<u64>().unwrap_or(0) > 37 + 20
     })
     .await;
-    let png = app.client.screenshot().await.unwrap();
-    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
-    std::fs::create_dir_all(&docs).unwrap();
-    std::fs::write(docs.join("screenshot.png"), &png).unwrap();
+    save_screenshot(&app.client.screenshot().await.unwrap());
     app.click("demo").await;
     app.wait_text("demo", "Start demo traffic").await;
 
     // The headless export reads this instance and writes a real PNG.
     let out = home.data.join("dashboard.png");
     let status = Command::new(env!("CARGO_BIN_EXE_pulseboard"))
-        .args(["export", "--range", "24h", "--url", &app.url, "--out"])
+        .args(["export", "--range", "24h", "--url", &app.api.url, "--out"])
         .arg(&out)
         .status()
         .unwrap();
@@ -479,23 +435,13 @@ async fn the_dashboard_shows_live_data_switches_ranges_and_survives_an_outage() 
     profiles_dialog(&app, &home).await;
 
     // A second launch hands over to this window and exits; this engine keeps serving.
-    let second = Command::new(env!("CARGO_BIN_EXE_pulseboard"))
-        .args(home.args(free_port()))
-        .envs(home.env())
-        .output()
-        .unwrap();
-    assert!(
-        second.status.success(),
-        "{}",
-        String::from_utf8_lossy(&second.stderr)
+    let second = home.args(free_port());
+    run_ok(
+        &second.iter().map(String::as_str).collect::<Vec<_>>(),
+        home.env(),
     );
-    let health = app
-        .http
-        .get(format!("{}/health", app.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(health.status().as_u16(), 200);
+    let (status, _) = app.api.get("/health").await;
+    assert_eq!(status, 200);
     app.close().await;
 
     // The range chosen last (6h) is remembered across launches.
@@ -509,26 +455,23 @@ async fn the_dashboard_shows_live_data_switches_ranges_and_survives_an_outage() 
     switching_from_a_server_that_is_down(&home).await;
 }
 
+/// The dashboard with demo traffic, as the README shows it: written under the target dir, or
+/// over `docs/screenshot.png` with `PULSEBOARD_UPDATE_SCREENSHOT=1`.
+fn save_screenshot(png: &[u8]) {
+    let path = if std::env::var("PULSEBOARD_UPDATE_SCREENSHOT").as_deref() == Ok("1") {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshot.png")
+    } else {
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshot.png")
+    };
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, png).unwrap();
+    println!("screenshot: {}", path.display());
+}
+
 /// Started on a server profile whose server is down: the window still opens (red, empty
 /// frames); "Use" on the embedded profile moves the running engine there and the data shows.
 async fn switching_from_a_server_that_is_down(home: &Home) {
-    let added = Command::new(env!("CARGO_BIN_EXE_pulseboard"))
-        .args([
-            "profile",
-            "add",
-            "down",
-            "--url",
-            "http://127.0.0.1:9",
-            "--no-password",
-        ])
-        .envs(home.env())
-        .output()
-        .unwrap();
-    assert!(
-        added.status.success(),
-        "{}",
-        String::from_utf8_lossy(&added.stderr)
-    );
+    add_profile("down", "http://127.0.0.1:9", home.env());
     let app = App::launch_with(home, &["--profile", "down"]).await;
     assert_eq!(app.text("profile").await.as_deref(), Some("profile: down"));
     app.wait_for("the red status", |app| async move {
