@@ -384,7 +384,7 @@ mod tests {
             let error = at(ms).unwrap_err().0;
             assert!(error.starts_with("timestamp: "), "{error}");
             assert!(error.contains("within the last 90 days"), "{error}");
-            assert!(!error.contains("seconds"), "{ms}: {error}");
+            assert!(!error.contains("looks like seconds"), "{ms}: {error}");
         }
         // Seconds sent instead of milliseconds: the error says so.
         let error = at(NOW_MS / 1000).unwrap_err().0;
