@@ -56,9 +56,20 @@ install_tauri_driver() {
   cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked --quiet
 }
 
+# The tests speak to the server as Python clients do (`requests`), like the SDKs people use.
+install_python_requests() {
+  python3 -c 'import requests' 2>/dev/null && return
+  say "installing Python requests (for the tests)"
+  python3 -m pip install --quiet requests 2>/dev/null ||
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq python3-requests >/dev/null
+}
+
 install_packages
 install_libchdb
 check_rust
-# Only the tests need it: `scripts/test.sh` passes --tests.
-if [ "${1:-}" = --tests ]; then install_tauri_driver; fi
+# Only the tests need these: `scripts/test.sh` passes --tests.
+if [ "${1:-}" = --tests ]; then
+  install_tauri_driver
+  install_python_requests
+fi
 say "ready: libchdb at $LIBCHDB_DIR/libchdb.so"

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use crate::demo::TrafficModel;
 use crate::engine::{Engine, EngineConfig};
 use crate::event;
-use crate::instance::Instance;
+use crate::instance::{Endpoint, Instance};
 use crate::panels::{PanelName, Range, Source};
 use crate::store::{migrations, rowbinary};
 
@@ -76,13 +76,14 @@ async fn run_phases(args: BenchArgs) -> Result<(), String> {
             temp.0.clone()
         }
     };
-    let instance = Instance::start(
-        EngineConfig::new(data_dir.clone()),
-        ([127, 0, 0, 1], 0).into(),
-        crate::http::Access::default(),
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    let endpoint = Endpoint {
+        addr: ([127, 0, 0, 1], 0).into(),
+        access: crate::http::Access::default(),
+        limits: crate::http::Limits::default(),
+    };
+    let instance = Instance::start(EngineConfig::new(data_dir.clone()), endpoint)
+        .await
+        .map_err(|e| e.to_string())?;
     let engine = instance.engine();
     let outcome = match args.without_views {
         true => drop_views(&engine).await,

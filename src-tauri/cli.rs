@@ -7,8 +7,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::engine::{ConfigError, EngineConfig};
-use crate::http::Access;
-use crate::instance::{Instance, InstanceError};
+use crate::http::{Access, Limits};
+use crate::instance::{Endpoint, Instance, InstanceError};
 use crate::secret::Sensitive;
 
 /// Why a command failed; `main` prints it and exits 1.
@@ -143,9 +143,17 @@ pub struct ServeArgs {
     #[arg(long, env = "PULSEBOARD_INGEST_TOKEN", hide_env_values = true)]
     pub ingest_token: Option<String>,
     /// Origins whose web pages may send events (browser SDKs), comma-separated, e.g.
-    /// https://app.example.com,http://localhost:3000; `*` allows any [default: none]
+    /// https://app.example.com,http://localhost:3000; `*` allows any. A page on any other
+    /// origin is refused (403) [default: none]
     #[arg(long, env = "PULSEBOARD_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+    /// Host names requests may use besides localhost, 127.0.0.1 and [::1] when bound to the
+    /// loopback (a reverse proxy's), comma-separated; others get 421 [default: none]
+    #[arg(long, env = "PULSEBOARD_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+    /// Connections served at once; more wait until one closes
+    #[arg(long, env = "PULSEBOARD_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -288,29 +296,34 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 }
 
 impl ServeArgs {
-    /// Who may call the API on this address.
-    pub fn access(&self) -> Access {
-        Access {
-            token: self.ingest_token.clone().map(Sensitive::from),
-            cors_origins: self.cors_origins.clone(),
+    /// Where to serve the API and who may call it.
+    pub fn endpoint(&self) -> Endpoint {
+        Endpoint {
+            addr: SocketAddr::new(self.bind, self.port),
+            access: Access {
+                token: self.ingest_token.clone().map(Sensitive::from),
+                cors_origins: self.cors_origins.clone(),
+                allowed_hosts: self.allowed_hosts.clone(),
+            },
+            limits: Limits {
+                max_connections: self.max_connections,
+                ..Limits::default()
+            },
         }
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        SocketAddr::new(self.bind, self.port)
     }
 }
 
 /// Runs `pulseboard serve` until Ctrl-C or SIGTERM.
 pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
-    let access = args.access();
+    let endpoint = args.endpoint();
     // Before opening anything: a refused bind should not wait for the store.
-    access
+    endpoint
+        .access
         .check(args.bind)
         .map_err(|e| InstanceError::Serve(e.into()))?;
     let config = args.engine.config()?;
     let data_dir = config.data_dir.clone();
-    let instance = Instance::start(config, args.addr(), access).await?;
+    let instance = Instance::start(config, endpoint).await?;
     announce(&instance.url(), &data_dir);
     shutdown_signal().await;
     eprintln!("stopping: flushing what is waiting…");

@@ -101,6 +101,8 @@ pub struct Rejection {
 pub enum BodyError {
     #[error("malformed JSON: {0}; send a JSON array of event objects")]
     Malformed(String),
+    #[error("the body is not UTF-8 ({0}); send UTF-8 NDJSON, one event object per line")]
+    NotUtf8(String),
     #[error("the body must be a JSON array of events (or NDJSON with Content-Type: application/x-ndjson)")]
     NotAnArray,
     #[error("empty batch: send 1 to {MAX_BATCH} events")]
@@ -135,8 +137,7 @@ pub fn parse_json_array(body: &[u8], time: TimeBounds) -> Result<Parsed, BodyErr
 /// Parses an NDJSON body: one event per non-blank line. A line that is not JSON rejects that
 /// event only, as a line of a log stream would.
 pub fn parse_ndjson(body: &[u8], time: TimeBounds) -> Result<Parsed, BodyError> {
-    let text = std::str::from_utf8(body)
-        .map_err(|e| BodyError::Malformed(format!("body is not UTF-8: {e}")))?;
+    let text = std::str::from_utf8(body).map_err(|e| BodyError::NotUtf8(e.to_string()))?;
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     check_count(lines.len())?;
     let items = lines.into_iter().map(|line| {

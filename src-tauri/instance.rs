@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::datadir::{DataDir, DataDirError};
 use crate::engine::{Engine, EngineConfig, EngineError};
-use crate::http::{self, Access, ServeError};
+use crate::http::{self, Access, Limits, ServeError};
 use crate::profiles::{self, ProfileError};
 use crate::store::StoreError;
 
@@ -22,6 +23,8 @@ pub enum InstanceError {
     Serve(#[from] ServeError),
     #[error(transparent)]
     Profile(#[from] ProfileError),
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
     /// The profile's server did not pass the connection test: nothing was switched.
     #[error("{profile}: {source}")]
     Unreachable { profile: String, source: StoreError },
@@ -29,6 +32,14 @@ pub enum InstanceError {
     NotListening(SocketAddr),
     #[error("{0} is in use: switch to another profile first")]
     InUse(String),
+}
+
+/// Where and how an instance serves its API.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub addr: SocketAddr,
+    pub access: Access,
+    pub limits: Limits,
 }
 
 /// The engine serving the API now, and how to stop it.
@@ -40,11 +51,12 @@ struct Running {
 }
 
 impl Running {
-    async fn start(
-        config: EngineConfig,
-        addr: SocketAddr,
-        access: &Access,
-    ) -> Result<Self, InstanceError> {
+    async fn start(config: EngineConfig, endpoint: &Endpoint) -> Result<Self, InstanceError> {
+        let Endpoint {
+            addr,
+            access,
+            limits,
+        } = endpoint.clone();
         // Before opening anything: a refused bind should not wait for the store.
         access.check(addr.ip()).map_err(ServeError::from)?;
         let engine = Engine::start(config).await?;
@@ -53,7 +65,8 @@ impl Running {
         let server = tokio::spawn(http::serve(
             engine.clone(),
             addr,
-            access.clone(),
+            access,
+            limits,
             |bound| {
                 let _ = bound_tx.send(bound);
             },
@@ -93,9 +106,12 @@ impl Running {
 pub struct Instance {
     /// How the engine was started, to start it again on another profile.
     config: EngineConfig,
-    addr: SocketAddr,
-    access: Access,
+    /// Where it serves: a switch restarts on the port actually bound, which `--port 0` left
+    /// to the OS.
+    endpoint: Endpoint,
     bound: SocketAddr,
+    /// This process's hold on the data directory, across profile switches.
+    _data_dir: DataDir,
     /// The engine serving now, for readers that must not wait behind a switch.
     engine: Mutex<Arc<Engine>>,
     /// One start, switch or stop at a time.
@@ -103,19 +119,19 @@ pub struct Instance {
 }
 
 impl Instance {
-    /// Starts the engine on `config` and serves its API on `addr`.
-    pub async fn start(
-        config: EngineConfig,
-        addr: SocketAddr,
-        access: Access,
-    ) -> Result<Self, InstanceError> {
-        let running = Running::start(config.clone(), addr, &access).await?;
+    /// Claims the data directory, starts the engine on `config` and serves its API.
+    pub async fn start(config: EngineConfig, endpoint: Endpoint) -> Result<Self, InstanceError> {
+        let mut data_dir = DataDir::claim(&config.data_dir)?;
+        let running = Running::start(config.clone(), &endpoint).await?;
+        data_dir.announce(&format!("listening on http://{}", running.bound));
         Ok(Self {
             config,
-            // A switch restarts on the port actually bound, which `--port 0` left to the OS.
-            addr: running.bound,
-            access,
+            endpoint: Endpoint {
+                addr: running.bound,
+                ..endpoint
+            },
             bound: running.bound,
+            _data_dir: data_dir,
             engine: Mutex::new(running.engine.clone()),
             running: tokio::sync::Mutex::new(Some(running)),
         })
@@ -168,7 +184,7 @@ impl Instance {
         config
             .use_profile(Some(profile))
             .map_err(EngineError::from)?;
-        Running::start(config, self.addr, &self.access).await
+        Running::start(config, &self.endpoint).await
     }
 
     /// Refuses to delete the profile the engine runs on.

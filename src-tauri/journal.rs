@@ -37,6 +37,11 @@ pub enum JournalError {
         path: PathBuf,
         source: rusqlite::Error,
     },
+    #[error("cannot create the journal {path} readable by this user only ({source}): check the data directory's owner and permissions")]
+    Private {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the journal holds {held} bytes, over its cap of {cap} bytes; retry once the store catches up")]
     Full { held: u64, cap: u64 },
     #[error("the journal writer has stopped (Pulseboard is shutting down); retry in a moment")]
@@ -124,6 +129,11 @@ impl Journal {
     pub fn open(data_dir: &Path, cap_bytes: u64) -> Result<Self, JournalError> {
         let path = data_dir.join("journal.sqlite3");
         let sql_err = |source| JournalError::sqlite(&path, source);
+        // User ids and properties: for this user's eyes only.
+        crate::files::ensure_private(&path).map_err(|source| JournalError::Private {
+            path: path.clone(),
+            source,
+        })?;
         let writer = connect(&path).map_err(sql_err)?;
         writer.execute_batch(SCHEMA).map_err(sql_err)?;
         let id = journal_id(&writer).map_err(sql_err)?;

@@ -79,11 +79,11 @@ impl Shared {
 pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), CliError> {
     check_display()?;
     tauri::async_runtime::set(runtime.handle().clone());
-    let access = args.access();
-    access
+    let endpoint = args.endpoint();
+    endpoint
+        .access
         .check(args.bind)
         .map_err(|e| crate::instance::InstanceError::Serve(e.into()))?;
-    let addr = args.addr();
     let config = args.engine.config()?;
     let shared_slot: Arc<Mutex<Option<Arc<Shared>>>> = Arc::default();
     let exit_slot = shared_slot.clone();
@@ -106,8 +106,8 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), CliE
         ])
         .setup(move |app| {
             let runtime = tauri::async_runtime::handle();
-            let token = access.token.clone();
-            let instance = runtime.block_on(Instance::start(config, addr, access))?;
+            let token = endpoint.access.token.clone();
+            let instance = runtime.block_on(Instance::start(config, endpoint))?;
             let settings = Settings::load();
             let shared = Arc::new(Shared {
                 instance,
@@ -291,10 +291,8 @@ impl Settings {
         let file = SettingsFile {
             range: range.as_str().into(),
         };
-        let written = path
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::write(path, serde_json::to_vec(&file).unwrap_or_default()));
+        let written =
+            crate::files::write_private(path, &serde_json::to_vec(&file).unwrap_or_default());
         if let Err(error) = written {
             tracing::warn!(%error, path = %path.display(), "cannot remember the time range");
         }

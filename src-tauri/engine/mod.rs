@@ -4,7 +4,6 @@
 mod config;
 mod health;
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
@@ -21,11 +20,8 @@ pub use health::{Condition, Health, Replay};
 /// Errors starting the engine.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("cannot create the data directory {path}: {source}")]
-    DataDir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    DataDir(#[from] crate::datadir::DataDirError),
     #[error(transparent)]
     Journal(#[from] JournalError),
     #[error(transparent)]
@@ -97,10 +93,7 @@ impl Engine {
     /// Opens the journal and the store, migrates the schema and starts the batcher.
     pub async fn start(config: EngineConfig) -> Result<Arc<Self>, EngineError> {
         config.validate()?;
-        std::fs::create_dir_all(&config.data_dir).map_err(|source| EngineError::DataDir {
-            path: config.data_dir.clone(),
-            source,
-        })?;
+        crate::datadir::create_private(&config.data_dir)?;
         let journal = Arc::new(Journal::open(&config.data_dir, config.journal_cap_bytes)?);
         deliver_leftovers(&config, &journal).await?;
         journal.set_owner(&config.profile)?;

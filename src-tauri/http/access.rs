@@ -1,15 +1,22 @@
-//! Who may call the API: the ingest token (required off loopback) and the CORS allow-list for
-//! browser SDKs.
+//! Who may call the API, checked for every request before any handler runs:
+//!
+//! * `Host` must name this machine when bound to the loopback (or a name in `--allowed-hosts`):
+//!   a DNS-rebinding page reaches 127.0.0.1 under its own name and gets 421.
+//! * A browser page on an origin not in `--cors-origins` gets 403 on every route, whatever it
+//!   sends (a form or `text/plain` needs no preflight); clients without `Origin` are unaffected.
+//! * With an ingest token, every route but `/health` needs `Authorization: Bearer <token>`
+//!   (401); `/health` then answers only its status to those without it.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method};
+use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use super::ApiError;
+use super::{body, ApiError};
 use crate::secret::Sensitive;
 
 /// The access rules of one listening address.
@@ -19,9 +26,12 @@ pub struct Access {
     pub token: Option<Sensitive<String>>,
     /// Origins whose browser pages may call the API (`*` allows any).
     pub cors_origins: Vec<String>,
+    /// Host names besides the loopback's that requests may name (a reverse proxy's).
+    pub allowed_hosts: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AccessError {
     #[error(
         "binding {0} exposes the ingest endpoint to the network: set an ingest token with \
@@ -29,19 +39,57 @@ pub enum AccessError {
          127.0.0.1"
     )]
     TokenRequired(IpAddr),
+    #[error(
+        "PULSEBOARD_INGEST_TOKEN is set but empty: set it to a secret clients will send, or \
+         unset it"
+    )]
+    EmptyToken,
     #[error("CORS origin {0:?} is not an origin like https://app.example.com (or *)")]
     BadOrigin(String),
 }
 
+/// Whether the request carried the ingest token (or none is needed): `/health` reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct Authorized(pub bool);
+
+/// The rules as the middleware applies them to one address.
+#[derive(Debug)]
+pub(super) struct Guard {
+    token: Option<Sensitive<String>>,
+    /// `None`: any origin may call.
+    origins: Option<Vec<String>>,
+    /// `None`: any host (bound off the loopback, where the token guards every route).
+    hosts: Option<Vec<String>>,
+}
+
 impl Access {
-    /// Refuses a non-loopback bind without a token: anyone on the network could write events.
+    /// Refuses a non-loopback bind without a token (anyone on the network could write events),
+    /// an empty token, and malformed origins.
     pub fn check(&self, bind: IpAddr) -> Result<(), AccessError> {
+        if self.token.as_ref().is_some_and(|t| t.expose().is_empty()) {
+            return Err(AccessError::EmptyToken);
+        }
         if self.token.is_none() && !bind.is_loopback() {
             return Err(AccessError::TokenRequired(bind));
         }
         self.cors_origins
             .iter()
             .try_for_each(|origin| origin_header(origin).map(drop))
+    }
+
+    pub(super) fn guard(&self, bind: IpAddr) -> Arc<Guard> {
+        let any_origin = self.cors_origins.iter().any(|o| o == "*");
+        Arc::new(Guard {
+            token: self.token.clone(),
+            origins: (!any_origin).then(|| self.cors_origins.clone()),
+            hosts: bind.is_loopback().then(|| {
+                ["localhost", "127.0.0.1", "[::1]"]
+                    .iter()
+                    .map(|h| h.to_string())
+                    .chain(self.allowed_hosts.iter().map(|h| h.to_ascii_lowercase()))
+                    .collect()
+            }),
+        })
     }
 
     /// The CORS layer: preflights answered for listed origins only; none when the list is empty.
@@ -74,48 +122,103 @@ fn origin_header(origin: &str) -> Result<HeaderValue, AccessError> {
     HeaderValue::from_str(origin).map_err(|_| bad())
 }
 
-/// Middleware: lets a request through when no token is configured or it carries the token.
-pub async fn require_token(
-    State(token): State<Option<Sensitive<String>>>,
-    request: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    let Some(token) = token else {
-        return Ok(next.run(request).await);
-    };
-    let presented = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match presented {
-        Some(p) if same(p.as_bytes(), token.expose().as_bytes()) => Ok(next.run(request).await),
-        _ => Err(ApiError::Unauthorized),
+impl Guard {
+    /// Host, then Origin, then the token: the refusal, if any, and whether the token was shown.
+    fn judge(&self, headers: &HeaderMap, path: &str) -> Result<Authorized, ApiError> {
+        if let Some(hosts) = &self.hosts {
+            let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+            if !host.is_some_and(|h| hosts.iter().any(|allowed| host_is(h, allowed))) {
+                return Err(ApiError::WrongHost(host.unwrap_or_default().to_string()));
+            }
+        }
+        if let (Some(origin), Some(allowed)) = (headers.get(header::ORIGIN), &self.origins) {
+            let origin = origin.to_str().unwrap_or_default();
+            if !allowed.iter().any(|o| o == origin) {
+                return Err(ApiError::ForeignOrigin(origin.to_string()));
+            }
+        }
+        let authorized = match &self.token {
+            None => true,
+            Some(token) => headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .is_some_and(|p| same(p.as_bytes(), token.expose().as_bytes())),
+        };
+        if !authorized && path != "/health" {
+            return Err(ApiError::Unauthorized);
+        }
+        Ok(Authorized(authorized))
     }
 }
 
-/// Compares in time independent of where the inputs differ, so the token cannot be guessed a
-/// byte at a time.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// `Host: name` or `Host: name:port` names `allowed`.
+fn host_is(host: &str, allowed: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    host == allowed
+        || host
+            .strip_prefix(allowed)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .is_some_and(|port| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Middleware: applies the guard; a refusal is sent after reading (and discarding) the body,
+/// so a client still sending it hears the answer instead of a reset.
+pub(super) async fn guard(
+    State(guard): State<Arc<Guard>>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    match guard.judge(request.headers(), request.uri().path()) {
+        Ok(authorized) => {
+            request.extensions_mut().insert(authorized);
+            Ok(next.run(request).await)
+        }
+        Err(refusal) => {
+            body::discard(request.into_body()).await;
+            Err(refusal)
+        }
+    }
+}
+
+/// Compares in time that depends only on the presented length: neither where the inputs
+/// differ nor the token's length can be learnt by timing. `token` is never empty.
+fn same(presented: &[u8], token: &[u8]) -> bool {
+    let mut diff = presented.len() ^ token.len();
+    for (i, byte) in presented.iter().enumerate() {
+        diff |= usize::from(byte ^ token[i % token.len()]);
+    }
+    diff == 0
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn token(t: &str) -> Option<Sensitive<String>> {
+        Some(Sensitive::from(t.to_string()))
+    }
+
     #[test]
-    fn loopback_needs_no_token_but_other_addresses_do() {
+    fn loopback_needs_no_token_but_other_addresses_do_and_an_empty_one_is_refused() {
         let open = Access::default();
         assert!(open.check("127.0.0.1".parse().unwrap()).is_ok());
         assert!(open.check("::1".parse().unwrap()).is_ok());
         let err = open.check("0.0.0.0".parse().unwrap()).unwrap_err();
         assert!(err.to_string().contains("PULSEBOARD_INGEST_TOKEN"), "{err}");
         let guarded = Access {
-            token: Some(Sensitive::from("t0ken".to_string())),
+            token: token("t0ken"),
             ..Access::default()
         };
         assert!(guarded.check("0.0.0.0".parse().unwrap()).is_ok());
+        let empty = Access {
+            token: token(""),
+            ..Access::default()
+        };
+        for bind in ["0.0.0.0", "127.0.0.1"] {
+            let err = empty.check(bind.parse().unwrap()).unwrap_err();
+            assert!(matches!(err, AccessError::EmptyToken), "{bind}: {err}");
+        }
     }
 
     #[test]
@@ -134,10 +237,136 @@ mod tests {
     }
 
     #[test]
-    fn token_comparison_needs_every_byte() {
+    fn token_comparison_needs_every_byte_and_the_length() {
         assert!(same(b"abc", b"abc"));
         assert!(!same(b"abc", b"abd"));
         assert!(!same(b"abc", b"abcd"));
+        assert!(
+            !same(b"abcabc", b"abc"),
+            "a repeat of the token is not the token"
+        );
         assert!(!same(b"", b"a"));
+    }
+
+    /// Each request's fate, by Host, Origin, token and path.
+    #[test]
+    fn the_guard_checks_host_then_origin_then_token() {
+        let access = Access {
+            token: token("s3cret"),
+            cors_origins: vec!["https://app.example.com".into()],
+            allowed_hosts: vec!["pulse.internal".into()],
+        };
+        let loopback = access.guard("127.0.0.1".parse().unwrap());
+        let network = access.guard("0.0.0.0".parse().unwrap());
+        // (guard, Host, Origin, bearer token, path, expected: authorized or the status)
+        type Case<'a> = (
+            &'a Guard,
+            &'a str,
+            Option<&'a str>,
+            Option<&'a str>,
+            &'a str,
+            Result<bool, u16>,
+        );
+        let cases: [Case; 12] = [
+            (
+                &loopback,
+                "127.0.0.1:8787",
+                None,
+                Some("s3cret"),
+                "/v1/events",
+                Ok(true),
+            ),
+            (
+                &loopback,
+                "localhost",
+                None,
+                Some("s3cret"),
+                "/api/panels",
+                Ok(true),
+            ),
+            (
+                &loopback,
+                "[::1]:8787",
+                None,
+                Some("s3cret"),
+                "/api/panels",
+                Ok(true),
+            ),
+            (
+                &loopback,
+                "PULSE.internal:80",
+                None,
+                Some("s3cret"),
+                "/api/panels",
+                Ok(true),
+            ),
+            (
+                &loopback,
+                "evil.example:8787",
+                None,
+                Some("s3cret"),
+                "/api/panels",
+                Err(421),
+            ),
+            (
+                &loopback,
+                "localhost.evil.example",
+                None,
+                None,
+                "/health",
+                Err(421),
+            ),
+            (&loopback, "127.0.0.1:", None, None, "/health", Err(421)),
+            (
+                &network,
+                "evil.example",
+                None,
+                Some("s3cret"),
+                "/api/panels",
+                Ok(true),
+            ),
+            (
+                &loopback,
+                "localhost",
+                Some("https://evil.example"),
+                Some("s3cret"),
+                "/v1/events",
+                Err(403),
+            ),
+            (
+                &loopback,
+                "localhost",
+                Some("https://app.example.com"),
+                Some("s3cret"),
+                "/v1/events",
+                Ok(true),
+            ),
+            (
+                &loopback,
+                "localhost",
+                None,
+                Some("wrong"),
+                "/v1/events",
+                Err(401),
+            ),
+            (&loopback, "localhost", None, None, "/health", Ok(false)),
+        ];
+        for (guard, host, origin, bearer, path, expected) in cases {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::HOST, host.parse().unwrap());
+            if let Some(origin) = origin {
+                headers.insert(header::ORIGIN, origin.parse().unwrap());
+            }
+            if let Some(bearer) = bearer {
+                let value = format!("Bearer {bearer}");
+                headers.insert(header::AUTHORIZATION, value.parse().unwrap());
+            }
+            let got = guard.judge(&headers, path).map(|a| a.0).map_err(|e| {
+                axum::response::IntoResponse::into_response(e)
+                    .status()
+                    .as_u16()
+            });
+            assert_eq!(got, expected, "{host} {origin:?} {bearer:?} {path}");
+        }
     }
 }

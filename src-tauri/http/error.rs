@@ -39,6 +39,29 @@ pub enum ApiError {
     Panel(#[from] PanelError),
     #[error("missing or wrong ingest token: send `Authorization: Bearer <token>`")]
     Unauthorized,
+    #[error(
+        "Host {0:?} is not this machine: Pulseboard on the loopback answers requests for \
+         localhost, 127.0.0.1 and [::1] (add a proxy's name with --allowed-hosts)"
+    )]
+    WrongHost(String),
+    #[error(
+        "pages on origin {0:?} may not call Pulseboard: add it to --cors-origins to let a \
+         browser SDK there send events"
+    )]
+    ForeignOrigin(String),
+    #[error("the body did not arrive within 30 s; send it at once")]
+    BodyTimeout,
+    #[error("the request body ended early")]
+    BodyIncomplete,
+    #[error(
+        "Content-Encoding {0:?} is not supported by /v1/events: send the body uncompressed \
+         (gzip is not supported)"
+    )]
+    Encoding(String),
+    #[error("bad query: {0}")]
+    BadQuery(String),
+    #[error("no route {method} {path}: the API is POST /v1/events, GET /health, GET /api/panels[/NAME[.svg]], GET /api/dashboard.png")]
+    NoRoute { method: String, path: String },
     #[error(transparent)]
     Chart(#[from] ChartError),
 }
@@ -64,7 +87,13 @@ impl IntoResponse for ApiError {
             ApiError::Body(_)
             | ApiError::BadRange(_)
             | ApiError::BadSource(_)
-            | ApiError::BadTime(..) => error(StatusCode::BAD_REQUEST),
+            | ApiError::BadTime(..)
+            | ApiError::BadQuery(_)
+            | ApiError::BodyIncomplete => error(StatusCode::BAD_REQUEST),
+            ApiError::WrongHost(_) => error(StatusCode::MISDIRECTED_REQUEST),
+            ApiError::ForeignOrigin(_) => error(StatusCode::FORBIDDEN),
+            ApiError::BodyTimeout => error(StatusCode::REQUEST_TIMEOUT),
+            ApiError::Encoding(_) => error(StatusCode::UNSUPPORTED_MEDIA_TYPE),
             ApiError::AllRejected(rejected) => (
                 StatusCode::BAD_REQUEST,
                 Json(json!({ "accepted": 0, "rejected": rejected })),
@@ -76,7 +105,7 @@ impl IntoResponse for ApiError {
             ApiError::Journal(_) | ApiError::Panel(_) | ApiError::Chart(_) => {
                 error(StatusCode::INTERNAL_SERVER_ERROR)
             }
-            ApiError::UnknownPanel(_) => error(StatusCode::NOT_FOUND),
+            ApiError::UnknownPanel(_) | ApiError::NoRoute { .. } => error(StatusCode::NOT_FOUND),
             ApiError::Unauthorized => {
                 let mut response = error(StatusCode::UNAUTHORIZED);
                 response
@@ -111,6 +140,19 @@ mod tests {
             (ApiError::BadRange("2h".into()), 400, None),
             (ApiError::UnknownPanel("x".into()), 404, None),
             (ApiError::Unauthorized, 401, None),
+            (ApiError::WrongHost("evil.example".into()), 421, None),
+            (
+                ApiError::ForeignOrigin("https://evil.example".into()),
+                403,
+                None,
+            ),
+            (ApiError::BodyTimeout, 408, None),
+            (ApiError::Encoding("br".into()), 415, None),
+            (
+                ApiError::BadQuery("duplicate field `range`".into()),
+                400,
+                None,
+            ),
             (
                 ApiError::Journal(JournalError::Full { held: 2, cap: 1 }),
                 503,

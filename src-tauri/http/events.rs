@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use super::ApiError;
+use super::{body, ApiError};
 use crate::engine::Engine;
 use crate::event::{self, Parsed, TimeBounds};
 
@@ -18,19 +18,12 @@ pub(super) async fn post_events(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    // Refuse before reading the body: a full journal must push back, not buffer more.
-    engine.journal.check_capacity()?;
-    let limit = engine.config.body_limit;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(ApiError::TooLarge { limit });
+    // Refuse before parsing: a full journal must push back, not buffer more.
+    if let Err(full) = engine.journal.check_capacity() {
+        body::discard(body).await;
+        return Err(full.into());
     }
-    // A read error here is the limit (or a client that went away and will not read the answer).
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::TooLarge { limit })?;
+    let bytes = body::read(&headers, body, engine.config.body_limit).await?;
     let time = TimeBounds::new(engine.config.clock.now_ms(), engine.config.retention_days);
     let parsed = if is_ndjson(&headers) {
         event::parse_ndjson(&bytes, time)?

@@ -1,54 +1,51 @@
-//! The HTTP API: the router, its handlers, and the one error enum that decides every status
-//! code (`error.rs`). Everything below this module (engine, journal, store, panels) is plain
-//! Rust and knows nothing of HTTP.
+//! The HTTP API: the router, its handlers, the server loop, and the one error enum that decides
+//! every status code (`error.rs`). Everything below this module (engine, journal, store,
+//! panels) is plain Rust and knows nothing of HTTP.
 
 mod access;
+mod body;
 mod error;
 mod events;
 mod panels;
+mod server;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+use axum::extract::{Extension, State};
+use axum::http::{Method, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde_json::json;
 
-use crate::engine::{Engine, Health};
+use crate::engine::Engine;
 
-pub use access::{Access, AccessError};
+pub use access::{Access, AccessError, Authorized};
 pub use error::{ApiError, RETRY_AFTER_S};
+pub use server::{Limits, ServeError};
 
-/// Errors serving the API.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ServeError {
-    #[error(transparent)]
-    Access(#[from] AccessError),
-    #[error(
-        "cannot listen on {addr}: {source}. Is another Pulseboard running? Pick another --port"
-    )]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
-}
-
-/// The router for an engine: `/v1/events`, `/api/…` (behind the token when one is set),
-/// `/health` (open, for load balancers), all behind the CORS allow-list.
-pub fn router(engine: Arc<Engine>, access: &Access) -> Result<Router, AccessError> {
-    let guarded = Router::new()
+/// The router for an engine bound to `bind`: `/v1/events`, `/api/…`, `/health`, every route
+/// behind the access rules (Host, Origin, token) and the CORS allow-list.
+pub fn router(engine: Arc<Engine>, access: &Access, bind: IpAddr) -> Result<Router, AccessError> {
+    let routes = Router::new()
         .route("/v1/events", post(events::post_events))
         .route("/api/panels", get(panels::all_panels))
         .route("/api/panels/{name}", get(panels::one_panel))
-        .route("/api/dashboard.png", get(panels::dashboard_png));
+        .route("/api/dashboard.png", get(panels::dashboard_png))
+        .route("/health", get(health));
     #[cfg(feature = "fault-injection")]
-    let guarded = guarded.route("/debug/store", post(set_store_fault));
-    let guarded = guarded.layer(axum::middleware::from_fn_with_state(
-        access.token.clone(),
-        access::require_token,
-    ));
-    let router = guarded.route("/health", get(health)).with_state(engine);
+    let routes = routes.route("/debug/store", post(set_store_fault));
+    let router = routes
+        .fallback(no_route)
+        .method_not_allowed_fallback(no_route)
+        .layer(axum::middleware::from_fn_with_state(
+            access.guard(bind),
+            access::guard,
+        ))
+        .with_state(engine);
     Ok(match access.cors()? {
+        // Outermost: a listed origin's preflight is answered before the guard sees it.
         Some(cors) => router.layer(cors),
         None => router,
     })
@@ -59,20 +56,13 @@ pub async fn serve(
     engine: Arc<Engine>,
     addr: SocketAddr,
     access: Access,
+    limits: Limits,
     ready: impl FnOnce(SocketAddr),
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     access.check(addr.ip())?;
-    let app = router(engine, &access)?;
-    let bind_error = |source| ServeError::Bind { addr, source };
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(bind_error)?;
-    ready(listener.local_addr().map_err(bind_error)?);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(stop)
-        .await
-        .map_err(bind_error)
+    let app = router(engine, &access, addr.ip())?;
+    server::run(app, addr, limits, ready, stop).await
 }
 
 /// A first event to send to the instance at `url`, as a shell command people can paste.
@@ -82,8 +72,25 @@ pub fn curl_example(url: &str) -> String {
     )
 }
 
-async fn health(axum::extract::State(engine): axum::extract::State<Arc<Engine>>) -> Json<Health> {
-    Json(engine.health())
+/// `GET /health`: everything for those who may see it; only the status for others when an
+/// ingest token is set (`last_error` can name the ClickHouse server).
+async fn health(
+    State(engine): State<Arc<Engine>>,
+    Extension(Authorized(authorized)): Extension<Authorized>,
+) -> Response {
+    let health = engine.health();
+    if authorized {
+        Json(health).into_response()
+    } else {
+        Json(json!({ "status": health.status })).into_response()
+    }
+}
+
+async fn no_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::NoRoute {
+        method: method.to_string(),
+        path: uri.path().to_string(),
+    }
 }
 
 #[cfg(feature = "fault-injection")]

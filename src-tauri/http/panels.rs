@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -54,18 +55,18 @@ impl PanelQuery {
 
 pub(super) async fn all_panels(
     State(engine): State<Arc<Engine>>,
-    Query(query): Query<PanelQuery>,
+    query: Result<Query<PanelQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let (range, source, at) = query.parse(time_bounds(&engine))?;
+    let (range, source, at) = parse_query(query)?.parse(time_bounds(&engine))?;
     Ok(Json(engine.panels.dashboard(range, source, at).await?).into_response())
 }
 
 /// The whole dashboard as one PNG (what `pulseboard export` and the window's "Save as PNG" write).
 pub(super) async fn dashboard_png(
     State(engine): State<Arc<Engine>>,
-    Query(query): Query<PanelQuery>,
+    query: Result<Query<PanelQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let (range, source, at) = query.parse(time_bounds(&engine))?;
+    let (range, source, at) = parse_query(query)?.parse(time_bounds(&engine))?;
     let dashboard = engine.panels.dashboard(range, source, at).await?;
     let png = charts::dashboard_png(&dashboard, range)?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
@@ -73,10 +74,11 @@ pub(super) async fn dashboard_png(
 
 pub(super) async fn one_panel(
     State(engine): State<Arc<Engine>>,
-    Path(name): Path<String>,
-    Query(query): Query<PanelQuery>,
+    name: Result<Path<String>, PathRejection>,
+    query: Result<Query<PanelQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let (range, source, at) = query.parse(time_bounds(&engine))?;
+    let Path(name) = name.map_err(|e| ApiError::BadQuery(e.body_text()))?;
+    let (range, source, at) = parse_query(query)?.parse(time_bounds(&engine))?;
     let (panel_name, svg) = match name.strip_suffix(".svg") {
         Some(stem) => (stem, true),
         None => (name.as_str(), false),
@@ -94,4 +96,11 @@ pub(super) async fn one_panel(
 /// Where panels may be asked about: where events may lie.
 fn time_bounds(engine: &Engine) -> TimeBounds {
     TimeBounds::new(engine.config.clock.now_ms(), engine.config.retention_days)
+}
+
+/// The query string, or a 400 in JSON that says what is wrong with it (a repeated parameter).
+fn parse_query(query: Result<Query<PanelQuery>, QueryRejection>) -> Result<PanelQuery, ApiError> {
+    query
+        .map(|Query(q)| q)
+        .map_err(|e| ApiError::BadQuery(e.body_text()))
 }

@@ -12,7 +12,7 @@ pub mod keychain;
 mod tests;
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -416,7 +416,7 @@ impl<S: SecretStore> Profiles<S> {
         let mut json =
             serde_json::to_vec_pretty(&self.file).expect("strings and bools always serialise");
         json.push(b'\n');
-        write_atomically(&self.path, &json).map_err(|source| ProfileError::Io {
+        crate::files::write_private(&self.path, &json).map_err(|source| ProfileError::Io {
             path: self.path.clone(),
             source,
         })
@@ -444,31 +444,4 @@ fn read_file(path: &Path) -> Result<ProfilesFile, ProfileError> {
         stored.profile.validate().map_err(|e| bad(e.to_string()))?;
     }
     Ok(file)
-}
-
-/// Replaces `path` in one step (a reader sees the old file or the new one, never half of one),
-/// readable by the owner only.
-fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
-    let temp = path.with_extension(format!("json.{}.tmp", std::process::id()));
-    let written = write_private(&temp, bytes).and_then(|()| fs::rename(&temp, path));
-    if written.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    written?;
-    // The rename itself is durable only once the directory entry is on disk.
-    fs::File::open(dir)?.sync_all()
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    // A temp file left by a crashed run of this pid would keep its old mode: start afresh.
-    let _ = fs::remove_file(path);
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }

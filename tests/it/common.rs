@@ -89,20 +89,6 @@ impl Server {
         wait_exit(child);
     }
 
-    /// Sends only the headers of a POST declaring a `length`-byte body, and reads the answer:
-    /// an over-limit body must be refused before it is read.
-    pub fn post_declaring(&self, length: usize) -> (u16, Value) {
-        use std::io::{Read, Write};
-        let host = self.url.trim_start_matches("http://");
-        let mut socket = std::net::TcpStream::connect(host).unwrap();
-        write!(socket, "POST /v1/events HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n").unwrap();
-        let mut answer = String::new();
-        let _ = socket.read_to_string(&mut answer);
-        let status = answer[9..12].parse().unwrap();
-        let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
-        (status, serde_json::from_str(body).unwrap_or(Value::Null))
-    }
-
     /// Waits until the journal is empty, i.e. everything acknowledged is in ClickHouse.
     pub async fn drained(&self) -> Value {
         self.health_until("the journal to drain into a reachable store", |health| {
