@@ -52,7 +52,16 @@ pub struct BenchArgs {
     #[cfg(feature = "fault-injection")]
     #[arg(long)]
     pub outage: bool,
+    /// Instead of the phases above: ingest at --soak-rate for this long (e.g. 10m) while a
+    /// dashboard reads every second, and report memory, open files and the journal over time
+    #[arg(long, value_parser = crate::cli::parse_duration)]
+    pub soak: Option<Duration>,
+    /// Events per second during --soak
+    #[arg(long, default_value_t = 50_000)]
+    pub soak_rate: u64,
 }
+
+mod soak;
 
 const BATCH: usize = 500;
 const LOAD_CHUNK: u64 = 200_000;
@@ -119,6 +128,9 @@ async fn phases(
 ) -> Result<(), String> {
     println!("# Pulseboard benchmark\n");
     println!("{}\n", machine());
+    if let Some(duration) = args.soak {
+        return soak::run(engine, addr, dir, duration, args.soak_rate).await;
+    }
     if args.events > 0 {
         ingest(args, engine, addr).await?;
         report_resources(dir);
@@ -247,7 +259,7 @@ async fn outage(args: &BenchArgs, engine: &Arc<Engine>, addr: SocketAddr) -> Res
 }
 
 /// Pre-serialised 500-event bodies so the clients measure the server, not JSON encoding.
-fn demo_bodies(n: usize) -> Vec<Vec<u8>> {
+pub(crate) fn demo_bodies(n: usize) -> Vec<Vec<u8>> {
     let mut model = TrafficModel::new(7, 100_000);
     (0..n)
         .map(|_| {
@@ -304,7 +316,7 @@ struct Count {
     n: u64,
 }
 
-async fn stored_events(engine: &Engine) -> Result<u64, String> {
+pub(crate) async fn stored_events(engine: &Engine) -> Result<u64, String> {
     let rows: Vec<Count> = engine
         .store
         .query("SELECT count() AS n FROM events", Vec::new())
