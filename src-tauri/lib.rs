@@ -25,6 +25,7 @@ pub mod journal;
 pub mod panels;
 pub mod profiles;
 pub mod secret;
+pub mod settings;
 pub mod store;
 pub mod urls;
 pub mod view;

@@ -5,7 +5,6 @@
 
 mod profiles;
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,6 +16,7 @@ use crate::cli::{CliError, ServeArgs};
 use crate::instance::Instance;
 use crate::panels::Range;
 use crate::secret::Sensitive;
+use crate::settings::Settings;
 use crate::view::{self, View, Viewer};
 
 /// Pushes at most this often, however fast flushes come.
@@ -256,45 +256,4 @@ async fn save_png(
     std::fs::write(&path, png)
         .map_err(|e| CommandError(format!("cannot write {}: {e}", path.display())))?;
     Ok(Some(path.display().to_string()))
-}
-
-/// The window's remembered choices (`window.json` in the config directory). Window size and
-/// position are the window-state plugin's.
-struct Settings {
-    path: Option<PathBuf>,
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct SettingsFile {
-    range: String,
-}
-
-impl Settings {
-    fn load() -> Self {
-        let path = crate::profiles::config_dir(None)
-            .ok()
-            .map(|dir| dir.join("window.json"));
-        Self { path }
-    }
-
-    fn range(&self) -> Range {
-        self.path
-            .as_ref()
-            .and_then(|p| std::fs::read(p).ok())
-            .and_then(|bytes| serde_json::from_slice::<SettingsFile>(&bytes).ok())
-            .and_then(|f| Range::parse(&f.range))
-            .unwrap_or(Range::H1)
-    }
-
-    fn save_range(&self, range: Range) {
-        let Some(path) = &self.path else { return };
-        let file = SettingsFile {
-            range: range.as_str().into(),
-        };
-        let written =
-            crate::files::write_private(path, &serde_json::to_vec(&file).unwrap_or_default());
-        if let Err(error) = written {
-            tracing::warn!(%error, path = %path.display(), "cannot remember the time range");
-        }
-    }
 }
