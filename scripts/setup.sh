@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Pulseboard needs and is missing: Debian packages and libchdb (the embedded
-# ClickHouse engine, ~560 MB, fetched once from the npm registry into a cache outside the repo).
-# Safe to run again: it only installs what is missing.
+# ClickHouse engine, ~560 MB, fetched once from the npm registry into a cache outside the repo);
+# with --tests also what the tests drive: tauri-driver, Python requests, and the real Segment and
+# PostHog SDKs (into the same cache). Safe to run again: it only installs what is missing.
 set -euo pipefail
 
 LIBCHDB_VERSION=26.5.3
@@ -12,6 +13,12 @@ LIBCHDB_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/pulseboard/libchdb/${LIBCHDB_VERSIO
 PACKAGES=(build-essential pkg-config curl ca-certificates npm libdbus-1-dev dbus gnome-keyring
   libwebkit2gtk-4.1-dev xvfb xauth webkit2gtk-driver)
 TAURI_DRIVER_VERSION=2.1.0
+
+# The real SDKs the integration tests drive (tests/it/sdks.rs looks in PULSEBOARD_SDK_PY /
+# PULSEBOARD_SDK_NODE when set, a directory of your own that this script leaves alone, else here).
+SDK_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/pulseboard"
+SDK_PY_PACKAGES=(segment-analytics-python==2.4.0 posthog==7.91.1)
+SDK_NODE_PACKAGES=(@segment/analytics-node@3.1.0 posthog-node@5.70.0)
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -64,6 +71,43 @@ install_python_requests() {
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq python3-requests >/dev/null
 }
 
+# Installs `packages` into `dir` with `installer` (a function taking a directory and the
+# packages), once: the list is recorded in `dir/.installed` last, so an interrupted or older
+# install is redone from scratch and a complete one is left alone.
+install_sdks_into() {
+  local dir=$1 installer=$2
+  shift 2
+  local wanted="$*"
+  [ "$(cat "$dir/.installed" 2>/dev/null)" = "$wanted" ] && return
+  say "installing the SDKs the tests drive ($wanted) into $dir"
+  rm -rf "$dir.part"
+  mkdir -p "$dir.part"
+  "$installer" "$dir.part" "$@"
+  printf '%s\n' "$wanted" >"$dir.part/.installed"
+  rm -rf "$dir"
+  mv "$dir.part" "$dir"
+}
+
+pip_into() {
+  local dir=$1
+  shift
+  PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check \
+    --target "$dir" "$@"
+}
+
+npm_into() {
+  local dir=$1
+  shift
+  npm install --prefix "$dir" --silent --no-audit --no-fund --save-exact "$@" >/dev/null
+}
+
+install_sdks() {
+  [ -n "${PULSEBOARD_SDK_PY:-}" ] ||
+    install_sdks_into "$SDK_CACHE/sdk-py" pip_into "${SDK_PY_PACKAGES[@]}"
+  [ -n "${PULSEBOARD_SDK_NODE:-}" ] ||
+    install_sdks_into "$SDK_CACHE/sdk-node" npm_into "${SDK_NODE_PACKAGES[@]}"
+}
+
 install_packages
 install_libchdb
 check_rust
@@ -71,5 +115,6 @@ check_rust
 if [ "${1:-}" = --tests ]; then
   install_tauri_driver
   install_python_requests
+  install_sdks
 fi
 say "ready: libchdb at $LIBCHDB_DIR/libchdb.so"
