@@ -12,6 +12,7 @@ mod hardening;
 mod ingest;
 mod load;
 mod panels;
+mod sdks;
 #[path = "../support/mod.rs"]
 mod support;
 mod views;
