@@ -87,6 +87,9 @@ pub struct Event {
     pub country_code: String,
     /// The `properties` object serialised as JSON (`{}` when absent).
     pub properties: String,
+    /// The client sent `event_id` (or a message id it came from): a re-send of the same event
+    /// carries it again, so the journal stores it once. Generated ids are new by definition.
+    pub id_given: bool,
 }
 
 /// Why one event was rejected: the field and the rule, as the API reports it.
@@ -109,6 +112,9 @@ pub enum BodyError {
     Empty,
     #[error("batch of {0} events is over the limit of {MAX_BATCH} per request; split it into smaller batches")]
     TooMany(usize),
+    /// Valid JSON, but not the shape the route takes.
+    #[error("{0}")]
+    Shape(String),
 }
 
 /// Why one event is invalid: `field: rule`, as the API reports it.
@@ -146,7 +152,8 @@ pub fn parse_ndjson(body: &[u8], time: TimeBounds) -> Result<Parsed, BodyError> 
     Ok(validate_all(items, time))
 }
 
-fn check_count(n: usize) -> Result<(), BodyError> {
+/// 1 to [`MAX_BATCH`] events per request.
+pub fn check_count(n: usize) -> Result<(), BodyError> {
     match n {
         0 => Err(BodyError::Empty),
         n if n > MAX_BATCH => Err(BodyError::TooMany(n)),
@@ -154,7 +161,11 @@ fn check_count(n: usize) -> Result<(), BodyError> {
     }
 }
 
-fn validate_all(items: impl Iterator<Item = Result<Value, String>>, time: TimeBounds) -> Parsed {
+/// Validates each item (an event object, or why it could not become one).
+pub fn validate_all(
+    items: impl Iterator<Item = Result<Value, String>>,
+    time: TimeBounds,
+) -> Parsed {
     let mut parsed = Parsed::default();
     for (index, item) in items.enumerate() {
         match item.and_then(|value| validate(value, time).map_err(|e| e.0)) {
@@ -182,7 +193,8 @@ fn event_fields(obj: &mut Map<String, Value>, time: TimeBounds) -> Result<Event,
         user_id: optional_text(obj, "user_id", 128)?.filter(|id| !id.is_empty()),
         device_type: optional_text(obj, "device_type", 32)?.unwrap_or_else(|| "unknown".into()),
         country_code: country_code(obj)?,
-        event_id: event_id(obj)?,
+        event_id: event_id(obj)?.unwrap_or_else(Uuid::new_v4),
+        id_given: present(obj, "event_id").is_some(),
         properties: properties(obj.remove("properties"))?,
     })
 }
@@ -254,12 +266,13 @@ fn country_code(obj: &Map<String, Value>) -> Result<String, String> {
     }
 }
 
-fn event_id(obj: &Map<String, Value>) -> Result<Uuid, String> {
+/// The client's event id, if it sent one.
+fn event_id(obj: &Map<String, Value>) -> Result<Option<Uuid>, String> {
     match present(obj, "event_id") {
-        None => Ok(Uuid::new_v4()),
-        Some(Value::String(s)) => {
-            Uuid::parse_str(s).map_err(|_| "event_id: optional, a UUID string".to_string())
-        }
+        None => Ok(None),
+        Some(Value::String(s)) => Uuid::parse_str(s)
+            .map(Some)
+            .map_err(|_| "event_id: optional, a UUID string".to_string()),
         Some(_) => Err("event_id: optional, a UUID string".into()),
     }
 }

@@ -8,6 +8,7 @@
 //! `demo` and `bench` drive it; `app` is the desktop window's Tauri glue over `view`.
 //! See docs/ARCHITECTURE.md.
 
+pub mod aliases;
 pub mod app;
 pub mod batcher;
 pub mod bench;
@@ -19,6 +20,7 @@ pub mod demo;
 pub mod engine;
 pub mod event;
 pub mod files;
+pub mod formats;
 pub mod http;
 pub mod instance;
 pub mod journal;

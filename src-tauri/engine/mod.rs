@@ -28,6 +28,8 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error(transparent)]
+    Aliases(#[from] crate::aliases::AliasError),
     #[error(
         "the journal holds {events} events accepted for profile {profile:?}, which cannot take \
          them now ({reason}). They stay in the journal: start with --profile {profile} until they \
@@ -81,6 +83,8 @@ async fn deliver_leftovers(config: &EngineConfig, journal: &Journal) -> Result<(
 /// A running engine.
 pub struct Engine {
     pub config: EngineConfig,
+    /// Event names mapped onto the panels' names at ingest.
+    pub aliases: crate::aliases::Aliases,
     pub journal: Arc<Journal>,
     pub store: Arc<Store>,
     pub status: Arc<Status>,
@@ -95,6 +99,7 @@ impl Engine {
         config.validate()?;
         crate::datadir::create_private(&config.data_dir)?;
         let journal = Arc::new(Journal::open(&config.data_dir, config.journal_cap_bytes)?);
+        let aliases = crate::aliases::Aliases::load(&config.data_dir)?;
         deliver_leftovers(&config, &journal).await?;
         journal.set_owner(&config.profile)?;
         let store = Arc::new(open_store(&config.server, &config).await?);
@@ -125,6 +130,7 @@ impl Engine {
         ));
         Ok(Arc::new(Self {
             config,
+            aliases,
             journal,
             store,
             status,

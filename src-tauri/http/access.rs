@@ -48,9 +48,23 @@ pub enum AccessError {
     BadOrigin(String),
 }
 
-/// Whether the request carried the ingest token (or none is needed): `/health` reads it.
-#[derive(Debug, Clone, Copy)]
-pub struct Authorized(pub bool);
+/// Whether the request carried the ingest token (or none is needed): `/health` reads it, and
+/// the SDK routes, whose clients send their key their own way, ask it about that key.
+#[derive(Debug, Clone)]
+pub struct Authorized {
+    pub shown: bool,
+    token: Option<Sensitive<String>>,
+}
+
+impl Authorized {
+    /// The bearer token was shown, no token is needed, or `key` is the token.
+    pub fn accepts(&self, key: Option<&str>) -> bool {
+        self.shown
+            || self.token.as_ref().is_none_or(|token| {
+                key.is_some_and(|k| same(k.as_bytes(), token.expose().as_bytes()))
+            })
+    }
+}
 
 /// The rules as the middleware applies them to one address.
 #[derive(Debug)]
@@ -145,10 +159,14 @@ impl Guard {
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .is_some_and(|p| same(p.as_bytes(), token.expose().as_bytes())),
         };
-        if !authorized && path != "/health" {
+        // `/health` answers in part; the SDK routes check their own keys.
+        if !authorized && path != "/health" && !super::sdk::is_sdk_route(path) {
             return Err(ApiError::Unauthorized);
         }
-        Ok(Authorized(authorized))
+        Ok(Authorized {
+            shown: authorized,
+            token: self.token.clone(),
+        })
     }
 }
 
@@ -361,7 +379,7 @@ mod tests {
                 let value = format!("Bearer {bearer}");
                 headers.insert(header::AUTHORIZATION, value.parse().unwrap());
             }
-            let got = guard.judge(&headers, path).map(|a| a.0).map_err(|e| {
+            let got = guard.judge(&headers, path).map(|a| a.shown).map_err(|e| {
                 axum::response::IntoResponse::into_response(e)
                     .status()
                     .as_u16()

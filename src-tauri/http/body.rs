@@ -1,6 +1,8 @@
-//! Reading request bodies: within a limit and a time, undoing nothing we cannot decode, and —
-//! when the answer is decided before the body is read — reading the rest anyway, so that
-//! ordinary clients (Python `requests`, Node `fetch`) hear the answer instead of a broken pipe.
+//! Reading request bodies: within a limit and a time; every wire variant the SDKs send (gzip by
+//! header, by `?compression=gzip-js` or by its magic bytes; PostHog's `data=<base64>` forms)
+//! undone here, in one step, before anything looks at events; and — when the answer is decided
+//! before the body is read — the rest read anyway, so that ordinary clients (Python `requests`,
+//! Node `fetch`) hear the answer instead of a broken pipe.
 
 use std::time::Duration;
 
@@ -15,9 +17,20 @@ pub const DISCARD_LIMIT: usize = 16 << 20;
 /// The whole body must arrive within this long (a 1-byte-per-second client is cut off).
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Reads a body of at most `limit` bytes. Over the limit: 413, after discarding the rest.
-pub async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    check_encoding(headers)?;
+/// Reads a body of at most `limit` bytes (before and after decompression) and undoes its
+/// encoding. Over the limit: 413, after discarding the rest.
+pub async fn read(
+    headers: &HeaderMap,
+    query: Option<&str>,
+    body: Body,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    let gzipped = content_gzipped(headers)?;
+    let raw = read_raw(headers, body, limit).await?;
+    decode(headers, query, raw, gzipped, limit)
+}
+
+async fn read_raw(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
@@ -43,7 +56,7 @@ pub async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes
         Ok::<_, Option<ApiError>>(())
     };
     match tokio::time::timeout(BODY_TIMEOUT, read_all).await {
-        Ok(Ok(())) => Ok(refuse_gzip(Bytes::from(bytes))?),
+        Ok(Ok(())) => Ok(Bytes::from(bytes)),
         Ok(Err(Some(too_large))) => {
             discard(body).await;
             Err(too_large)
@@ -68,21 +81,80 @@ pub async fn discard(mut body: Body) {
     let _ = tokio::time::timeout(BODY_TIMEOUT, drain).await;
 }
 
-/// We decode no content encoding yet: a compressed body would read as garbage.
-fn check_encoding(headers: &HeaderMap) -> Result<(), ApiError> {
+/// Whether `Content-Encoding` says gzip; any other encoding is refused (it would read as
+/// garbage).
+fn content_gzipped(headers: &HeaderMap) -> Result<bool, ApiError> {
     match headers.get(header::CONTENT_ENCODING) {
-        None => Ok(()),
-        Some(v) if v.as_bytes().eq_ignore_ascii_case(b"identity") => Ok(()),
+        None => Ok(false),
+        Some(v) if v.as_bytes().eq_ignore_ascii_case(b"identity") => Ok(false),
+        Some(v) if v.as_bytes().eq_ignore_ascii_case(b"gzip") => Ok(true),
         Some(v) => Err(ApiError::Encoding(
             String::from_utf8_lossy(v.as_bytes()).into_owned(),
         )),
     }
 }
 
-/// A gzip body sent without `Content-Encoding` (its magic bytes give it away).
-fn refuse_gzip(bytes: Bytes) -> Result<Bytes, ApiError> {
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        return Err(ApiError::Encoding("gzip".into()));
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Undoes gzip (by header, query flag or magic bytes) and `data=<base64>` forms.
+fn decode(
+    headers: &HeaderMap,
+    query: Option<&str>,
+    raw: Bytes,
+    gzipped: bool,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    let flagged = query.is_some_and(|q| q.split('&').any(|p| p == "compression=gzip-js"));
+    let mut bytes = raw;
+    if is_form(headers) {
+        bytes = form_data(&bytes)?;
+    }
+    if gzipped || flagged || bytes.starts_with(&GZIP_MAGIC) {
+        bytes = gunzip(&bytes, limit)?;
     }
     Ok(bytes)
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
+}
+
+/// The base64 `data` field of a form body (what PostHog's browser library may send).
+fn form_data(form: &[u8]) -> Result<Bytes, ApiError> {
+    use base64::Engine;
+    let data = url::form_urlencoded::parse(form)
+        .find(|(k, _)| k == "data")
+        .map(|(_, v)| v.into_owned())
+        .ok_or_else(|| ApiError::Undecodable("a form body needs a `data` field".into()))?;
+    let engines = [
+        base64::engine::general_purpose::STANDARD,
+        base64::engine::general_purpose::URL_SAFE,
+    ];
+    let trimmed = data.trim().trim_end_matches('=');
+    engines
+        .iter()
+        .find_map(|e| {
+            e.decode(trimmed)
+                .ok()
+                .or_else(|| e.decode(data.trim()).ok())
+        })
+        .map(Bytes::from)
+        .ok_or_else(|| ApiError::Undecodable("the form's `data` field is not base64".into()))
+}
+
+/// Decompresses at most `limit` bytes: a small body must not expand without bound.
+fn gunzip(bytes: &[u8], limit: usize) -> Result<Bytes, ApiError> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes)
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| ApiError::Undecodable(format!("the gzip body does not decompress: {e}")))?;
+    if out.len() > limit {
+        return Err(ApiError::TooLarge { limit });
+    }
+    Ok(Bytes::from(out))
 }

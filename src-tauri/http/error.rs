@@ -39,6 +39,9 @@ pub enum ApiError {
     Panel(#[from] PanelError),
     #[error("missing or wrong ingest token: send `Authorization: Bearer <token>`")]
     Unauthorized,
+    /// An SDK route whose own key is not the ingest token.
+    #[error("missing or wrong key: set {0} to this Pulseboard's ingest token")]
+    WrongKey(&'static str),
     #[error(
         "Host {0:?} is not this machine: Pulseboard on the loopback answers requests for \
          localhost, 127.0.0.1 and [::1] (add a proxy's name with --allowed-hosts)"
@@ -54,13 +57,17 @@ pub enum ApiError {
     #[error("the request body ended early")]
     BodyIncomplete,
     #[error(
-        "Content-Encoding {0:?} is not supported by /v1/events: send the body uncompressed \
-         (gzip is not supported)"
+        "Content-Encoding {0:?} is not supported: send the body gzip-compressed or uncompressed"
     )]
     Encoding(String),
+    #[error("{0}")]
+    Undecodable(String),
     #[error("bad query: {0}")]
     BadQuery(String),
-    #[error("no route {method} {path}: the API is POST /v1/events, GET /health, GET /api/panels[/NAME[.svg]], GET /api/dashboard.png")]
+    /// A setting refused: the message names it and its rule.
+    #[error("{0}")]
+    BadSetting(String),
+    #[error("no route {method} {path}: the API is POST /v1/events (and Segment's /v1/batch, /v1/track…, PostHog's /batch/, /e/, /capture/…), GET /health, GET /api/panels[/NAME[.svg]], GET /api/dashboard.png, GET|PUT /api/settings/aliases")]
     NoRoute { method: String, path: String },
     #[error(transparent)]
     Chart(#[from] ChartError),
@@ -89,6 +96,8 @@ impl IntoResponse for ApiError {
             | ApiError::BadSource(_)
             | ApiError::BadTime(..)
             | ApiError::BadQuery(_)
+            | ApiError::Undecodable(_)
+            | ApiError::BadSetting(_)
             | ApiError::BodyIncomplete => error(StatusCode::BAD_REQUEST),
             ApiError::WrongHost(_) => error(StatusCode::MISDIRECTED_REQUEST),
             ApiError::ForeignOrigin(_) => error(StatusCode::FORBIDDEN),
@@ -106,6 +115,7 @@ impl IntoResponse for ApiError {
                 error(StatusCode::INTERNAL_SERVER_ERROR)
             }
             ApiError::UnknownPanel(_) | ApiError::NoRoute { .. } => error(StatusCode::NOT_FOUND),
+            ApiError::WrongKey(_) => error(StatusCode::UNAUTHORIZED),
             ApiError::Unauthorized => {
                 let mut response = error(StatusCode::UNAUTHORIZED);
                 response

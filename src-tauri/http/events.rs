@@ -4,38 +4,33 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use super::{body, ApiError};
+use super::{ingest, ApiError};
 use crate::engine::Engine;
-use crate::event::{self, Parsed, TimeBounds};
+use crate::event;
 
 pub(super) async fn post_events(
     State(engine): State<Arc<Engine>>,
+    uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    // Refuse before parsing: a full journal must push back, not buffer more.
-    if let Err(full) = engine.journal.check_capacity() {
-        body::discard(body).await;
-        return Err(full.into());
-    }
-    let bytes = body::read(&headers, body, engine.config.body_limit).await?;
-    let time = TimeBounds::new(engine.config.clock.now_ms(), engine.config.retention_days);
+    let bytes = ingest::read_body(&engine, &uri, &headers, body).await?;
+    let time = ingest::time_bounds(&engine);
     let parsed = if is_ndjson(&headers) {
         event::parse_ndjson(&bytes, time)?
     } else {
         event::parse_json_array(&bytes, time)?
     };
-    let Parsed { accepted, rejected } = parsed;
-    if accepted.is_empty() {
-        return Err(ApiError::AllRejected(rejected));
+    let outcome = ingest::store(&engine, parsed).await?;
+    if outcome.accepted == 0 {
+        return Err(ApiError::AllRejected(outcome.rejected));
     }
-    engine.journal.append(&accepted).await?;
-    let body = json!({ "accepted": accepted.len(), "rejected": rejected });
+    let body = json!({ "accepted": outcome.accepted, "rejected": outcome.rejected });
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
 

@@ -6,8 +6,11 @@ mod access;
 mod body;
 mod error;
 mod events;
+mod ingest;
 mod panels;
+mod sdk;
 mod server;
+mod settings;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -33,7 +36,16 @@ pub fn router(engine: Arc<Engine>, access: &Access, bind: IpAddr) -> Result<Rout
         .route("/api/panels", get(panels::all_panels))
         .route("/api/panels/{name}", get(panels::one_panel))
         .route("/api/dashboard.png", get(panels::dashboard_png))
-        .route("/health", get(health));
+        .route("/health", get(health))
+        .route(
+            "/api/settings/aliases",
+            get(settings::get_aliases).put(settings::put_aliases),
+        );
+    let routes = sdk::routes()
+        .into_iter()
+        .fold(routes, |routes, (path, handler)| {
+            routes.route(&path, handler)
+        });
     #[cfg(feature = "fault-injection")]
     let routes = routes.route("/debug/store", post(set_store_fault));
     let router = routes
@@ -76,10 +88,10 @@ pub fn curl_example(url: &str) -> String {
 /// ingest token is set (`last_error` can name the ClickHouse server).
 async fn health(
     State(engine): State<Arc<Engine>>,
-    Extension(Authorized(authorized)): Extension<Authorized>,
+    Extension(authorized): Extension<Authorized>,
 ) -> Response {
     let health = engine.health();
-    if authorized {
+    if authorized.shown {
         Json(health).into_response()
     } else {
         Json(json!({ "status": health.status })).into_response()

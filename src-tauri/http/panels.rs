@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::ApiError;
+use super::{ingest, ApiError};
 use crate::charts;
 use crate::engine::Engine;
 use crate::event::TimeBounds;
@@ -57,7 +57,7 @@ pub(super) async fn all_panels(
     State(engine): State<Arc<Engine>>,
     query: Result<Query<PanelQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let (range, source, at) = parse_query(query)?.parse(time_bounds(&engine))?;
+    let (range, source, at) = parse_query(query)?.parse(ingest::time_bounds(&engine))?;
     Ok(Json(engine.panels.dashboard(range, source, at).await?).into_response())
 }
 
@@ -66,7 +66,7 @@ pub(super) async fn dashboard_png(
     State(engine): State<Arc<Engine>>,
     query: Result<Query<PanelQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let (range, source, at) = parse_query(query)?.parse(time_bounds(&engine))?;
+    let (range, source, at) = parse_query(query)?.parse(ingest::time_bounds(&engine))?;
     let dashboard = engine.panels.dashboard(range, source, at).await?;
     let png = charts::dashboard_png(&dashboard, range)?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
@@ -78,7 +78,7 @@ pub(super) async fn one_panel(
     query: Result<Query<PanelQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Path(name) = name.map_err(|e| ApiError::BadQuery(e.body_text()))?;
-    let (range, source, at) = parse_query(query)?.parse(time_bounds(&engine))?;
+    let (range, source, at) = parse_query(query)?.parse(ingest::time_bounds(&engine))?;
     let (panel_name, svg) = match name.strip_suffix(".svg") {
         Some(stem) => (stem, true),
         None => (name.as_str(), false),
@@ -91,11 +91,6 @@ pub(super) async fn one_panel(
         return Ok(([(header::CONTENT_TYPE, "image/svg+xml")], chart).into_response());
     }
     Ok(Json(json!({ panel_name.as_str(): panel.as_ref() })).into_response())
-}
-
-/// Where panels may be asked about: where events may lie.
-fn time_bounds(engine: &Engine) -> TimeBounds {
-    TimeBounds::new(engine.config.clock.now_ms(), engine.config.retention_days)
 }
 
 /// The query string, or a 400 in JSON that says what is wrong with it (a repeated parameter).

@@ -76,6 +76,7 @@ mod tests {
             device_type: "d".into(),
             country_code: "".into(),
             properties: "{}".into(),
+            id_given: false,
         };
         let bytes = encode_all(&[event]);
         assert_eq!(

@@ -314,6 +314,7 @@ mod tests {
             device_type: "desktop".to_owned(),
             country_code: "DE".to_owned(),
             properties: properties.to_owned(),
+            id_given: false,
         }
     }
 

@@ -8,6 +8,7 @@ mod access;
 mod cli;
 mod common;
 mod durability;
+mod formats;
 mod hardening;
 mod ingest;
 mod load;

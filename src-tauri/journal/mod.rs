@@ -8,6 +8,10 @@
 //! * A flush is recorded (`flushes`) with its last batch id and deduplication token before the
 //!   insert. After a crash the same batches are re-sent with the same token, so the store drops
 //!   the repeat. Rows are deleted only after the store confirmed the insert.
+//! * Events whose id the client gave are checked against the ids seen in the last day
+//!   (`seen.rs`) in the same transaction: a retry is acknowledged, not stored twice.
+
+mod seen;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -82,6 +86,8 @@ pub struct Flush {
 struct Append {
     events: u64,
     rows: Vec<u8>,
+    /// The events among `rows` whose id the client gave (checked for re-sends).
+    given: Vec<seen::Given>,
     done: oneshot::Sender<Result<(), rusqlite::Error>>,
 }
 
@@ -136,6 +142,7 @@ impl Journal {
         })?;
         let writer = connect(&path).map_err(sql_err)?;
         writer.execute_batch(SCHEMA).map_err(sql_err)?;
+        writer.execute_batch(seen::SCHEMA).map_err(sql_err)?;
         let id = journal_id(&writer).map_err(sql_err)?;
         let (events, bytes): (i64, i64) = writer
             .query_row(
@@ -193,18 +200,41 @@ impl Journal {
         Ok(())
     }
 
-    /// Makes `events` durable; returns once they are committed to disk.
+    /// Makes `events` durable; returns once they are committed to disk. An event whose client
+    /// id was taken in the last day is left out: the client's retry is acknowledged, not
+    /// stored twice.
     pub async fn append(&self, events: &[Event]) -> Result<(), JournalError> {
-        self.append_rows(events.len() as u64, rowbinary::encode_all(events))
-            .await
+        let mut rows = Vec::with_capacity(events.len() * 128);
+        let mut given = Vec::new();
+        for event in events {
+            let start = rows.len();
+            rowbinary::encode(event, &mut rows);
+            if event.id_given {
+                given.push(seen::Given {
+                    id: *event.event_id.as_bytes(),
+                    row: start..rows.len(),
+                });
+            }
+        }
+        self.send(events.len() as u64, rows, given).await
     }
 
-    /// Makes `events` rows, already RowBinary-encoded, durable.
-    async fn append_rows(&self, events: u64, rows: Vec<u8>) -> Result<(), JournalError> {
+    async fn send(
+        &self,
+        events: u64,
+        rows: Vec<u8>,
+        given: Vec<seen::Given>,
+    ) -> Result<(), JournalError> {
         self.check_capacity()?;
         let (done, wait) = oneshot::channel();
+        let append = Append {
+            events,
+            rows,
+            given,
+            done,
+        };
         self.appends
-            .send(Append { events, rows, done })
+            .send(append)
             .map_err(|_| JournalError::Stopped)?;
         let committed = wait.await.map_err(|_| JournalError::Stopped)?;
         committed.map_err(|e| self.err(e))
@@ -372,7 +402,7 @@ fn write_loop(mut conn: Connection, rx: mpsc::Receiver<Append>, held: &Held, app
                 Err(_) => break,
             }
         }
-        let outcome = commit_group(&mut conn, &group);
+        let outcome = commit_group(&mut conn, &mut group);
         if outcome.is_ok() {
             for a in &group {
                 held.events.fetch_add(a.events, Ordering::SeqCst);
@@ -405,12 +435,24 @@ fn copy_error(e: &rusqlite::Error) -> rusqlite::Error {
     }
 }
 
-fn commit_group(conn: &mut Connection, group: &[Append]) -> rusqlite::Result<()> {
+/// Commits every append of `group` in one transaction, each without the re-sent events the
+/// journal already took (their counts and rows updated in place).
+fn commit_group(conn: &mut Connection, group: &mut [Append]) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if group.iter().any(|a| !a.given.is_empty()) {
+        seen::rotate(&tx, chrono::Utc::now().timestamp_millis())?;
+    }
     {
         let mut stmt = tx.prepare_cached("INSERT INTO batches (events, rows) VALUES (?1, ?2)")?;
-        for a in group {
-            stmt.execute(params![a.events as i64, a.rows])?;
+        for a in group.iter_mut() {
+            let repeats = seen::duplicates(&tx, &a.given)?;
+            if !repeats.is_empty() {
+                a.rows = seen::without(&a.rows, &repeats);
+                a.events -= repeats.len() as u64;
+            }
+            if a.events > 0 {
+                stmt.execute(params![a.events as i64, a.rows])?;
+            }
         }
     }
     tx.commit()
@@ -420,6 +462,13 @@ fn commit_group(conn: &mut Connection, group: &[Append]) -> rusqlite::Result<()>
 mod tests {
     use super::*;
 
+    impl Journal {
+        /// Appends `events` ready-made rows (no client ids).
+        async fn send_rows(&self, events: u64, rows: Vec<u8>) -> Result<(), JournalError> {
+            self.send(events, rows, Vec::new()).await
+        }
+    }
+
     fn rows(n: u8) -> Vec<u8> {
         vec![n; 10]
     }
@@ -428,8 +477,8 @@ mod tests {
     async fn flush_replays_until_confirmed_and_survives_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(dir.path(), 1 << 30).unwrap();
-        journal.append_rows(2, rows(1)).await.unwrap();
-        journal.append_rows(3, rows(2)).await.unwrap();
+        journal.send_rows(2, rows(1)).await.unwrap();
+        journal.send_rows(3, rows(2)).await.unwrap();
         assert_eq!(journal.held_events(), 5);
 
         let first = journal.next_flush(1000).unwrap().unwrap();
@@ -437,7 +486,7 @@ mod tests {
         assert_eq!(first.rows, [rows(1), rows(2)].concat());
 
         // Arrivals after the flush was recorded do not join it: a replay is byte-identical.
-        journal.append_rows(4, rows(3)).await.unwrap();
+        journal.send_rows(4, rows(3)).await.unwrap();
         drop(journal);
         let journal = Journal::open(dir.path(), 1 << 30).unwrap();
         assert_eq!(journal.held_events(), 9);
@@ -464,11 +513,50 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_resent_event_is_acknowledged_but_stored_once_across_reopen() {
+        use crate::event::{validate, TimeBounds};
+        let now = chrono::Utc::now().timestamp_millis();
+        let event = |id: Option<&str>| {
+            let mut value = serde_json::json!({"event_name": "x", "session_id": "s"});
+            if let Some(id) = id {
+                value["event_id"] = id.into();
+            }
+            validate(value, TimeBounds::new(now, 90)).unwrap()
+        };
+        let [a, b, c] = [1, 2, 3].map(|n| format!("00000000-0000-4000-8000-00000000000{n}"));
+        let (a, b, c) = (event(Some(&a)), event(Some(&b)), event(Some(&c)));
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path(), 1 << 30).unwrap();
+        journal.append(&[a.clone(), b.clone()]).await.unwrap();
+        journal
+            .append(&[a.clone(), c.clone(), c.clone()])
+            .await
+            .unwrap();
+        assert_eq!(journal.held_events(), 3);
+        let flush = journal.next_flush(1000).unwrap().unwrap();
+        let expected: Vec<u8> = [&a, &b, &c]
+            .iter()
+            .flat_map(|e| rowbinary::encode_all(std::slice::from_ref(*e)))
+            .collect();
+        assert_eq!(flush.rows, expected, "each event once, in order");
+        journal.confirm(&flush).unwrap();
+        drop(journal);
+
+        // After a restart, and after the flush: still known. Events without an id are new.
+        let journal = Journal::open(dir.path(), 1 << 30).unwrap();
+        journal
+            .append(&[b, event(None), event(None)])
+            .await
+            .unwrap();
+        assert_eq!(journal.held_events(), 2);
+    }
+
+    #[tokio::test]
     async fn flush_takes_whole_batches_up_to_the_cap() {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(dir.path(), 1 << 30).unwrap();
         for i in 0..5 {
-            journal.append_rows(400, rows(i)).await.unwrap();
+            journal.send_rows(400, rows(i)).await.unwrap();
         }
         let flush = journal.next_flush(1000).unwrap().unwrap();
         assert_eq!(flush.events, 1200);
@@ -479,9 +567,9 @@ mod tests {
     async fn full_journal_refuses_appends() {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(dir.path(), 15).unwrap();
-        journal.append_rows(1, rows(1)).await.unwrap();
-        journal.append_rows(1, rows(2)).await.unwrap();
-        let err = journal.append_rows(1, rows(3)).await.unwrap_err();
+        journal.send_rows(1, rows(1)).await.unwrap();
+        journal.send_rows(1, rows(2)).await.unwrap();
+        let err = journal.send_rows(1, rows(3)).await.unwrap_err();
         assert!(
             matches!(err, JournalError::Full { held: 20, cap: 15 }),
             "{err}"
@@ -492,7 +580,7 @@ mod tests {
     /// One event appended through the journal's API; the only call of it in these tests that
     /// depends on its signature.
     async fn append(journal: &Journal, n: u8) -> Result<(), JournalError> {
-        journal.append_rows(1, rows(n)).await
+        journal.send_rows(1, rows(n)).await
     }
 
     // On one thread: a task that has counted itself in `queued` has also handed its append to the

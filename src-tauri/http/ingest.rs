@@ -1,0 +1,53 @@
+//! What every ingest route shares, whatever its wire format: the journal's room checked before
+//! the body is read, the body read and decoded, aliases applied, the accepted events made
+//! durable.
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Uri};
+
+use super::{body, ApiError};
+use crate::engine::Engine;
+use crate::event::{Parsed, Rejection, TimeBounds};
+
+/// The request's body, once the journal has room for it (a full journal answers 503 after
+/// reading and discarding the body, so the client hears it).
+pub(super) async fn read_body(
+    engine: &Engine,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Bytes, ApiError> {
+    if let Err(full) = engine.journal.check_capacity() {
+        body::discard(body).await;
+        return Err(full.into());
+    }
+    body::read(headers, uri.query(), body, engine.config.body_limit).await
+}
+
+/// Where event times may lie now (and panels may be asked about).
+pub(super) fn time_bounds(engine: &Engine) -> TimeBounds {
+    TimeBounds::new(engine.config.clock.now_ms(), engine.config.retention_days)
+}
+
+/// What an ingest request achieved.
+pub(super) struct Outcome {
+    /// Events acknowledged (a client's re-send of an event already taken counts here too).
+    pub accepted: usize,
+    pub rejected: Vec<Rejection>,
+}
+
+/// Makes the accepted events durable, their names mapped by the aliases.
+pub(super) async fn store(engine: &Engine, parsed: Parsed) -> Result<Outcome, ApiError> {
+    let Parsed {
+        mut accepted,
+        rejected,
+    } = parsed;
+    if !accepted.is_empty() {
+        engine.aliases.apply(&mut accepted);
+        engine.journal.append(&accepted).await?;
+    }
+    Ok(Outcome {
+        accepted: accepted.len(),
+        rejected,
+    })
+}

@@ -1,0 +1,145 @@
+//! The SDK routes: Segment's HTTP Tracking API and PostHog's capture API, answered the way
+//! their clients expect. The mapping itself is in `crate::formats`.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Extension, State};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{post, MethodRouter};
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::{ingest, ApiError, Authorized};
+use crate::engine::Engine;
+use crate::event::{self, BodyError};
+use crate::formats::{posthog, segment};
+
+/// Segment's routes and the message type each implies (`None`: a batch of typed messages).
+const SEGMENT: [(&str, Option<&str>); 7] = [
+    ("/v1/batch", None),
+    ("/v1/track", Some("track")),
+    ("/v1/page", Some("page")),
+    ("/v1/screen", Some("screen")),
+    ("/v1/identify", Some("identify")),
+    ("/v1/group", Some("group")),
+    ("/v1/alias", Some("alias")),
+];
+
+/// PostHog's capture routes, each with and without the final slash.
+const POSTHOG: [&str; 5] = ["/batch", "/e", "/capture", "/i/v0/e", "/track"];
+
+/// Every SDK route: `(path, handler)`.
+pub(super) fn routes() -> Vec<(String, MethodRouter<Arc<Engine>>)> {
+    let segment = SEGMENT.iter().map(|&(path, kind)| {
+        let handler = post(move |state, ext, uri, headers, body| {
+            segment_route(state, ext, uri, headers, body, kind)
+        });
+        (path.to_string(), handler)
+    });
+    let posthog = POSTHOG
+        .iter()
+        .flat_map(|path| [path.to_string(), format!("{path}/")].map(|p| (p, post(posthog_route))));
+    segment.chain(posthog).collect()
+}
+
+/// Whether `path` is an SDK route: those carry their key their own way (checked here, not by
+/// the bearer-token guard).
+pub(super) fn is_sdk_route(path: &str) -> bool {
+    let path = path.strip_suffix('/').unwrap_or(path);
+    SEGMENT.iter().any(|(p, _)| *p == path) || POSTHOG.contains(&path)
+}
+
+async fn segment_route(
+    State(engine): State<Arc<Engine>>,
+    Extension(authorized): Extension<Authorized>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+    kind: Option<&'static str>,
+) -> Result<Response, ApiError> {
+    let bytes = ingest::read_body(&engine, &uri, &headers, body).await?;
+    let value = json_body(&bytes)?;
+    let time = ingest::time_bounds(&engine);
+    let request = segment::request(value, kind, time.now_ms)
+        .map_err(|e| ApiError::Body(BodyError::Shape(e.to_string())))?;
+    let key = basic_user(&headers).or(request.write_key);
+    if !authorized.accepts(key.as_deref()) {
+        return Err(ApiError::WrongKey(
+            "Segment's write key (HTTP Basic user or `writeKey`)",
+        ));
+    }
+    event::check_count(request.items.len())?;
+    let outcome = ingest::store(
+        &engine,
+        event::validate_all(request.items.into_iter(), time),
+    )
+    .await?;
+    Ok(answer(outcome, |ok| json!({ "success": ok })))
+}
+
+async fn posthog_route(
+    State(engine): State<Arc<Engine>>,
+    Extension(authorized): Extension<Authorized>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let bytes = ingest::read_body(&engine, &uri, &headers, body).await?;
+    let value = json_body(&bytes)?;
+    let time = ingest::time_bounds(&engine);
+    let request = posthog::request(value, time.now_ms)
+        .map_err(|e| ApiError::Body(BodyError::Shape(e.to_string())))?;
+    if !authorized.accepts(request.api_key.as_deref()) {
+        return Err(ApiError::WrongKey(
+            "PostHog's project key (`api_key` or `token`)",
+        ));
+    }
+    event::check_count(request.items.len())?;
+    let outcome = ingest::store(
+        &engine,
+        event::validate_all(request.items.into_iter(), time),
+    )
+    .await?;
+    Ok(answer(
+        outcome,
+        |ok| json!({ "status": if ok { "Ok" } else { "Error" } }),
+    ))
+}
+
+fn json_body(bytes: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| ApiError::Body(BodyError::Malformed(e.to_string())))
+}
+
+/// 200 with the format's success body (and the rejected messages, if any); 400 when every
+/// message was rejected. PostHog's Python client takes nothing but 200 as success.
+fn answer(outcome: ingest::Outcome, body: impl Fn(bool) -> Value) -> Response {
+    let ok = outcome.accepted > 0;
+    let mut json = body(ok);
+    if !outcome.rejected.is_empty() {
+        json["rejected"] = json!(outcome.rejected);
+    }
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    (status, Json(json)).into_response()
+}
+
+/// The user of `Authorization: Basic base64(user:password)`: Segment's write key.
+fn basic_user(headers: &HeaderMap) -> Option<String> {
+    use base64::Engine;
+    let encoded = headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let user = text.split(':').next().unwrap_or_default();
+    (!user.is_empty()).then(|| user.to_string())
+}
