@@ -65,7 +65,8 @@ fn capture(captured: Value, received_ms: i64) -> Item {
         _ => Default::default(),
     };
     properties.remove("token");
-    let distinct_id = text(e.get("distinct_id"));
+    // posthog-js sends it among the properties only.
+    let distinct_id = text(e.get("distinct_id")).or_else(|| text(properties.get("distinct_id")));
     let session = text(properties.get("$session_id")).or_else(|| distinct_id.clone());
     // posthog-js sends `offset` (ms before sending) instead of a timestamp.
     let offset = e.get("offset").and_then(Value::as_i64).unwrap_or(0);
@@ -127,6 +128,12 @@ mod tests {
                 json!({"event": "$identify", "distinct_id": "u"}),
                 json!({"event_name": "identify", "timestamp": NOW, "session_id": "u",
                        "user_id": "u", "properties": {}}),
+            ),
+            (
+                json!({"event": "feature_used",
+                       "properties": {"distinct_id": "b9", "token": "k", "feature": "export"}}),
+                json!({"event_name": "feature_used", "timestamp": NOW, "session_id": "b9",
+                       "user_id": "b9", "properties": {"distinct_id": "b9", "feature": "export"}}),
             ),
             (
                 json!({"event": "Order Completed", "distinct_id": "u"}),
