@@ -378,6 +378,76 @@ async fn posthog_node_events_are_stored_under_their_mapped_names_from_gzip_bodie
     server.stop();
 }
 
+/// posthog-js, the browser SDK (which needs a browser to run), as it sends: a gzip body labelled
+/// text/plain to `/e/` with its query flags, the distinct id and the key among the properties,
+/// from a page whose origin is allowed.
+#[tokio::test]
+async fn posthog_js_batches_from_an_allowed_page_are_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = "http://localhost:3000";
+    let server = Server::start(dir.path(), &["--cors-origins", page]);
+    let event = |name: &str, session: &str, uuid: &str, extra: Value| {
+        let mut properties = json!({"token": "pulseboard", "distinct_id": "b1",
+            "$session_id": session, "$current_url": format!("{page}/")});
+        properties
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        json!({"event": name, "uuid": uuid, "properties": properties, "offset": 20})
+    };
+    // One visitor (b1) in two sessions: a page view, then a feature in each session.
+    let batch = json!([
+        event(
+            "$pageview",
+            "bs1",
+            "0190f5d3-0000-7000-8000-000000000001",
+            json!({})
+        ),
+        event(
+            "feature_used",
+            "bs1",
+            "0190f5d3-0000-7000-8000-000000000002",
+            json!({"feature": "export"})
+        ),
+        event(
+            "feature_used",
+            "bs2",
+            "0190f5d3-0000-7000-8000-000000000003",
+            json!({"feature": "export"})
+        ),
+    ]);
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}/e/?ip=0&_=1795988700000&ver=1.300.0&compression=gzip-js",
+            server.url
+        ))
+        .header("origin", page)
+        .header("content-type", "text/plain")
+        .body(crate::hardening::gzip(&serde_json::to_vec(&batch).unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        page,
+        "the page may read the answer"
+    );
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"status": "Ok"})
+    );
+    assert_eq!(
+        seen(&server).await,
+        json!({
+            "started": 0, "completed": 0, "errors": 0, "total": 3,
+            "sessions": 2,
+            "features": {"export": [1, 2]}, // one user: the distinct id in the properties
+        })
+    );
+    server.stop();
+}
+
 /// POSTs `body` to `path` as an SDK would (no Pulseboard token); the status and the JSON answer.
 async fn post_json(server: &Server, path: &str, body: &Value) -> (u16, Value) {
     let response = reqwest::Client::new()
