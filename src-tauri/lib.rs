@@ -15,6 +15,7 @@ pub mod bench;
 pub mod charts;
 pub mod cli;
 pub mod clock;
+pub mod connect;
 pub mod datadir;
 pub mod demo;
 pub mod engine;

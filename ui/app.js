@@ -174,6 +174,90 @@ $("profile-form").addEventListener("submit", (event) => {
   profileAction("save_profile", { profile, password }, () => `saved ${profile.name}`);
 });
 
+// --- Connect your product: SDK snippets and event aliases, both from the engine. ---
+
+async function copyText(button, text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    button.textContent = "Copied";
+  } catch {
+    button.textContent = "Select and copy";
+  }
+  setTimeout(() => (button.textContent = "Copy"), 1500);
+}
+
+function renderConnect(connect) {
+  $("connect-url").textContent = connect.url;
+  $("connect-key").textContent = connect.key_required
+    ? "This instance requires its ingest token as the SDK's key (filled in below)."
+    : "No key is required on this machine; any key works.";
+  $("snippets").innerHTML = "";
+  for (const snippet of connect.snippets) {
+    const title = document.createElement("h4");
+    title.textContent = snippet.title;
+    const row = document.createElement("div");
+    row.className = "curl";
+    const code = document.createElement("code");
+    code.id = `snippet-${snippet.id}`;
+    code.textContent = snippet.code;
+    const copy = document.createElement("button");
+    copy.textContent = "Copy";
+    copy.addEventListener("click", () => copyText(copy, snippet.code));
+    row.append(code, copy);
+    $("snippets").append(title, row);
+  }
+}
+
+function aliasRow(from = "", to = "") {
+  const row = $("aliases-table").querySelector("tbody").insertRow();
+  for (const [value, placeholder] of [[from, "signed_up"], [to, "signup_completed"]]) {
+    const input = document.createElement("input");
+    input.value = value;
+    input.placeholder = placeholder;
+    row.insertCell().append(input);
+  }
+  const remove = document.createElement("button");
+  remove.textContent = "Remove";
+  remove.addEventListener("click", () => row.remove());
+  row.insertCell().append(remove);
+}
+
+function renderAliases(aliases) {
+  $("aliases-table").querySelector("tbody").innerHTML = "";
+  for (const [from, to] of Object.entries(aliases)) aliasRow(from, to);
+}
+
+async function connectAction(command, args, done) {
+  $("connect-message").className = "";
+  try {
+    const result = await invoke(command, args);
+    $("connect-message").textContent = done(result);
+    return result;
+  } catch (error) {
+    $("connect-message").className = "error";
+    $("connect-message").textContent = String(error);
+  }
+}
+
+$("connect").addEventListener("click", async () => {
+  $("connect-dialog").showModal();
+  const connect = await connectAction("connect", {}, () => "");
+  if (connect) renderConnect(connect);
+  const aliases = await connectAction("aliases", {}, () => "");
+  if (aliases) renderAliases(aliases);
+});
+$("alias-add").addEventListener("click", () => aliasRow());
+$("aliases-save").addEventListener("click", async () => {
+  const aliases = {};
+  for (const row of $("aliases-table").querySelector("tbody").rows) {
+    const [from, to] = [...row.querySelectorAll("input")].map((i) => i.value.trim());
+    if (from) aliases[from] = to;
+  }
+  const saved = await connectAction("set_aliases", { aliases }, (a) => `saved ${Object.keys(a).length} aliases`);
+  if (saved) renderAliases(saved);
+});
+$("connect-close").addEventListener("click", () => $("connect-dialog").close());
+
 listen("dashboard", (event) => render(event.payload));
 setInterval(updated, 1000);
 act("snapshot");

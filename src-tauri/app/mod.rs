@@ -5,6 +5,7 @@
 
 mod profiles;
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -103,6 +104,9 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), CliE
             profiles::delete_profile,
             profiles::test_profile,
             profiles::use_profile,
+            connect,
+            aliases,
+            set_aliases,
         ])
         .setup(move |app| {
             let runtime = tauri::async_runtime::handle();
@@ -233,6 +237,28 @@ async fn stop_demo(shared: State<'_, Arc<Shared>>) -> Result<View, CommandError>
         let _ = stop.send(true);
     }
     Ok(shared.view().await)
+}
+
+/// "Connect your product": SDK snippets pointed at this instance, with its key.
+#[tauri::command]
+async fn connect(shared: State<'_, Arc<Shared>>) -> Result<crate::connect::Connect, CommandError> {
+    let token = shared.token.as_ref().map(|t| t.expose().as_str());
+    Ok(crate::connect::connect(&shared.instance.url(), token))
+}
+
+#[tauri::command]
+async fn aliases(shared: State<'_, Arc<Shared>>) -> Result<BTreeMap<String, String>, CommandError> {
+    Ok(shared.instance.engine().aliases.get().as_ref().clone())
+}
+
+#[tauri::command]
+async fn set_aliases(
+    aliases: BTreeMap<String, String>,
+    shared: State<'_, Arc<Shared>>,
+) -> Result<BTreeMap<String, String>, CommandError> {
+    let engine = shared.instance.engine();
+    engine.aliases.set(aliases)?;
+    Ok(engine.aliases.get().as_ref().clone())
 }
 
 /// Asks where to save, then writes the whole dashboard as a PNG. `None` when cancelled.

@@ -59,8 +59,13 @@ pub struct BenchArgs {
     /// Events per second during --soak
     #[arg(long, default_value_t = 50_000)]
     pub soak_rate: u64,
+    /// Events per wire format in the format comparison (own format with and without client
+    /// ids, Segment /v1/batch, PostHog /batch/); 0 skips it
+    #[arg(long, default_value_t = 300_000)]
+    pub format_events: u64,
 }
 
+mod formats;
 mod soak;
 
 const BATCH: usize = 500;
@@ -134,6 +139,9 @@ async fn phases(
     if args.events > 0 {
         ingest(args, engine, addr).await?;
         report_resources(dir);
+        if args.format_events > 0 {
+            formats::run(engine, addr, args.clients, args.format_events).await?;
+        }
         #[cfg(feature = "fault-injection")]
         if args.outage {
             outage(args, engine, addr).await?;
@@ -205,11 +213,23 @@ async fn ingest(args: &BenchArgs, engine: &Arc<Engine>, addr: SocketAddr) -> Res
 /// `args.clients` clients post `args.events` events; returns (acknowledged, 503 answers).
 async fn post_all(args: &BenchArgs, addr: SocketAddr) -> Result<(u64, u64), String> {
     let bodies = Arc::new(demo_bodies(64));
+    post_bodies(addr, "/v1/events", args.clients, bodies, args.events).await
+}
+
+/// `clients` clients post `bodies` (500 events each, round robin) to `path` until `total`
+/// events were acknowledged; returns (acknowledged, 503 answers).
+async fn post_bodies(
+    addr: SocketAddr,
+    path: &'static str,
+    clients: usize,
+    bodies: Arc<Vec<Vec<u8>>>,
+    total: u64,
+) -> Result<(u64, u64), String> {
     let sent = Arc::new(AtomicU64::new(0));
-    let clients: Vec<_> = (0..args.clients)
+    let clients: Vec<_> = (0..clients)
         .map(|c| {
-            let (bodies, sent, total) = (bodies.clone(), sent.clone(), args.events);
-            tokio::spawn(async move { client(addr, c, &bodies, &sent, total).await })
+            let (bodies, sent) = (bodies.clone(), sent.clone());
+            tokio::spawn(async move { client(addr, path, c, &bodies, &sent, total).await })
         })
         .collect();
     let mut refused = 0;
@@ -272,13 +292,14 @@ pub(crate) fn demo_bodies(n: usize) -> Vec<Vec<u8>> {
 /// Posts batches until `total` events were acknowledged overall; returns the 503 count.
 async fn client(
     addr: SocketAddr,
+    path: &str,
     id: usize,
     bodies: &[Vec<u8>],
     sent: &AtomicU64,
     total: u64,
 ) -> Result<u64, String> {
     let http = reqwest::Client::new();
-    let url = format!("http://{addr}/v1/events");
+    let url = format!("http://{addr}{path}");
     let mut refused = 0;
     let mut i = id;
     while sent.fetch_add(BATCH as u64, Ordering::SeqCst) < total {
@@ -291,7 +312,7 @@ async fn client(
                 .await
                 .map_err(|e| e.to_string())?;
             match response.status().as_u16() {
-                202 => break,
+                200..=299 => break,
                 503 => {
                     refused += 1;
                     tokio::time::sleep(Duration::from_millis(100)).await;

@@ -259,3 +259,37 @@ async fn connection(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The clock of a connection: a head pending since its first byte, in-flight requests
+    /// keeping it busy, idle time counted from the last answer.
+    #[test]
+    fn activity_tells_a_slow_head_from_an_idle_connection() {
+        let activity = Activity::new();
+        assert_eq!(activity.head_for(), None);
+        assert!(activity.idle_for().is_some(), "a new connection is idle");
+        activity.received();
+        std::thread::sleep(Duration::from_millis(30));
+        let pending = activity.head_for().expect("a head is arriving");
+        assert!(pending >= Duration::from_millis(30), "{pending:?}");
+        assert_eq!(activity.idle_for(), None, "a pending head is not idle");
+        activity.request_started();
+        assert_eq!(activity.head_for(), None, "the head is complete");
+        activity.received();
+        assert_eq!(
+            activity.head_for(),
+            None,
+            "body bytes of a request in flight"
+        );
+        assert_eq!(activity.idle_for(), None, "busy");
+        activity.request_ended();
+        let idle = activity.idle_for().expect("idle after the answer");
+        assert!(
+            idle < Duration::from_millis(30),
+            "counted from the answer: {idle:?}"
+        );
+    }
+}

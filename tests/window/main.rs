@@ -290,6 +290,33 @@ async fn profiles_dialog(app: &App, home: &Home) {
     app.click("profiles-close").await;
 }
 
+/// "Connect your product": the SDK snippets name this instance; an alias added in the window is
+/// the engine's.
+async fn connect_dialog(app: &App) {
+    app.click("connect").await;
+    app.wait_for("the snippets", |app| async move {
+        app.text("snippet-posthog-node").await.is_some()
+    })
+    .await;
+    let python = app.text("snippet-segment-python").await.unwrap();
+    let host = format!("analytics.host = \"{}\"", app.api.url);
+    assert!(python.contains(&host), "{python}");
+    app.click("alias-add").await;
+    let inputs = app
+        .client
+        .find_all(Locator::Css("#aliases-table input"))
+        .await
+        .unwrap();
+    assert_eq!(inputs.len(), 2, "one new row: from and to");
+    inputs[0].send_keys("signed_up").await.unwrap();
+    inputs[1].send_keys("signup_completed").await.unwrap();
+    app.click("aliases-save").await;
+    app.wait_text("connect-message", "saved 1 aliases").await;
+    let (_, aliases) = app.api.get("/api/settings/aliases").await;
+    assert_eq!(aliases, json!({"signed_up": "signup_completed"}));
+    app.click("connect-close").await;
+}
+
 impl Drop for App {
     /// Also when a test fails: SIGTERM lets tauri-driver stop WebKitWebDriver and the app, where
     /// SIGKILL would leave them running.
@@ -433,6 +460,7 @@ async fn the_dashboard_shows_live_data_switches_ranges_and_survives_an_outage() 
     );
 
     profiles_dialog(&app, &home).await;
+    connect_dialog(&app).await;
 
     // A second launch hands over to this window and exits; this engine keeps serving.
     let second = home.args(free_port());
