@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::{ingest, ApiError, Authorized};
 use crate::engine::Engine;
 use crate::event::{self, BodyError};
-use crate::formats::{posthog, segment};
+use crate::formats::{posthog, segment, Item};
 
 /// Segment's routes and the message type each implies (`None`: a batch of typed messages).
 const SEGMENT: [(&str, Option<&str>); 7] = [
@@ -59,23 +59,20 @@ async fn segment_route(
     body: Body,
     kind: Option<&'static str>,
 ) -> Result<Response, ApiError> {
-    let bytes = ingest::read_body(&engine, &uri, &headers, body).await?;
-    let value = json_body(&bytes)?;
-    let time = ingest::time_bounds(&engine);
-    let request = segment::request(value, kind, time.now_ms)
-        .map_err(|e| ApiError::Body(BodyError::Shape(e.to_string())))?;
-    let key = basic_user(&headers).or(request.write_key);
-    if !authorized.accepts(key.as_deref()) {
-        return Err(ApiError::WrongKey(
-            "Segment's write key (HTTP Basic user or `writeKey`)",
-        ));
-    }
-    event::check_count(request.items.len())?;
-    let outcome = ingest::store(
-        &engine,
-        event::validate_all(request.items.into_iter(), time),
-    )
-    .await?;
+    let basic = basic_user(&headers);
+    let request = Request {
+        engine: &engine,
+        uri: &uri,
+        headers: &headers,
+        authorized: &authorized,
+        key_name: "Segment's write key (HTTP Basic user or `writeKey`)",
+    };
+    let outcome = request
+        .ingest(body, |value, now_ms| {
+            let r = segment::request(value, kind, now_ms).map_err(|e| e.to_string())?;
+            Ok((r.items, basic.or(r.write_key)))
+        })
+        .await?;
     Ok(answer(outcome, |ok| json!({ "success": ok })))
 }
 
@@ -86,26 +83,52 @@ async fn posthog_route(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let bytes = ingest::read_body(&engine, &uri, &headers, body).await?;
-    let value = json_body(&bytes)?;
-    let time = ingest::time_bounds(&engine);
-    let request = posthog::request(value, time.now_ms)
-        .map_err(|e| ApiError::Body(BodyError::Shape(e.to_string())))?;
-    if !authorized.accepts(request.api_key.as_deref()) {
-        return Err(ApiError::WrongKey(
-            "PostHog's project key (`api_key` or `token`)",
-        ));
-    }
-    event::check_count(request.items.len())?;
-    let outcome = ingest::store(
-        &engine,
-        event::validate_all(request.items.into_iter(), time),
-    )
-    .await?;
+    let request = Request {
+        engine: &engine,
+        uri: &uri,
+        headers: &headers,
+        authorized: &authorized,
+        key_name: "PostHog's project key (`api_key` or `token`)",
+    };
+    let outcome = request
+        .ingest(body, |value, now_ms| {
+            let r = posthog::request(value, now_ms).map_err(|e| e.to_string())?;
+            Ok((r.items, r.api_key))
+        })
+        .await?;
     Ok(answer(
         outcome,
         |ok| json!({ "status": if ok { "Ok" } else { "Error" } }),
     ))
+}
+
+/// What every SDK request goes through: body, mapping, key, count, then the shared store.
+struct Request<'a> {
+    engine: &'a Engine,
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
+    authorized: &'a Authorized,
+    /// Where this format carries its key, for the 401's message.
+    key_name: &'static str,
+}
+
+impl Request<'_> {
+    /// `map` turns the JSON body into events (or why not) and the key it carries.
+    async fn ingest(
+        &self,
+        body: Body,
+        map: impl FnOnce(Value, i64) -> Result<(Vec<Item>, Option<String>), String>,
+    ) -> Result<ingest::Outcome, ApiError> {
+        let bytes = ingest::read_body(self.engine, self.uri, self.headers, body).await?;
+        let time = ingest::time_bounds(self.engine);
+        let (items, key) = map(json_body(&bytes)?, time.now_ms)
+            .map_err(|e| ApiError::Body(BodyError::Shape(e)))?;
+        if !self.authorized.accepts(key.as_deref()) {
+            return Err(ApiError::WrongKey(self.key_name));
+        }
+        event::check_count(items.len())?;
+        ingest::store(self.engine, event::validate_all(items.into_iter(), time)).await
+    }
 }
 
 fn json_body(bytes: &[u8]) -> Result<Value, ApiError> {
