@@ -105,7 +105,13 @@ await posthog.shutdown()"#,
         "posthog-browser",
         "PostHog · browser (posthog-js; start Pulseboard with --cors-origins <your app>)",
         r#"import posthog from 'posthog-js'
-posthog.init('{key}', { api_host: '{url}' })
+posthog.init('{key}', {
+  api_host: '{url}',
+  // Pulseboard takes events only: no feature flags, surveys or recordings to ask for.
+  advanced_disable_flags: true,
+  disable_surveys: true,
+  disable_session_recording: true,
+})
 posthog.capture('signup_started')"#,
     ),
 ];

@@ -107,7 +107,10 @@ fn decode(
     let flagged = query.is_some_and(|q| q.split('&').any(|p| p == "compression=gzip-js"));
     let mut bytes = raw;
     if is_form(headers) {
-        bytes = form_data(&bytes)?;
+        // `curl -d` labels any body a form: only a `data` field makes it PostHog's.
+        if let Some(data) = form_data(&bytes)? {
+            bytes = data;
+        }
     }
     if gzipped || flagged || bytes.starts_with(&GZIP_MAGIC) {
         bytes = gunzip(&bytes, limit)?;
@@ -122,13 +125,15 @@ fn is_form(headers: &HeaderMap) -> bool {
         .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
 }
 
-/// The base64 `data` field of a form body (what PostHog's browser library may send).
-fn form_data(form: &[u8]) -> Result<Bytes, ApiError> {
+/// The base64 `data` field of a form body (what PostHog's browser library may send), if any.
+fn form_data(form: &[u8]) -> Result<Option<Bytes>, ApiError> {
     use base64::Engine;
-    let data = url::form_urlencoded::parse(form)
+    let Some(data) = url::form_urlencoded::parse(form)
         .find(|(k, _)| k == "data")
         .map(|(_, v)| v.into_owned())
-        .ok_or_else(|| ApiError::Undecodable("a form body needs a `data` field".into()))?;
+    else {
+        return Ok(None);
+    };
     let engines = [
         base64::engine::general_purpose::STANDARD,
         base64::engine::general_purpose::URL_SAFE,
@@ -141,7 +146,7 @@ fn form_data(form: &[u8]) -> Result<Bytes, ApiError> {
                 .ok()
                 .or_else(|| e.decode(data.trim()).ok())
         })
-        .map(Bytes::from)
+        .map(|bytes| Some(Bytes::from(bytes)))
         .ok_or_else(|| ApiError::Undecodable("the form's `data` field is not base64".into()))
 }
 

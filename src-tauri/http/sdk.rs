@@ -17,7 +17,8 @@ use crate::event::{self, BodyError};
 use crate::formats::{posthog, segment, Item};
 
 /// Segment's routes and the message type each implies (`None`: a batch of typed messages).
-const SEGMENT: [(&str, Option<&str>); 7] = [
+/// The one-letter ones are what analytics.js (the browser library) posts to.
+const SEGMENT: [(&str, Option<&str>); 13] = [
     ("/v1/batch", None),
     ("/v1/track", Some("track")),
     ("/v1/page", Some("page")),
@@ -25,6 +26,12 @@ const SEGMENT: [(&str, Option<&str>); 7] = [
     ("/v1/identify", Some("identify")),
     ("/v1/group", Some("group")),
     ("/v1/alias", Some("alias")),
+    ("/v1/t", Some("track")),
+    ("/v1/p", Some("page")),
+    ("/v1/s", Some("screen")),
+    ("/v1/i", Some("identify")),
+    ("/v1/g", Some("group")),
+    ("/v1/a", Some("alias")),
 ];
 
 /// PostHog's capture routes, each with and without the final slash.

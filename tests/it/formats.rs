@@ -77,6 +77,16 @@ async fn segment_messages_are_stored_with_the_write_key() {
                        "anonymousId": "a1", "messageId": "m-1"});
     let (status, _) = post(&server, "/v1/track", json_of(&again), &[]).await;
     assert_eq!(status, 200);
+    // analytics.js in a browser: one-letter routes, JSON sent as text/plain.
+    let page = json!({"writeKey": TOKEN, "name": "Pricing", "anonymousId": "a9"});
+    let (status, _) = post(
+        &server,
+        "/v1/p",
+        json_of(&page),
+        &[("content-type", "text/plain")],
+    )
+    .await;
+    assert_eq!(status, 200);
     // A wrong key, in either place: 401 and nothing stored.
     let wrong = format!("Basic {}", base64_of("nope:"));
     let (status, _) = post(
@@ -108,7 +118,7 @@ async fn segment_messages_are_stored_with_the_write_key() {
         (400, json!(false)),
         "{body}"
     );
-    assert_eq!(counts(&server).await, (2, 0, 0, 3));
+    assert_eq!(counts(&server).await, (2, 0, 0, 4));
     server.stop();
 }
 
