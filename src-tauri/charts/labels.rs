@@ -36,6 +36,27 @@ pub(super) fn short_name(name: &str) -> String {
         .collect()
 }
 
+/// Where text is drawn. The SVG keeps every printable character (a browser falls back to other
+/// fonts for what DejaVu Sans lacks); the PNG is drawn with the bundled font alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Output {
+    Svg,
+    Png,
+}
+
+/// Text from events (feature names), safe to draw: control characters (C0, DEL, C1) and the
+/// code points XML forbids (U+FFFE, U+FFFF) removed. Markup is escaped where it is written:
+/// plotters escapes the text it draws, [`super::hover::Hover::svg`] the titles.
+pub(super) fn event_text(text: &str, out: Output) -> String {
+    let clean = text
+        .chars()
+        .filter(|&c| !c.is_control() && !matches!(c, '\u{fffe}' | '\u{ffff}'));
+    match out {
+        Output::Svg => clean.collect(),
+        Output::Png => clean.collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
