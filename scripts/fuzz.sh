@@ -14,7 +14,8 @@ PULSEBOARD_FUZZ_CASES=$CASES cargo test --release --features fault-injection --t
 status=${PIPESTATUS[0]}
 set -e
 secs=$(( $(date +%s) - start ))
-inputs=$(awk '/^fuzz .* inputs/ { n += $(NF - 4) } END { print n + 0 }' "$log")
+# (The quiet test output may put progress dots before a line.)
+inputs=$(sed -nE 's/.*fuzz [^:]*: ([0-9]+) inputs.*/\1/p' "$log" | awk '{ n += $1 } END { print n + 0 }')
 failed=$(grep -c "panicked at" "$log" || true)
 echo "fuzz: ${inputs:-0} inputs in ${secs} s, ${failed} failing properties (panics or broken invariants)"
 exit "$status"
