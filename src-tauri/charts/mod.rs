@@ -20,12 +20,15 @@ mod signup_funnel;
 mod theme;
 mod top_features;
 
+use std::borrow::Cow;
+
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::panels::{Panel, Range};
+use crate::panels::{FeatureRow, Panel, Range};
 use hover::Hover;
 pub use labels::thousands;
+use labels::{event_text, Output};
 pub use png::{dashboard_png, ChartError, DASHBOARD_PNG_SIZE};
 
 const SIZE: (u32, u32) = (640, 320);
@@ -44,7 +47,7 @@ pub fn svg(panel: &Panel, range: Range) -> String {
     {
         // The backend writes into `out` on present; the scope ends its borrow before we return.
         let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
-        draw_panel(&root, panel, range, &mut hovers)
+        draw_panel(&root, panel, range, Output::Svg, &mut hovers)
             .and_then(|()| root.present())
             .expect("drawing into a string cannot fail");
     }
@@ -58,13 +61,33 @@ fn draw_panel<DB: DrawingBackend>(
     root: &Area<DB>,
     panel: &Panel,
     range: Range,
+    out: Output,
     hovers: &mut Vec<Hover>,
 ) -> DrawResult<DB> {
-    match panel {
+    match &*safe_text(panel, out) {
         Panel::ActiveUsers(p) => active_users::draw(root, p, range, hovers),
         Panel::SignupFunnel(hours) => signup_funnel::draw(root, hours, range, hovers),
         Panel::TopFeatures(rows) => top_features::draw(root, rows, range, hovers),
         Panel::ErrorRate(p) => error_rate::draw(root, p, range, hovers),
+    }
+}
+
+/// The one place text from events enters a chart: the panel with every such text (today the
+/// feature names) made safe to draw on `out` (see [`event_text`]). Everything else a chart
+/// writes is numbers, times and our own words.
+fn safe_text(panel: &Panel, out: Output) -> Cow<'_, Panel> {
+    match panel {
+        Panel::TopFeatures(rows) => Cow::Owned(Panel::TopFeatures(
+            rows.iter()
+                .map(|row| FeatureRow {
+                    feature: event_text(&row.feature, out),
+                    ..row.clone()
+                })
+                .collect(),
+        )),
+        Panel::ActiveUsers(_) | Panel::SignupFunnel(_) | Panel::ErrorRate(_) => {
+            Cow::Borrowed(panel)
+        }
     }
 }
 
@@ -111,6 +134,65 @@ mod tests {
             [
                 "12:00 · 1 errors of 200 events · 0.5 %",
                 "12:05 · 3 errors of 60 events · 5 %"
+            ]
+        );
+    }
+
+    /// A feature name with a NUL, an ANSI escape, markup and quotes.
+    const NASTY: &str = "a\u{0}b\u{1b}[31m<x>&\"'";
+
+    fn nasty_features() -> Panel {
+        let row = |feature: &str, users| FeatureRow {
+            feature: feature.into(),
+            users,
+            events: users,
+        };
+        Panel::TopFeatures(vec![
+            row(NASTY, 9),
+            row("ship \u{7f}🚀\u{85} it\r\n", 5),
+            row("\u{9b}\u{fffe}ok", 2),
+        ])
+    }
+
+    /// The texts of an SVG's `<text>` and `<title>` elements, as an XML parser reads them.
+    fn xml_texts(svg: &str, tag: &str) -> Vec<String> {
+        let doc = roxmltree::Document::parse(svg)
+            .unwrap_or_else(|e| panic!("the SVG is not XML: {e}\n{svg}"));
+        doc.descendants()
+            .filter(|n| n.has_tag_name(tag))
+            .map(|n| n.text().unwrap_or_default().trim().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn text_from_events_is_safe_in_every_panel() {
+        let panels = [active_users(), funnel(), nasty_features(), errors()];
+        for panel in &panels {
+            for range in Range::ALL {
+                let svg = svg(panel, range);
+                assert_svg(&svg);
+                xml_texts(&svg, "text");
+                assert!(
+                    !svg.chars().any(|c| c.is_control() && c != '\n'),
+                    "a control character in the SVG of {panel:?}"
+                );
+            }
+        }
+        // The names read cleaned, as text (plotters escapes what it draws, we the titles).
+        let svg = svg(&nasty_features(), Range::H24);
+        let texts = xml_texts(&svg, "text");
+        for name in ["ab[31m<x>&\"'", "ship 🚀 it", "ok"] {
+            assert!(
+                texts.iter().any(|t| t == name),
+                "no label {name:?} in {texts:?}"
+            );
+        }
+        assert_eq!(
+            xml_texts(&svg, "title"),
+            [
+                "ab[31m<x>&\"' · 9 users · 9 events",
+                "ship 🚀 it · 5 users · 5 events",
+                "ok · 2 users · 2 events",
             ]
         );
     }

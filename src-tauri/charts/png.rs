@@ -6,6 +6,7 @@ use chrono::{TimeZone, Utc};
 use plotters::prelude::*;
 
 use super::font;
+use super::labels::Output;
 use super::theme::{text, PAGE};
 use super::{draw_panel, Area, DrawResult};
 use crate::panels::{Dashboard, Panel, Range};
@@ -64,7 +65,7 @@ fn draw_dashboard<DB: DrawingBackend>(
     ];
     for (cell, panel) in body.split_evenly((2, 2)).iter().zip(&panels) {
         let cell = cell.margin(0, GAP, GAP, GAP);
-        draw_panel(&cell, panel, range, &mut Vec::new())?;
+        draw_panel(&cell, panel, range, Output::Png, &mut Vec::new())?;
     }
     Ok(())
 }
@@ -74,10 +75,10 @@ mod tests {
     use super::*;
     use crate::charts::fixtures::{active_users, errors, features, funnel, T0};
     use crate::charts::theme::{BACKGROUND, COMPLETED, FEATURE, TEXT};
+    use crate::panels::FeatureRow;
 
-    #[test]
-    fn the_dashboard_png_decodes_at_its_size_and_is_not_blank() {
-        let dashboard = Dashboard {
+    fn dashboard(top_features: Panel) -> Dashboard {
+        Dashboard {
             range: Range::H1,
             generated_at: T0 * 1000,
             active_users: match active_users() {
@@ -88,7 +89,7 @@ mod tests {
                 Panel::SignupFunnel(p) => p,
                 _ => unreachable!(),
             },
-            top_features: match features() {
+            top_features: match top_features {
                 Panel::TopFeatures(p) => p,
                 _ => unreachable!(),
             },
@@ -96,14 +97,52 @@ mod tests {
                 Panel::ErrorRate(p) => p,
                 _ => unreachable!(),
             },
-        };
-        let png = dashboard_png(&dashboard, Range::H1).unwrap();
+        }
+    }
+
+    /// The RGB pixels of a PNG of the dashboard's size.
+    fn decode(png: Vec<u8>) -> Vec<u8> {
         let decoder = ::png::Decoder::new(std::io::Cursor::new(png));
         let mut reader = decoder.read_info().unwrap();
         let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
         let frame = reader.next_frame(&mut pixels).unwrap();
         assert_eq!((frame.width, frame.height), DASHBOARD_PNG_SIZE);
-        let pixels = &pixels[..frame.buffer_size()];
+        pixels.truncate(frame.buffer_size());
+        pixels
+    }
+
+    #[test]
+    fn emoji_in_feature_names_draw_as_the_replacement_mark() {
+        let features = |name: &str| {
+            Panel::TopFeatures(vec![FeatureRow {
+                feature: name.into(),
+                users: 7,
+                events: 9,
+            }])
+        };
+        let draw =
+            |name: &str| decode(dashboard_png(&dashboard(features(name)), Range::H1).unwrap());
+        // The top features cell (bottom left) does not move with the clock, unlike the others.
+        let (w, h) = DASHBOARD_PNG_SIZE;
+        let cell = |pixels: &[u8]| -> Vec<u8> {
+            let row = w as usize * 3;
+            let top = (HEADER_H + (h - HEADER_H) / 2) as usize;
+            pixels[top * row..]
+                .chunks(row)
+                .flat_map(|r| r[..row / 2].to_vec())
+                .collect()
+        };
+        let emoji = cell(&draw("ship 🚀 it\u{1b}[0m"));
+        // (`assert!`, not `assert_eq!`: a failure would print a million pixels.)
+        let mark = cell(&draw("ship \u{fffd} it[0m"));
+        assert!(emoji == mark, "the emoji is not drawn as the mark");
+        assert!(emoji != cell(&draw("ship it[0m")), "the name is not drawn");
+    }
+
+    #[test]
+    fn the_dashboard_png_decodes_at_its_size_and_is_not_blank() {
+        let dashboard = dashboard(features());
+        let pixels = decode(dashboard_png(&dashboard, Range::H1).unwrap());
         let colours: std::collections::HashSet<&[u8]> = pixels.chunks(3).collect();
         assert!(colours.len() > 50, "only {} colours", colours.len());
         // Every panel colour is there: the page, a panel background, text, and the bars.
