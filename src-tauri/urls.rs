@@ -24,12 +24,10 @@ pub fn check_http_url(url: &str) -> Result<&str, &'static str> {
 /// A browser origin: scheme and host (and port), nothing after them.
 pub fn check_origin(origin: &str) -> Result<(), &'static str> {
     let authority = check_http_url(origin)?;
-    let scheme_len = origin.len()
-        - origin
-            .trim_start_matches("https://")
-            .trim_start_matches("http://")
-            .len();
-    if origin.len() != scheme_len + authority.len() {
+    let rest = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    if rest != Some(authority) {
         return Err(
             "must be scheme and host only, like https://app.example.com (no path or trailing /)",
         );
@@ -70,6 +68,7 @@ mod tests {
             "https://",
             "https://app.example.com/",
             "ftp://x",
+            "http://http://a8443",
         ] {
             assert!(check_origin(bad).is_err(), "{bad}");
         }

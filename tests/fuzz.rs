@@ -592,11 +592,9 @@ fn url_rules_never_panic_and_accept_only_clean_authorities() {
     });
 }
 
-/// Found by this fuzzing: `check_origin` accepts `http://http://abcde` (a path after the
-/// host) because it measures the scheme with `trim_start_matches`, which strips a repeated
-/// scheme. Ignored until `urls.rs` is fixed; `cargo test --test fuzz -- --ignored` runs it.
+/// Found by this fuzzing (then fixed): `check_origin` accepted `http://http://abcde`, a path
+/// after the host, by measuring the scheme with `trim_start_matches`.
 #[test]
-#[ignore = "check_origin accepts http://http://abcde: a known bug in urls.rs"]
 fn origins_are_scheme_and_host_only() {
     fuzz("origins", url_text(), |url| {
         if urls::check_origin(&url).is_ok() {
@@ -614,4 +612,47 @@ fn origins_are_scheme_and_host_only() {
         }
         Ok(())
     });
+}
+
+/// The SDK adapters (Segment, PostHog) and name normalisation on any JSON: no panic, one item
+/// per message, and whatever they map keeps the field rules once validated.
+#[test]
+fn sdk_adapters_map_any_json_into_events_that_keep_the_rules() {
+    use pulseboard::formats::{normalize_name, posthog, segment};
+    let body = prop_oneof![
+        json_text(),
+        prop::collection::vec(json_text(), 0..8)
+            .prop_map(|m| format!("{{\"batch\":[{}]}}", m.join(","))),
+    ];
+    fuzz(
+        "sdk adapters",
+        (body, time_bounds(), text(80)),
+        |(body, time, name)| {
+            if let Some(normal) = normalize_name(&name) {
+                prop_assert!(
+                    normalize_name(&normal).as_ref() == Some(&normal),
+                    "{name:?} → {normal:?}"
+                );
+            }
+            let Ok(value) = serde_json::from_str::<Value>(&body) else {
+                return Ok(());
+            };
+            let mut mapped = Vec::new();
+            if let Ok(r) = segment::request(value.clone(), None, time.now_ms) {
+                mapped.push(r.items);
+            }
+            if let Ok(r) = posthog::request(value, time.now_ms) {
+                mapped.push(r.items);
+            }
+            for items in mapped {
+                let n = items.len();
+                let parsed = pulseboard::event::validate_all(items.into_iter(), time);
+                prop_assert_eq!(parsed.accepted.len() + parsed.rejected.len(), n);
+                for e in &parsed.accepted {
+                    check_event(e, time)?;
+                }
+            }
+            Ok(())
+        },
+    );
 }
