@@ -229,7 +229,9 @@ async fn post_bodies(
     let clients: Vec<_> = (0..clients)
         .map(|c| {
             let (bodies, sent) = (bodies.clone(), sent.clone());
-            tokio::spawn(async move { client(addr, path, c, &bodies, &sent, total).await })
+            tokio::spawn(
+                async move { client(addr, path, (c, clients), &bodies, &sent, total).await },
+            )
         })
         .collect();
     let mut refused = 0;
@@ -290,10 +292,12 @@ pub(crate) fn demo_bodies(n: usize) -> Vec<Vec<u8>> {
 }
 
 /// Posts batches until `total` events were acknowledged overall; returns the 503 count.
+/// Client `id` of `clients` posts bodies id, id + clients, …: no two clients send the same one
+/// (bodies with client ids would be acknowledged but stored once).
 async fn client(
     addr: SocketAddr,
     path: &str,
-    id: usize,
+    (id, clients): (usize, usize),
     bodies: &[Vec<u8>],
     sent: &AtomicU64,
     total: u64,
@@ -325,7 +329,7 @@ async fn client(
                 }
             }
         }
-        i += 1;
+        i += clients;
     }
     // The last fetch_add overshot: take back what this client did not send.
     sent.fetch_sub(BATCH as u64, Ordering::SeqCst);
