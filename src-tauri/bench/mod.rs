@@ -227,11 +227,9 @@ async fn post_bodies(
 ) -> Result<(u64, u64), String> {
     let sent = Arc::new(AtomicU64::new(0));
     let clients: Vec<_> = (0..clients)
-        .map(|c| {
+        .map(|_| {
             let (bodies, sent) = (bodies.clone(), sent.clone());
-            tokio::spawn(
-                async move { client(addr, path, (c, clients), &bodies, &sent, total).await },
-            )
+            tokio::spawn(async move { client(addr, path, &bodies, &sent, total).await })
         })
         .collect();
     let mut refused = 0;
@@ -291,13 +289,12 @@ pub(crate) fn demo_bodies(n: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Posts batches until `total` events were acknowledged overall; returns the 503 count.
-/// Client `id` of `clients` posts bodies id, id + clients, …: no two clients send the same one
-/// (bodies with client ids would be acknowledged but stored once).
+/// Posts batches until `total` events were acknowledged overall; returns the 503 count. The
+/// clients share one count, and the count picks the body: no body is sent twice while there
+/// are bodies enough (bodies with client ids would be acknowledged but stored once).
 async fn client(
     addr: SocketAddr,
     path: &str,
-    (id, clients): (usize, usize),
     bodies: &[Vec<u8>],
     sent: &AtomicU64,
     total: u64,
@@ -305,8 +302,12 @@ async fn client(
     let http = reqwest::Client::new();
     let url = format!("http://{addr}{path}");
     let mut refused = 0;
-    let mut i = id;
-    while sent.fetch_add(BATCH as u64, Ordering::SeqCst) < total {
+    loop {
+        let at = sent.fetch_add(BATCH as u64, Ordering::SeqCst);
+        if at >= total {
+            break;
+        }
+        let i = (at / BATCH as u64) as usize;
         loop {
             let response = http
                 .post(&url)
@@ -329,7 +330,6 @@ async fn client(
                 }
             }
         }
-        i += clients;
     }
     // The last fetch_add overshot: take back what this client did not send.
     sent.fetch_sub(BATCH as u64, Ordering::SeqCst);

@@ -28,8 +28,10 @@ pub fn normalize_name(name: &str) -> Option<String> {
             in_run = true;
         }
     }
-    let trimmed: String = out.trim_matches('_').chars().take(64).collect();
-    (!trimmed.is_empty()).then_some(trimmed)
+    // Cut, then trim: a cut that lands after a run must not leave a trailing `_`.
+    let cut: String = out.trim_start_matches('_').chars().take(64).collect();
+    let trimmed = cut.trim_end_matches('_');
+    (!trimmed.is_empty()).then(|| trimmed.to_string())
 }
 
 /// A string or a number, as text (ids are sent both ways).
@@ -83,6 +85,9 @@ mod tests {
             assert_eq!(normalize_name(raw).as_deref(), expected, "{raw:?}");
         }
         assert_eq!(normalize_name(&"a".repeat(100)).unwrap().len(), 64);
+        // Found by fuzzing: a cut right after a run left a trailing `_`.
+        let long = format!("{}¡a", "a".repeat(63));
+        assert_eq!(normalize_name(&long).unwrap(), "a".repeat(63));
     }
 
     #[test]

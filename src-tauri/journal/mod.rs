@@ -157,10 +157,11 @@ impl Journal {
         let reader = connect(&path).map_err(sql_err)?;
         let appended = Arc::new(Notify::new());
         let (tx, rx) = mpsc::channel();
+        let seen = seen::Seen::load(&writer).map_err(sql_err)?;
         let (thread_held, thread_notify) = (held.clone(), appended.clone());
         std::thread::Builder::new()
             .name("journal-writer".into())
-            .spawn(move || write_loop(writer, rx, &thread_held, &thread_notify))
+            .spawn(move || write_loop(writer, seen, rx, &thread_held, &thread_notify))
             .expect("spawn journal writer");
         Ok(Self {
             path,
@@ -393,7 +394,13 @@ fn read_rows(
     Ok((last, buf, events))
 }
 
-fn write_loop(mut conn: Connection, rx: mpsc::Receiver<Append>, held: &Held, appended: &Notify) {
+fn write_loop(
+    mut conn: Connection,
+    mut seen: seen::Seen,
+    rx: mpsc::Receiver<Append>,
+    held: &Held,
+    appended: &Notify,
+) {
     while let Ok(first) = rx.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -402,7 +409,8 @@ fn write_loop(mut conn: Connection, rx: mpsc::Receiver<Append>, held: &Held, app
                 Err(_) => break,
             }
         }
-        let outcome = commit_group(&mut conn, &mut group);
+        let outcome = commit_group(&mut conn, &seen, &mut group);
+        let outcome = outcome.map(|pending| seen.committed(pending));
         if outcome.is_ok() {
             for a in &group {
                 held.events.fetch_add(a.events, Ordering::SeqCst);
@@ -436,16 +444,19 @@ fn copy_error(e: &rusqlite::Error) -> rusqlite::Error {
 }
 
 /// Commits every append of `group` in one transaction, each without the re-sent events the
-/// journal already took (their counts and rows updated in place).
-fn commit_group(conn: &mut Connection, group: &mut [Append]) -> rusqlite::Result<()> {
+/// journal already took (their counts and rows updated in place); returns the ids it took.
+fn commit_group(
+    conn: &mut Connection,
+    seen: &seen::Seen,
+    group: &mut [Append],
+) -> rusqlite::Result<seen::Pending> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    if group.iter().any(|a| !a.given.is_empty()) {
-        seen::rotate(&tx, chrono::Utc::now().timestamp_millis())?;
-    }
+    let mut pending = seen::Pending::default();
+    let now_ms = chrono::Utc::now().timestamp_millis();
     {
         let mut stmt = tx.prepare_cached("INSERT INTO batches (events, rows) VALUES (?1, ?2)")?;
         for a in group.iter_mut() {
-            let repeats = seen::duplicates(&tx, &a.given)?;
+            let repeats = seen.check(&tx, &mut pending, now_ms, &a.given)?;
             if !repeats.is_empty() {
                 a.rows = seen::without(&a.rows, &repeats);
                 a.events -= repeats.len() as u64;
@@ -455,7 +466,8 @@ fn commit_group(conn: &mut Connection, group: &mut [Append]) -> rusqlite::Result
             }
         }
     }
-    tx.commit()
+    tx.commit()?;
+    Ok(pending)
 }
 
 #[cfg(test)]
