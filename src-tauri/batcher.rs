@@ -14,12 +14,34 @@ use tokio::sync::watch;
 use crate::journal::{Journal, JournalError};
 use crate::store::{Schema, Store, StoreError};
 
-/// When to flush.
+/// When to flush. A flush starts as soon as events wait and the previous one started at least
+/// `flush_min_interval` ago (at once when `flush_size` events wait); `flush_interval` stays an
+/// upper bound on the wait. Under load a flush takes longer than the gap, so the next one takes
+/// everything that arrived meanwhile (up to `max_flush_events`): flushes coalesce.
 #[derive(Debug, Clone)]
 pub struct FlushPolicy {
     pub flush_size: u64,
     pub flush_interval: Duration,
+    /// The shortest gap between the starts of two flushes (ClickHouse's own async-insert
+    /// cadence is 200 ms): an event is in the panels within about this long at a trickle.
+    pub flush_min_interval: Duration,
     pub max_flush_events: u64,
+}
+
+impl FlushPolicy {
+    /// How long until the next flush may start, with `held` events waiting and `since` the
+    /// start of the previous one; `None` while nothing waits.
+    fn due_in(&self, held: u64, since: Duration) -> Option<Duration> {
+        match held {
+            0 => None,
+            n if n >= self.flush_size => Some(Duration::ZERO),
+            _ => Some(
+                self.flush_min_interval
+                    .min(self.flush_interval)
+                    .saturating_sub(since),
+            ),
+        }
+    }
 }
 
 const MIN_BACKOFF: Duration = Duration::from_millis(200);
@@ -144,17 +166,15 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     // Anything left from a previous run is due at once.
-    let mut last_flush = Instant::now() - policy.flush_interval;
+    let mut last_start = Instant::now() - policy.flush_interval;
     let mut backoff = MIN_BACKOFF;
     loop {
-        let held = journal.held_events();
-        let due = held >= policy.flush_size
-            || (held > 0 && last_flush.elapsed() >= policy.flush_interval);
-        if due {
+        let due_in = policy.due_in(journal.held_events(), last_start.elapsed());
+        if due_in == Some(Duration::ZERO) {
+            last_start = Instant::now();
             match flush_once(&journal, &store, &schema, &policy).await {
                 Ok(events) => {
                     status.flushed(events, journal.held_events());
-                    last_flush = Instant::now();
                     backoff = MIN_BACKOFF;
                     continue;
                 }
@@ -175,11 +195,8 @@ pub async fn run(
                 }
             }
         }
-        let wait = if held > 0 {
-            policy.flush_interval.saturating_sub(last_flush.elapsed())
-        } else {
-            policy.flush_interval
-        };
+        // Nothing waits: sleep until an append wakes us (the interval only bounds the nap).
+        let wait = due_in.unwrap_or(policy.flush_interval);
         tokio::select! {
             _ = journal.appended.notified() => {}
             _ = tokio::time::sleep(wait) => {}
@@ -241,6 +258,27 @@ async fn flush_once(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flush_is_due_after_the_minimum_gap_or_at_once_when_full() {
+        let policy = FlushPolicy {
+            flush_size: 1000,
+            flush_interval: Duration::from_secs(2),
+            flush_min_interval: Duration::from_millis(200),
+            max_flush_events: 200_000,
+        };
+        let ms = Duration::from_millis;
+        assert_eq!(policy.due_in(0, ms(5000)), None, "nothing waits");
+        assert_eq!(policy.due_in(1, ms(50)), Some(ms(150)));
+        assert_eq!(policy.due_in(1, ms(250)), Some(Duration::ZERO));
+        assert_eq!(policy.due_in(1000, ms(0)), Some(Duration::ZERO), "full");
+        // An interval below the gap still bounds the wait.
+        let quick = FlushPolicy {
+            flush_interval: ms(50),
+            ..policy
+        };
+        assert_eq!(quick.due_in(1, ms(0)), Some(ms(50)));
+    }
 
     #[test]
     fn after_an_outage_the_backlog_replay_is_tracked_until_sent() {

@@ -85,6 +85,10 @@ pub struct EngineArgs {
     /// Flush to ClickHouse at least this often (e.g. 500ms, 2s, 1m)
     #[arg(long, env = "PULSEBOARD_FLUSH_INTERVAL", default_value = "2s", value_parser = parse_duration)]
     pub flush_interval: Duration,
+    /// The shortest gap between two flushes: events reach the panels within about this long
+    /// (e.g. 200ms; 0 flushes as soon as anything waits)
+    #[arg(long, env = "PULSEBOARD_FLUSH_MIN_INTERVAL", default_value = "200ms", value_parser = parse_duration)]
+    pub flush_min_interval: Duration,
     /// Flush as soon as this many events are waiting
     #[arg(long, env = "PULSEBOARD_FLUSH_SIZE", default_value_t = 1000)]
     pub flush_size: u64,
@@ -118,6 +122,7 @@ impl EngineArgs {
         };
         let mut config = EngineConfig::new(data_dir);
         config.flush.flush_interval = self.flush_interval;
+        config.flush.flush_min_interval = self.flush_min_interval;
         config.flush.flush_size = self.flush_size;
         config.flush.max_flush_events = self.max_flush;
         config.journal_cap_bytes = self.journal_cap;

@@ -390,7 +390,7 @@ async fn latency(samples: usize, addr: SocketAddr) -> Result<(), String> {
         // Spread probes over the flush cycle.
         tokio::time::sleep(Duration::from_millis(fastrand::u64(100..1500))).await;
     }
-    println!("## Event-to-panel latency (flush every 2 s or 1000 events)\n");
+    println!("## Event-to-panel latency (default flush: 200 ms minimum gap, 1000 events, 2 s)\n");
     println!("| samples | p50 | p95 | max |\n|---|---|---|---|");
     println!(
         "| {samples} | {} | {} | {} |\n",

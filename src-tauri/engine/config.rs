@@ -16,7 +16,8 @@ use crate::store::ServerConfig;
 pub struct EngineConfig {
     /// Where the journal and the embedded ClickHouse data live.
     pub data_dir: PathBuf,
-    /// When the batcher flushes (`--flush-size`, `--flush-interval`, `--max-flush`).
+    /// When the batcher flushes (`--flush-size`, `--flush-interval`, `--flush-min-interval`,
+    /// `--max-flush`).
     pub flush: FlushPolicy,
     /// The journal refuses new events (503) above this many bytes held (`--journal-cap`).
     pub journal_cap_bytes: u64,
@@ -73,6 +74,7 @@ impl EngineConfig {
             flush: FlushPolicy {
                 flush_size: 1000,
                 flush_interval: Duration::from_secs(2),
+                flush_min_interval: Duration::from_millis(200),
                 max_flush_events: 200_000,
             },
             journal_cap_bytes: 1 << 30,
@@ -126,6 +128,13 @@ impl EngineConfig {
                 "flush-interval",
                 "must be between 10ms and 1h",
                 format!("{interval:?}"),
+            ));
+        }
+        if flush.flush_min_interval > MAX_FLUSH_INTERVAL {
+            return Err(invalid(
+                "flush-min-interval",
+                "must be at most 1h",
+                format!("{:?}", flush.flush_min_interval),
             ));
         }
         if flush.flush_size == 0 {

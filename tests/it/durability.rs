@@ -32,7 +32,14 @@ async fn restart_keeps_every_event_and_sigkill_before_the_flush_loses_none() {
     // A long flush interval: the next events are only in the journal when the process dies.
     let server = Server::start(
         dir.path(),
-        &["--flush-interval", "1h", "--flush-size", "100000"],
+        &[
+            "--flush-interval",
+            "1h",
+            "--flush-min-interval",
+            "1h",
+            "--flush-size",
+            "100000",
+        ],
     );
     assert_eq!(
         server.stored_events().await,
@@ -158,7 +165,14 @@ async fn events_held_at_a_profile_switch_go_to_the_store_they_were_accepted_for(
     };
 
     // Accepted for the embedded store, still in the journal when the process dies.
-    let hold = ["--flush-interval", "1h", "--flush-size", "100000"];
+    let hold = [
+        "--flush-interval",
+        "1h",
+        "--flush-min-interval",
+        "1h",
+        "--flush-size",
+        "100000",
+    ];
     let server = Server::start(dir.path(), &hold);
     let acked = server.post_ok(&batch(120, "before-switch")).await;
     server.kill();
