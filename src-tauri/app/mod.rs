@@ -20,8 +20,8 @@ use crate::secret::Sensitive;
 use crate::settings::Settings;
 use crate::view::{self, View, Viewer};
 
-/// Pushes at most this often, however fast flushes come.
-const MIN_PUSH_GAP: Duration = Duration::from_millis(500);
+/// Pushes at most this often (5 a second), however fast flushes come.
+const MIN_PUSH_GAP: Duration = Duration::from_millis(200);
 /// Pushes at least this often, so relative times and the status stay fresh with no traffic.
 const MAX_PUSH_GAP: Duration = Duration::from_secs(5);
 /// The in-process demo's rate (events/s) and longest run.
