@@ -307,33 +307,46 @@ async fn client(
         if at >= total {
             break;
         }
-        let i = (at / BATCH as u64) as usize;
-        loop {
-            let response = http
-                .post(&url)
-                .header("content-type", "application/json")
-                .body(bodies[i % bodies.len()].clone())
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            match response.status().as_u16() {
-                200..=299 => break,
-                503 => {
-                    refused += 1;
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                s => {
-                    return Err(format!(
-                        "ingest answered {s}: {}",
-                        response.text().await.unwrap_or_default()
-                    ))
-                }
-            }
+        let body = &bodies[(at / BATCH as u64) as usize % bodies.len()];
+        while post_batch(&http, &url, body).await? == Posted::Full {
+            refused += 1;
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
     // The last fetch_add overshot: take back what this client did not send.
     sent.fetch_sub(BATCH as u64, Ordering::SeqCst);
     Ok(refused)
+}
+
+/// What the server said to one batch.
+#[derive(Debug, PartialEq, Eq)]
+enum Posted {
+    Accepted,
+    /// 503: the journal is full; the batch may be sent again later.
+    Full,
+}
+
+/// Posts one pre-serialised batch; any answer but 2xx or 503 stops the benchmark.
+async fn post_batch(
+    http: &reqwest::Client,
+    url: &str,
+    body: &[u8],
+) -> Result<Posted, String> {
+    let response = http
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_vec())
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    match response.status().as_u16() {
+        200..=299 => Ok(Posted::Accepted),
+        503 => Ok(Posted::Full),
+        s => Err(format!(
+            "ingest answered {s}: {}",
+            response.text().await.unwrap_or_default()
+        )),
+    }
 }
 
 #[derive(Deserialize)]

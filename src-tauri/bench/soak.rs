@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use tokio::time::MissedTickBehavior;
 
-use super::{demo_bodies, stored_events, BATCH};
+use super::{demo_bodies, post_batch, stored_events, Posted, BATCH};
 use crate::engine::Engine;
 
 /// Posting clients: enough to keep the rate up while one waits on a group commit.
@@ -107,17 +107,9 @@ async fn post_steadily(
     let mut i = id;
     while !counters.stop.load(Ordering::SeqCst) {
         tick.tick().await;
-        let response = http
-            .post(&url)
-            .header("content-type", "application/json")
-            .body(bodies[i % bodies.len()].clone())
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        match response.status().as_u16() {
-            202 => counters.acked.fetch_add(BATCH as u64, Ordering::SeqCst),
-            503 => counters.refused.fetch_add(1, Ordering::SeqCst),
-            s => return Err(format!("ingest answered {s}")),
+        match post_batch(&http, &url, &bodies[i % bodies.len()]).await? {
+            Posted::Accepted => counters.acked.fetch_add(BATCH as u64, Ordering::SeqCst),
+            Posted::Full => counters.refused.fetch_add(1, Ordering::SeqCst),
         };
         i += 1;
     }

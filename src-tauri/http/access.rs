@@ -53,7 +53,8 @@ pub enum AccessError {
 #[derive(Debug, Clone)]
 pub struct Authorized {
     pub shown: bool,
-    token: Option<Sensitive<String>>,
+    /// Shared with the guard: no copy of the token per request.
+    token: Option<Arc<Sensitive<String>>>,
 }
 
 impl Authorized {
@@ -69,7 +70,7 @@ impl Authorized {
 /// The rules as the middleware applies them to one address.
 #[derive(Debug)]
 pub(super) struct Guard {
-    token: Option<Sensitive<String>>,
+    token: Option<Arc<Sensitive<String>>>,
     /// `None`: any origin may call.
     origins: Option<Vec<String>>,
     /// `None`: any host (bound off the loopback, where the token guards every route).
@@ -94,7 +95,7 @@ impl Access {
     pub(super) fn guard(&self, bind: IpAddr) -> Arc<Guard> {
         let any_origin = self.cors_origins.iter().any(|o| o == "*");
         Arc::new(Guard {
-            token: self.token.clone(),
+            token: self.token.clone().map(Arc::new),
             origins: (!any_origin).then(|| self.cors_origins.clone()),
             hosts: bind.is_loopback().then(|| {
                 ["localhost", "127.0.0.1", "[::1]"]
