@@ -327,11 +327,7 @@ enum Posted {
 }
 
 /// Posts one pre-serialised batch; any answer but 2xx or 503 stops the benchmark.
-async fn post_batch(
-    http: &reqwest::Client,
-    url: &str,
-    body: &[u8],
-) -> Result<Posted, String> {
+async fn post_batch(http: &reqwest::Client, url: &str, body: &[u8]) -> Result<Posted, String> {
     let response = http
         .post(url)
         .header("content-type", "application/json")
