@@ -89,6 +89,16 @@ pub struct StoreState {
 pub struct Status {
     state: Mutex<StoreState>,
     flushes: watch::Sender<u64>,
+    /// Held for writing while a flush lands (insert, confirm, count) and for reading while a
+    /// snapshot is computed: every query of one snapshot sees the same flushes.
+    landing: tokio::sync::RwLock<()>,
+}
+
+/// A stable view of the store: no flush lands while it is held.
+pub struct Snapshot<'a> {
+    _landing: tokio::sync::RwLockReadGuard<'a, ()>,
+    /// Confirmed flushes the store holds (`as_of_flush`).
+    pub flushes: u64,
 }
 
 impl Default for Status {
@@ -99,6 +109,7 @@ impl Default for Status {
                 ..StoreState::default()
             }),
             flushes: watch::channel(0).0,
+            landing: tokio::sync::RwLock::new(()),
         }
     }
 }
@@ -115,6 +126,17 @@ impl Status {
 
     pub fn flush_count(&self) -> u64 {
         *self.flushes.borrow()
+    }
+
+    /// Waits for a flush that is landing, then keeps the next one out until the snapshot is
+    /// dropped. Flushes wait for snapshots being computed, not the other way round for long:
+    /// the lock is fair, so a waiting flush goes before snapshots asked for after it.
+    pub async fn stable_view(&self) -> Snapshot<'_> {
+        let landing = self.landing.read().await;
+        Snapshot {
+            _landing: landing,
+            flushes: self.flush_count(),
+        }
     }
 
     fn update(&self, f: impl FnOnce(&mut StoreState)) {
@@ -172,9 +194,8 @@ pub async fn run(
         let due_in = policy.due_in(journal.held_events(), last_start.elapsed());
         if due_in == Some(Duration::ZERO) {
             last_start = Instant::now();
-            match flush_once(&journal, &store, &schema, &policy).await {
-                Ok(events) => {
-                    status.flushed(events, journal.held_events());
+            match flush_once(&journal, &store, &schema, &policy, &status).await {
+                Ok(_) => {
                     backoff = MIN_BACKOFF;
                     continue;
                 }
@@ -218,20 +239,21 @@ pub async fn drain(
     status: &Status,
 ) -> Result<(), FlushError> {
     while journal.held_events() > 0 {
-        let events = flush_once(journal, store, schema, policy)
+        flush_once(journal, store, schema, policy, status)
             .await
             .map_err(|(error, _)| error)?;
-        status.flushed(events, journal.held_events());
     }
     Ok(())
 }
 
-/// Sends the next flush. Returns the number of events stored (0 when there was nothing).
+/// Sends the next flush and counts it. Returns the number of events stored (0 when there was
+/// nothing).
 async fn flush_once(
     journal: &Journal,
     store: &Store,
     schema: &Schema,
     policy: &FlushPolicy,
+    status: &Status,
 ) -> Result<u64, (FlushError, u64)> {
     // A server that was down when the engine started gets its schema before the first insert.
     schema.ensure(store).await.map_err(|e| (e.into(), 0))?;
@@ -243,6 +265,8 @@ async fn flush_once(
     };
     let started = Instant::now();
     let events = flush.events;
+    // No snapshot is computed while the flush lands, so none sees it in some tables only.
+    let _landing = status.landing.write().await;
     if flush.replay {
         tracing::info!(events, token = %flush.token, "re-sending a flush that was not confirmed");
     }
@@ -251,6 +275,7 @@ async fn flush_once(
         .await
         .map_err(|e| (e.into(), events))?;
     journal.confirm(&flush).map_err(|e| (e.into(), events))?;
+    status.flushed(events, journal.held_events());
     tracing::debug!(events, ms = started.elapsed().as_millis() as u64, "flushed");
     Ok(events)
 }

@@ -21,6 +21,7 @@ pub mod demo;
 pub mod engine;
 pub mod event;
 pub mod files;
+pub mod filters;
 pub mod formats;
 pub mod http;
 pub mod instance;

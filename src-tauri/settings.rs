@@ -1,7 +1,9 @@
 //! What the window remembers across launches.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::filters::Filters;
 use crate::panels::Range;
 
 /// The window's remembered choices (`window.json` in the config directory). Window size and
@@ -10,9 +12,18 @@ pub struct Settings {
     path: Option<PathBuf>,
 }
 
+/// The dashboard the window shows: its range and the filter bar's filters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Choice {
+    pub range: Range,
+    pub filters: Filters,
+}
+
 #[derive(serde::Serialize, serde::Deserialize)]
 struct SettingsFile {
     range: String,
+    #[serde(default)]
+    filters: BTreeMap<String, String>,
 }
 
 impl Settings {
@@ -23,24 +34,33 @@ impl Settings {
         Self { path }
     }
 
-    pub fn range(&self) -> Range {
-        self.path
+    /// The remembered choice; what cannot be read (no file, an older or damaged one) falls back
+    /// to the defaults: the last hour, unfiltered.
+    pub fn choice(&self) -> Choice {
+        let file = self
+            .path
             .as_ref()
             .and_then(|p| std::fs::read(p).ok())
-            .and_then(|bytes| serde_json::from_slice::<SettingsFile>(&bytes).ok())
-            .and_then(|f| Range::parse(&f.range))
-            .unwrap_or(Range::H1)
+            .and_then(|bytes| serde_json::from_slice::<SettingsFile>(&bytes).ok());
+        let Some(file) = file else {
+            return Choice::default();
+        };
+        Choice {
+            range: Range::parse(&file.range).unwrap_or_default(),
+            filters: Filters::from_map(&file.filters).unwrap_or_default(),
+        }
     }
 
-    pub fn save_range(&self, range: Range) {
+    pub fn save(&self, choice: &Choice) {
         let Some(path) = &self.path else { return };
         let file = SettingsFile {
-            range: range.as_str().into(),
+            range: choice.range.as_str().into(),
+            filters: choice.filters.to_map(),
         };
         let written =
             crate::files::write_private(path, &serde_json::to_vec(&file).unwrap_or_default());
         if let Err(error) = written {
-            tracing::warn!(%error, path = %path.display(), "cannot remember the time range");
+            tracing::warn!(%error, path = %path.display(), "cannot remember the dashboard's range and filters");
         }
     }
 }

@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use crate::charts::{self, thousands};
 use crate::engine::{Engine, Health, Replay};
-use crate::panels::{conversion_pct, error_rate_pct, Dashboard, PanelError, Range, Source};
+use crate::filters::Filters;
+use crate::panels::{conversion_pct, error_rate_pct, Dashboard, PanelError, Range, Scope};
 
 /// Everything the window renders, pushed after flushes and returned by every command.
 #[derive(Debug, Clone, Serialize)]
@@ -91,6 +92,8 @@ pub enum Level {
 #[derive(Debug, Clone)]
 pub struct Request<'a> {
     pub range: Range,
+    /// The filter bar's filters, applied to every panel.
+    pub filters: Filters,
     /// Where the instance listens (for the empty state's curl line).
     pub url: &'a str,
     pub demo_running: bool,
@@ -132,27 +135,32 @@ impl Viewer {
 /// Builds the view of `request.range` from the engine's panels now.
 pub async fn build(engine: &Engine, request: &Request<'_>) -> Result<View, PanelError> {
     // "Now" (not a fixed end): the cache serves every viewer until the next flush or minute.
-    let dashboard = engine
-        .panels
-        .dashboard(request.range, Source::Views, None)
-        .await?;
-    Ok(assemble(engine, request, dashboard))
+    let scope = Scope {
+        filters: request.filters.clone(),
+        ..Scope::new(request.range)
+    };
+    let dashboard = engine.panels.dashboard(&scope).await?;
+    Ok(assemble(engine, request, &dashboard))
 }
 
 /// The view with no panel data, when the store cannot answer and nothing was shown yet (a
 /// server that is down at start): the status and the charts' frames, not an error.
 fn without_data(engine: &Engine, request: &Request<'_>) -> View {
     let now = engine.config.clock.now();
+    let scope = Scope {
+        filters: request.filters.clone(),
+        ..Scope::new(request.range)
+    };
     let mut view = assemble(
         engine,
         request,
-        Dashboard::assemble(request.range, now, &[]),
+        &Dashboard::assemble(&scope, now, 0, Vec::new()),
     );
     view.empty = false;
     view
 }
 
-fn assemble(engine: &Engine, request: &Request<'_>, dashboard: Dashboard) -> View {
+fn assemble(engine: &Engine, request: &Request<'_>, dashboard: &Dashboard) -> View {
     let range = request.range;
     let charts = dashboard
         .panels()
@@ -163,8 +171,8 @@ fn assemble(engine: &Engine, request: &Request<'_>, dashboard: Dashboard) -> Vie
     View {
         range,
         empty: dashboard.is_empty() && health.buffer_size == 0,
-        summaries: Summaries::of(&dashboard),
-        panels: dashboard,
+        summaries: Summaries::of(dashboard),
+        panels: dashboard.clone(),
         charts,
         status: status(engine, &health),
         ingest: IngestView {
@@ -330,7 +338,7 @@ mod tests {
     #[test]
     fn summaries_use_the_panels_rounding() {
         use crate::panels::{ErrorMinute, FunnelHour};
-        let mut d = Dashboard::assemble(Range::H1, Utc::now(), &[]);
+        let mut d = Dashboard::assemble(&Scope::new(Range::H1), Utc::now(), 0, Vec::new());
         assert_eq!(
             Summaries::of(&d),
             Summaries {

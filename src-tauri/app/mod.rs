@@ -14,10 +14,11 @@ use tauri_plugin_dialog::DialogExt;
 use tokio::sync::watch;
 
 use crate::cli::{CliError, ServeArgs};
+use crate::filters::Filters;
 use crate::instance::Instance;
 use crate::panels::Range;
 use crate::secret::Sensitive;
-use crate::settings::Settings;
+use crate::settings::{Choice, Settings};
 use crate::view::{self, View, Viewer};
 
 /// Pushes at most this often (5 a second), however fast flushes come.
@@ -46,13 +47,23 @@ struct Shared {
     /// The ingest token, which the in-process demo must send like any client.
     token: Option<Sensitive<String>>,
     settings: Settings,
-    range: Mutex<Range>,
+    choice: Mutex<Choice>,
     demo: Mutex<Option<watch::Sender<bool>>>,
 }
 
 impl Shared {
-    fn range(&self) -> Range {
-        *self.range.lock().unwrap_or_else(|p| p.into_inner())
+    fn choice(&self) -> Choice {
+        self.choice
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Changes what the window shows and remembers it.
+    fn choose(&self, change: impl FnOnce(&mut Choice)) {
+        let mut choice = self.choice.lock().unwrap_or_else(|p| p.into_inner());
+        change(&mut choice);
+        self.settings.save(&choice);
     }
 
     fn demo_running(&self) -> bool {
@@ -65,8 +76,10 @@ impl Shared {
 
     async fn view(&self) -> View {
         let url = self.instance.url();
+        let choice = self.choice();
         let request = view::Request {
-            range: self.range(),
+            range: choice.range,
+            filters: choice.filters,
             url: &url,
             demo_running: self.demo_running(),
         };
@@ -96,6 +109,7 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), CliE
         .invoke_handler(tauri::generate_handler![
             snapshot,
             set_range,
+            set_filters,
             start_demo,
             stop_demo,
             save_png,
@@ -117,7 +131,7 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), CliE
                 instance,
                 viewer: Viewer::default(),
                 token,
-                range: Mutex::new(settings.range()),
+                choice: Mutex::new(settings.choice()),
                 settings,
                 demo: Mutex::new(None),
             });
@@ -207,8 +221,18 @@ async fn snapshot(shared: State<'_, Arc<Shared>>) -> Result<View, CommandError> 
 async fn set_range(range: String, shared: State<'_, Arc<Shared>>) -> Result<View, CommandError> {
     let range = Range::parse(&range)
         .ok_or_else(|| CommandError(format!("unknown range {range:?}; use 1h, 6h or 24h")))?;
-    *shared.range.lock().unwrap_or_else(|p| p.into_inner()) = range;
-    shared.settings.save_range(range);
+    shared.choose(|choice| choice.range = range);
+    Ok(shared.view().await)
+}
+
+/// The filter bar: `param → value` as the HTTP API takes them (an empty map clears them).
+#[tauri::command]
+async fn set_filters(
+    filters: BTreeMap<String, String>,
+    shared: State<'_, Arc<Shared>>,
+) -> Result<View, CommandError> {
+    let filters = Filters::from_map(&filters).map_err(|e| CommandError(e.to_string()))?;
+    shared.choose(|choice| choice.filters = filters);
     Ok(shared.view().await)
 }
 
@@ -267,7 +291,7 @@ async fn save_png(
     app: tauri::AppHandle,
     shared: State<'_, Arc<Shared>>,
 ) -> Result<Option<String>, CommandError> {
-    let range = shared.range();
+    let range = shared.choice().range;
     let picked = app
         .dialog()
         .file()

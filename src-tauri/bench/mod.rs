@@ -20,7 +20,7 @@ use crate::demo::TrafficModel;
 use crate::engine::{Engine, EngineConfig};
 use crate::event;
 use crate::instance::{Endpoint, Instance};
-use crate::panels::{PanelName, Range, Source};
+use crate::panels::{PanelName, Range, Scope, Source};
 use crate::store::{migrations, rowbinary};
 
 #[derive(Debug, clap::Args)]
@@ -419,8 +419,12 @@ async fn panels(engine: &Arc<Engine>, size: u64, runs: usize) -> Result<(), Stri
     }
     let stored = stored_events(engine).await?;
     eprintln!("panels: timing at {stored} stored events…");
-    let views = time_panels(engine, Source::Views, runs).await?;
-    let raw = time_panels(engine, Source::Raw, runs).await?;
+    let views = time_panels(engine, &Scope::new(Range::H24), runs).await?;
+    let raw = Scope {
+        source: Source::Raw,
+        ..Scope::new(Range::H24)
+    };
+    let raw = time_panels(engine, &raw, runs).await?;
     println!("## Panel queries, 24h range, {stored} events stored ({runs} runs, cache bypassed)\n");
     println!("| panel | views p50 | views p95 | raw events p50 | raw events p95 |");
     println!("|---|---|---|---|---|");
@@ -445,7 +449,7 @@ async fn panels(engine: &Arc<Engine>, size: u64, runs: usize) -> Result<(), Stri
 /// Times each panel and all four together; returns five lists of durations.
 async fn time_panels(
     engine: &Engine,
-    source: Source,
+    scope: &Scope,
     runs: usize,
 ) -> Result<Vec<Vec<Duration>>, String> {
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); 5];
@@ -455,7 +459,7 @@ async fn time_panels(
             let t = Instant::now();
             engine
                 .panels
-                .compute(name, Range::H24, source, Utc::now())
+                .compute(name, scope, Utc::now())
                 .await
                 .map_err(|e| e.to_string())?;
             times[i].push(t.elapsed());

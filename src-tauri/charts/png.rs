@@ -81,6 +81,8 @@ mod tests {
         Dashboard {
             range: Range::H1,
             generated_at: T0 * 1000,
+            as_of_flush: 1,
+            filters: Default::default(),
             active_users: match active_users() {
                 Panel::ActiveUsers(p) => p,
                 _ => unreachable!(),

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::charts::ChartError;
 use crate::event::{BodyError, Rejection};
+use crate::filters::FilterError;
 use crate::journal::JournalError;
 use crate::panels::PanelError;
 
@@ -64,6 +65,8 @@ pub enum ApiError {
     Undecodable(String),
     #[error("bad query: {0}")]
     BadQuery(String),
+    #[error("query parameter {0}")]
+    BadFilter(#[from] FilterError),
     /// A setting refused: the message names it and its rule.
     #[error("{0}")]
     BadSetting(String),
@@ -96,6 +99,7 @@ impl IntoResponse for ApiError {
             | ApiError::BadSource(_)
             | ApiError::BadTime(..)
             | ApiError::BadQuery(_)
+            | ApiError::BadFilter(_)
             | ApiError::Undecodable(_)
             | ApiError::BadSetting(_)
             | ApiError::BodyIncomplete => error(StatusCode::BAD_REQUEST),

@@ -8,94 +8,132 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::json;
 
 use super::{ingest, ApiError};
 use crate::charts;
 use crate::engine::Engine;
 use crate::event::TimeBounds;
-use crate::panels::{PanelName, Range, Source};
+use crate::filters::Filters;
+use crate::panels::{PanelName, Range, Scope, Source};
 
-#[derive(Deserialize)]
-pub(super) struct PanelQuery {
-    range: Option<String>,
-    /// Panels as of this instant instead of now (RFC 3339).
-    at: Option<String>,
-    /// `views` (default) or `raw`: read raw events only, to check the views against.
-    source: Option<String>,
+/// A query string as its `(name, value)` pairs, in order.
+pub(super) type Pairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
+
+/// What a query string asks of a dashboard-like answer.
+pub(super) struct Asked {
+    pub scope: Scope,
+    /// The route's own parameters, by name.
+    own: Vec<(&'static str, String)>,
 }
 
-impl PanelQuery {
-    /// The range, source and instant asked for; `at` must lie where events may (`time`).
-    fn parse(&self, time: TimeBounds) -> Result<(Range, Source, Option<DateTime<Utc>>), ApiError> {
-        let range = match &self.range {
-            None => Range::default(),
-            Some(r) => Range::parse(r).ok_or_else(|| ApiError::BadRange(r.clone()))?,
-        };
-        let at = match &self.at {
-            None => None,
-            Some(t) => {
-                let rule = format!("at: must be an RFC 3339 time {}", time.span());
-                let bad = || ApiError::BadTime(rule.clone(), t.clone());
-                let at = DateTime::parse_from_rfc3339(t).map_err(|_| bad())?;
-                if !time.contains(at.timestamp_millis()) {
-                    return Err(bad());
-                }
-                Some(at.with_timezone(&Utc))
-            }
-        };
-        let source = match &self.source {
-            None => Source::default(),
-            Some(s) => Source::parse(s).ok_or_else(|| ApiError::BadSource(s.clone()))?,
-        };
-        Ok((range, source, at))
+impl Asked {
+    /// The value of the route's own parameter `name`, when given.
+    pub fn own(&self, name: &str) -> Option<&str> {
+        self.own
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
     }
+}
+
+/// What a query string asks of a dashboard-like answer: the scope (`range`, `at`, `source` and
+/// the filters) and the route's own parameters among `own`, by name. Anything else, or a
+/// parameter given twice, is a 400 naming it.
+pub(super) fn parse_scope(
+    pairs: Pairs,
+    time: TimeBounds,
+    own: &[&'static str],
+) -> Result<Asked, ApiError> {
+    let Query(pairs) = pairs.map_err(|e| ApiError::BadQuery(e.body_text()))?;
+    let mut scope = Scope::default();
+    let mut filters = Vec::new();
+    let mut extra = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for (name, value) in &pairs {
+        if Filters::is_filter_param(name) {
+            filters.push((name.as_str(), value.as_str()));
+            continue;
+        }
+        if seen.contains(&name.as_str()) {
+            return Err(ApiError::BadQuery(format!("{name} is given twice")));
+        }
+        seen.push(name);
+        match name.as_str() {
+            "range" => {
+                scope.range =
+                    Range::parse(value).ok_or_else(|| ApiError::BadRange(value.clone()))?
+            }
+            "source" => {
+                scope.source =
+                    Source::parse(value).ok_or_else(|| ApiError::BadSource(value.clone()))?
+            }
+            "at" => scope.at = Some(parse_at(value, time)?),
+            _ => match own.iter().find(|o| **o == name) {
+                Some(own) => extra.push((*own, value.clone())),
+                None => {
+                    let mut known = vec!["range", "at", "source"];
+                    known.extend(own);
+                    return Err(ApiError::BadQuery(format!(
+                        "unknown parameter {name:?}: this route takes {}, and the filters country, device and prop.KEY",
+                        known.join(", ")
+                    )));
+                }
+            },
+        }
+    }
+    scope.filters = Filters::parse(filters)?;
+    Ok(Asked { scope, own: extra })
+}
+
+/// `at=`: an RFC 3339 instant where events may lie (`time`).
+fn parse_at(value: &str, time: TimeBounds) -> Result<DateTime<Utc>, ApiError> {
+    let rule = format!("at: must be an RFC 3339 time {}", time.span());
+    let bad = || ApiError::BadTime(rule.clone(), value.to_owned());
+    let at = DateTime::parse_from_rfc3339(value).map_err(|_| bad())?;
+    if !time.contains(at.timestamp_millis()) {
+        return Err(bad());
+    }
+    Ok(at.with_timezone(&Utc))
 }
 
 pub(super) async fn all_panels(
     State(engine): State<Arc<Engine>>,
-    query: Result<Query<PanelQuery>, QueryRejection>,
+    query: Pairs,
 ) -> Result<Response, ApiError> {
-    let (range, source, at) = parse_query(query)?.parse(ingest::time_bounds(&engine))?;
-    Ok(Json(engine.panels.dashboard(range, source, at).await?).into_response())
+    let scope = parse_scope(query, ingest::time_bounds(&engine), &[])?.scope;
+    Ok(Json(engine.panels.dashboard(&scope).await?).into_response())
 }
 
 /// The whole dashboard as one PNG (what `pulseboard export` and the window's "Save as PNG" write).
 pub(super) async fn dashboard_png(
     State(engine): State<Arc<Engine>>,
-    query: Result<Query<PanelQuery>, QueryRejection>,
+    query: Pairs,
 ) -> Result<Response, ApiError> {
-    let (range, source, at) = parse_query(query)?.parse(ingest::time_bounds(&engine))?;
-    let dashboard = engine.panels.dashboard(range, source, at).await?;
-    let png = charts::dashboard_png(&dashboard, range)?;
+    let scope = parse_scope(query, ingest::time_bounds(&engine), &[])?.scope;
+    let dashboard = engine.panels.dashboard(&scope).await?;
+    let png = charts::dashboard_png(&dashboard, scope.range)?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
 }
 
 pub(super) async fn one_panel(
     State(engine): State<Arc<Engine>>,
     name: Result<Path<String>, PathRejection>,
-    query: Result<Query<PanelQuery>, QueryRejection>,
+    query: Pairs,
 ) -> Result<Response, ApiError> {
     let Path(name) = name.map_err(|e| ApiError::BadQuery(e.body_text()))?;
-    let (range, source, at) = parse_query(query)?.parse(ingest::time_bounds(&engine))?;
+    let scope = parse_scope(query, ingest::time_bounds(&engine), &[])?.scope;
     let (panel_name, svg) = match name.strip_suffix(".svg") {
         Some(stem) => (stem, true),
         None => (name.as_str(), false),
     };
     let panel_name =
         PanelName::parse(panel_name).ok_or_else(|| ApiError::UnknownPanel(name.clone()))?;
-    let panel = engine.panels.panel(panel_name, range, source, at).await?;
+    let dashboard = engine.panels.dashboard(&scope).await?;
+    let panel = dashboard.panel(panel_name);
     if svg {
-        let chart = charts::svg(&panel, range);
+        let chart = charts::svg(&panel, scope.range);
         return Ok(([(header::CONTENT_TYPE, "image/svg+xml")], chart).into_response());
     }
-    Ok(Json(json!({ panel_name.as_str(): panel.as_ref() })).into_response())
-}
-
-/// The query string, or a 400 in JSON that says what is wrong with it (a repeated parameter).
-fn parse_query(query: Result<Query<PanelQuery>, QueryRejection>) -> Result<PanelQuery, ApiError> {
-    query
-        .map(|Query(q)| q)
-        .map_err(|e| ApiError::BadQuery(e.body_text()))
+    Ok(Json(json!({ panel_name.as_str(): panel })).into_response())
 }

@@ -1,5 +1,8 @@
 //! The four panels: their SQL (`sql/panels/`), their exact definitions, and a cache that makes
 //! any number of viewers cost one set of queries per flush.
+//!
+//! A dashboard is one snapshot: its four panels are computed while no flush can land
+//! (`Status::stable_view`), and carry the number of flushes they reflect (`as_of_flush`).
 
 mod model;
 
@@ -8,24 +11,27 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::batcher::Status;
 use crate::clock::Clock;
+use crate::filters::Filters;
 use crate::store::{Params, Store, StoreError};
 
 pub use model::*;
 
-/// The time bucket of the cache: a panel for "now" is served until the next flush or the next
-/// minute (the range slides with the clock even when nothing arrives; the finest series step
-/// is one minute), so an idle dashboard costs one set of queries a minute.
+/// The time bucket of the cache: a dashboard for "now" is served until the next flush or the
+/// next minute (the range slides with the clock even when nothing arrives; the finest series
+/// step is one minute), so an idle dashboard costs one set of queries a minute.
 const BUCKET_S: i64 = 60;
 const MAX_CACHED: usize = 256;
 
 /// Where panel queries read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Source {
-    /// The 1-minute materialized views (plus raw events for the range's partial edge minutes).
+    /// The materialized views (plus raw events for the range's partial edge minutes); the
+    /// rollups with country and device dimensions when filtered by those.
     #[default]
     Views,
     /// Raw events only: the reference the views are checked against.
@@ -40,11 +46,33 @@ impl Source {
             _ => None,
         }
     }
+}
 
-    fn sql(self) -> &'static PanelSql {
-        match self {
-            Source::Views => &VIEWS,
+/// What a dashboard is asked for: its range, source, filters and instant (`None`: now).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Scope {
+    pub range: Range,
+    pub source: Source,
+    pub filters: Filters,
+    pub at: Option<DateTime<Utc>>,
+}
+
+impl Scope {
+    pub fn new(range: Range) -> Self {
+        Self {
+            range,
+            ..Self::default()
+        }
+    }
+
+    /// The SQL that answers these filters from this source: the plain rollups when unfiltered,
+    /// the rollups with dimensions for country and device, raw events for properties.
+    fn sql(&self) -> &'static PanelSql {
+        match self.source {
             Source::Raw => &RAW,
+            Source::Views if self.filters.has_props() => &RAW,
+            Source::Views if self.filters.is_empty() => &VIEWS,
+            Source::Views => &DIMS,
         }
     }
 }
@@ -64,6 +92,13 @@ static VIEWS: PanelSql = PanelSql {
     signup_funnel: include_str!("../../sql/panels/signup_funnel.sql"),
     top_features: include_str!("../../sql/panels/top_features.sql"),
     error_rate: include_str!("../../sql/panels/error_rate.sql"),
+};
+
+static DIMS: PanelSql = PanelSql {
+    active_series: include_str!("../../sql/panels/dims/active_users_series.sql"),
+    signup_funnel: include_str!("../../sql/panels/dims/signup_funnel.sql"),
+    top_features: include_str!("../../sql/panels/dims/top_features.sql"),
+    error_rate: include_str!("../../sql/panels/dims/error_rate.sql"),
 };
 
 static RAW: PanelSql = PanelSql {
@@ -91,20 +126,18 @@ impl PanelError {
     }
 }
 
-type Key = (PanelName, Range, Source, Option<i64>);
-
 struct Cached {
     flushes: u64,
     bucket: i64,
-    panel: Arc<Panel>,
+    dashboard: Arc<Dashboard>,
 }
 
-/// Computes and caches panels.
+/// Computes and caches dashboards.
 pub struct Panels {
     store: Arc<Store>,
     status: Arc<Status>,
     clock: Clock,
-    cache: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<Option<Cached>>>>>,
+    cache: Mutex<HashMap<Scope, Arc<tokio::sync::Mutex<Option<Cached>>>>>,
     queries: AtomicU64,
 }
 
@@ -119,93 +152,90 @@ impl Panels {
         }
     }
 
-    /// Panel computations that reached the store so far (cache misses).
+    /// Dashboard computations that reached the store so far (cache misses).
     pub fn queries_run(&self) -> u64 {
         self.queries.load(Ordering::SeqCst)
     }
 
-    /// All four panels for `range`, as of `at` (default: now).
-    pub async fn dashboard(
-        &self,
-        range: Range,
-        source: Source,
-        at: Option<DateTime<Utc>>,
-    ) -> Result<Dashboard, PanelError> {
-        let end = at.unwrap_or_else(|| self.clock.now());
-        let mut panels = Vec::with_capacity(4);
-        for name in PanelName::ALL {
-            panels.push(self.panel(name, range, source, at).await?);
-        }
-        Ok(Dashboard::assemble(range, end, &panels))
-    }
-
-    /// One panel, from the cache when no flush happened since it was computed. Concurrent
-    /// callers for the same key wait for one computation.
-    pub async fn panel(
-        &self,
-        name: PanelName,
-        range: Range,
-        source: Source,
-        at: Option<DateTime<Utc>>,
-    ) -> Result<Arc<Panel>, PanelError> {
-        let key = (name, range, source, at.map(|t| t.timestamp_millis()));
+    /// All four panels for `scope`, from one snapshot of the store; from the cache when no
+    /// flush landed (and, for "now", no minute passed) since it was computed. Concurrent
+    /// callers for the same scope wait for one computation.
+    pub async fn dashboard(&self, scope: &Scope) -> Result<Arc<Dashboard>, PanelError> {
         let slot = {
             let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-            if cache.len() >= MAX_CACHED && !cache.contains_key(&key) {
+            if cache.len() >= MAX_CACHED && !cache.contains_key(scope) {
                 cache.clear();
             }
-            cache.entry(key).or_default().clone()
+            cache.entry(scope.clone()).or_default().clone()
         };
         let mut slot = slot.lock().await;
-        let flushes = self.status.flush_count();
+        let snapshot = self.status.stable_view().await;
         let now = self.clock.now();
         let bucket = now.timestamp().div_euclid(BUCKET_S);
         if let Some(c) = slot.as_ref() {
-            if c.flushes == flushes && (at.is_some() || c.bucket == bucket) {
-                return Ok(c.panel.clone());
+            if c.flushes == snapshot.flushes && (scope.at.is_some() || c.bucket == bucket) {
+                return Ok(c.dashboard.clone());
             }
         }
         self.queries.fetch_add(1, Ordering::SeqCst);
-        let panel = Arc::new(self.compute(name, range, source, at.unwrap_or(now)).await?);
+        let end = scope.at.unwrap_or(now);
+        let mut panels = Vec::with_capacity(PanelName::ALL.len());
+        for name in PanelName::ALL {
+            panels.push(self.compute(name, scope, end).await?);
+        }
+        let dashboard = Arc::new(Dashboard::assemble(scope, end, snapshot.flushes, panels));
         *slot = Some(Cached {
-            flushes,
+            flushes: snapshot.flushes,
             bucket,
-            panel: panel.clone(),
+            dashboard: dashboard.clone(),
         });
-        Ok(panel)
+        Ok(dashboard)
     }
 
-    /// Runs a panel's queries for the range ending at `end`.
+    /// Runs a panel's queries for `scope`'s range ending at `end` (no snapshot, no cache: the
+    /// caller holds the store still, or does not need to).
     pub async fn compute(
         &self,
         name: PanelName,
-        range: Range,
-        source: Source,
+        scope: &Scope,
         end: DateTime<Utc>,
     ) -> Result<Panel, PanelError> {
-        let window = Window::new(range, end);
-        let sql = source.sql();
-        let params = || window.params();
+        let window = Window::new(scope.range, end);
+        let sql = scope.sql();
+        let filters = &scope.filters;
         Ok(match name {
             PanelName::ActiveUsers => {
-                let value: Vec<Count> = self.store.query(ACTIVE_USERS_VALUE, params()).await?;
+                let value: Vec<Count> = self.rows(ACTIVE_USERS_VALUE, &window, filters).await?;
                 let series: Vec<SessionsRow> =
-                    self.store.query(sql.active_series, params()).await?;
+                    self.rows(sql.active_series, &window, filters).await?;
                 let value = value.first().map_or(0, |c| c.sessions);
                 Panel::ActiveUsers(ActiveUsers::build(&window, value, &series))
             }
             PanelName::SignupFunnel => {
-                let rows: Vec<FunnelRow> = self.store.query(sql.signup_funnel, params()).await?;
+                let rows: Vec<FunnelRow> = self.rows(sql.signup_funnel, &window, filters).await?;
                 Panel::SignupFunnel(FunnelHour::build(&window, &rows))
             }
             PanelName::TopFeatures => {
-                Panel::TopFeatures(self.store.query(sql.top_features, params()).await?)
+                Panel::TopFeatures(self.rows(sql.top_features, &window, filters).await?)
             }
             PanelName::ErrorRate => {
-                let rows: Vec<ErrorRow> = self.store.query(sql.error_rate, params()).await?;
+                let rows: Vec<ErrorRow> = self.rows(sql.error_rate, &window, filters).await?;
                 Panel::ErrorRate(ErrorRate::build(&rows))
             }
         })
+    }
+
+    /// Runs `sql` over `window` with `{filter}` standing for the filters' condition.
+    async fn rows<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        window: &Window,
+        filters: &Filters,
+    ) -> Result<Vec<T>, StoreError> {
+        let (condition, mut params) = filters.condition("f_");
+        params.extend(window.params());
+        let sql = sql.replace("{filter}", &condition);
+        self.store.query(&sql, params).await
     }
 }
 
@@ -259,15 +289,15 @@ impl Window {
             _ => (full_from_s, full_from_s),
         };
         vec![
-            ("start_ms", self.start_ms.to_string()),
-            ("end_ms", self.end_ms.to_string()),
-            ("bucket_s", self.bucket_s.to_string()),
-            ("full_from_s", full_from_s.to_string()),
-            ("full_to_s", full_to_s.to_string()),
-            ("q_from_s", quarters.0.to_string()),
-            ("q_to_s", quarters.1.to_string()),
-            ("series_q_from_s", series_quarters.0.to_string()),
-            ("series_q_to_s", series_quarters.1.to_string()),
+            ("start_ms".to_owned(), self.start_ms.to_string()),
+            ("end_ms".to_owned(), self.end_ms.to_string()),
+            ("bucket_s".to_owned(), self.bucket_s.to_string()),
+            ("full_from_s".to_owned(), full_from_s.to_string()),
+            ("full_to_s".to_owned(), full_to_s.to_string()),
+            ("q_from_s".to_owned(), quarters.0.to_string()),
+            ("q_to_s".to_owned(), quarters.1.to_string()),
+            ("series_q_from_s".to_owned(), series_quarters.0.to_string()),
+            ("series_q_to_s".to_owned(), series_quarters.1.to_string()),
         ]
     }
 

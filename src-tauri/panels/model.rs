@@ -3,7 +3,8 @@
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::Window;
+use super::{Scope, Window};
+use crate::filters::Filters;
 
 /// The error-rate alert line, in percent.
 pub const ERROR_THRESHOLD_PCT: f64 = 1.0;
@@ -155,6 +156,10 @@ pub struct Dashboard {
     pub range: Range,
     #[serde(serialize_with = "rfc3339_ms")]
     pub generated_at: i64,
+    /// Confirmed flushes the snapshot reflects.
+    pub as_of_flush: u64,
+    /// The filters applied, as the request gave them (normalised).
+    pub filters: Filters,
     pub active_users: ActiveUsers,
     pub signup_funnel: Vec<FunnelHour>,
     pub top_features: Vec<FeatureRow>,
@@ -237,11 +242,18 @@ impl ErrorRate {
 }
 
 impl Dashboard {
-    /// Puts the four panels (in `PanelName::ALL` order) together.
-    pub fn assemble(range: Range, end: DateTime<Utc>, panels: &[std::sync::Arc<Panel>]) -> Self {
+    /// Puts the four panels (in `PanelName::ALL` order) of one snapshot together.
+    pub fn assemble(
+        scope: &Scope,
+        end: DateTime<Utc>,
+        as_of_flush: u64,
+        panels: Vec<Panel>,
+    ) -> Self {
         let mut d = Dashboard {
-            range,
+            range: scope.range,
             generated_at: end.timestamp_millis(),
+            as_of_flush,
+            filters: scope.filters.clone(),
             active_users: ActiveUsers {
                 value: 0,
                 series: Vec::new(),
@@ -254,36 +266,29 @@ impl Dashboard {
             },
         };
         for panel in panels {
-            match panel.as_ref() {
-                Panel::ActiveUsers(p) => d.active_users = p.clone(),
-                Panel::SignupFunnel(p) => d.signup_funnel = p.clone(),
-                Panel::TopFeatures(p) => d.top_features = p.clone(),
-                Panel::ErrorRate(p) => d.error_rate = p.clone(),
+            match panel {
+                Panel::ActiveUsers(p) => d.active_users = p,
+                Panel::SignupFunnel(p) => d.signup_funnel = p,
+                Panel::TopFeatures(p) => d.top_features = p,
+                Panel::ErrorRate(p) => d.error_rate = p,
             }
         }
         d
     }
 
+    /// One panel by name.
+    pub fn panel(&self, name: PanelName) -> Panel {
+        match name {
+            PanelName::ActiveUsers => Panel::ActiveUsers(self.active_users.clone()),
+            PanelName::SignupFunnel => Panel::SignupFunnel(self.signup_funnel.clone()),
+            PanelName::TopFeatures => Panel::TopFeatures(self.top_features.clone()),
+            PanelName::ErrorRate => Panel::ErrorRate(self.error_rate.clone()),
+        }
+    }
+
     /// The four panels by name, in `PanelName::ALL` order (what the charts draw).
     pub fn panels(&self) -> [(PanelName, Panel); 4] {
-        [
-            (
-                PanelName::ActiveUsers,
-                Panel::ActiveUsers(self.active_users.clone()),
-            ),
-            (
-                PanelName::SignupFunnel,
-                Panel::SignupFunnel(self.signup_funnel.clone()),
-            ),
-            (
-                PanelName::TopFeatures,
-                Panel::TopFeatures(self.top_features.clone()),
-            ),
-            (
-                PanelName::ErrorRate,
-                Panel::ErrorRate(self.error_rate.clone()),
-            ),
-        ]
+        PanelName::ALL.map(|name| (name, self.panel(name)))
     }
 
     /// True when the range holds no events at all.

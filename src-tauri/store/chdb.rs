@@ -144,7 +144,7 @@ impl Chdb {
         &mut self,
         query: &str,
         format: &str,
-        params: &[(&str, String)],
+        params: &[(String, String)],
     ) -> Result<Vec<u8>, StoreError> {
         let c = |s: &str| {
             CString::new(s).map_err(|_| StoreError::Statement("a NUL byte in the query".into()))

@@ -27,6 +27,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "004_quarter_rollups",
         include_str!("../../sql/schema/004_quarter_rollups.sql"),
     ),
+    (
+        "005_dimension_rollups",
+        include_str!("../../sql/schema/005_dimension_rollups.sql"),
+    ),
 ];
 
 #[derive(serde::Deserialize)]
@@ -233,6 +237,9 @@ mod tests {
                 "minute_features_mv",
                 "quarter_uniques_mv",
                 "quarter_features_mv",
+                "minute_dim_counts_mv",
+                "minute_dim_sessions_mv",
+                "minute_dim_features_mv",
             ]
         );
     }

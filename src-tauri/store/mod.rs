@@ -28,7 +28,7 @@ pub fn is_identifier(name: &str) -> bool {
 
 /// Query parameters bound to `{name:Type}` placeholders: values travel as text and the engine
 /// types them, so nothing is spliced into SQL.
-pub type Params = Vec<(&'static str, String)>;
+pub type Params = Vec<(String, String)>;
 
 /// The store behind the batcher and the panels.
 // One store per process, behind an `Arc`: the HTTP client's few hundred bytes cost nothing.

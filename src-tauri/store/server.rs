@@ -277,7 +277,7 @@ mod tests {
     use super::*;
     use crate::batcher::Status;
     use crate::event::Event;
-    use crate::panels::{FeatureRow, Panels, Range, Source};
+    use crate::panels::{FeatureRow, Panels, Range, Scope, Source};
     use crate::store::{migrations, Store};
 
     const PASSWORD: &str = "hunter2-pw";
@@ -453,7 +453,7 @@ mod tests {
         let store = Store::Server(server_at(mock.url()));
         let recorded = mock.add(handlers::record::<u8>());
         store
-            .query::<Row>(sql, vec![("end_ms", "1700000000123".to_owned())])
+            .query::<Row>(sql, vec![("end_ms".to_owned(), "1700000000123".to_owned())])
             .await
             .unwrap();
         // The body is multipart: the SQL untouched, the value in its own `param_end_ms` part.
@@ -669,14 +669,23 @@ mod tests {
         );
         let at = Some(Utc::now());
         for range in Range::ALL {
-            let views = panels.dashboard(range, Source::Views, at).await.unwrap();
-            let raw = panels.dashboard(range, Source::Raw, at).await.unwrap();
-            assert_eq!(views, raw, "{}", range.as_str());
+            let views = Scope {
+                at,
+                ..Scope::new(range)
+            };
+            let raw = Scope {
+                source: Source::Raw,
+                ..views.clone()
+            };
+            let views = panels.dashboard(&views).await.unwrap();
+            let raw = panels.dashboard(&raw).await.unwrap();
+            assert_eq!(views.panels(), raw.panels(), "{}", range.as_str());
         }
-        let views = panels
-            .dashboard(Range::H1, Source::Views, at)
-            .await
-            .unwrap();
+        let views = Scope {
+            at,
+            ..Scope::new(Range::H1)
+        };
+        let views = panels.dashboard(&views).await.unwrap();
         assert_eq!(views.active_users.value, 2);
         assert_eq!(
             views.top_features,

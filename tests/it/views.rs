@@ -7,7 +7,8 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use pulseboard::batcher::Status;
 use pulseboard::event;
-use pulseboard::panels::{Panel, PanelName, Panels, Range, Source};
+use pulseboard::filters::Filters;
+use pulseboard::panels::{Panel, PanelName, Panels, Range, Scope, Source};
 use pulseboard::store::{migrations, rowbinary, Embedded, Store};
 use serde_json::json;
 
@@ -36,6 +37,8 @@ async fn views_created_after_events_exist_are_backfilled_and_match_raw() {
         "error_occurred",
     ];
     let features = ["export", "search", "alerts"];
+    let countries = ["DE", "FR", "US"];
+    let devices = ["mobile", "desktop"];
     let events: Vec<_> = (0..2000i64)
         .map(|i| {
             let value = json!({
@@ -43,6 +46,8 @@ async fn views_created_after_events_exist_are_backfilled_and_match_raw() {
                 "user_id": (i % 3 == 0).then(|| format!("u{}", i % 41)),
                 "timestamp": at_ms - (i * 7919 % 86_400_000),
                 "properties": {"feature": features[(i % 7 % 3) as usize]},
+                "country_code": countries[(i % 97 % 3) as usize],
+                "device_type": devices[(i % 97 % 2) as usize],
             });
             event::validate(value, event::TimeBounds::new(at_ms, 90)).unwrap()
         })
@@ -58,7 +63,8 @@ async fn views_created_after_events_exist_are_backfilled_and_match_raw() {
         vec![
             "002_minute_views",
             "003_compact_uniques",
-            "004_quarter_rollups"
+            "004_quarter_rollups",
+            "005_dimension_rollups"
         ]
     );
     // Applying again changes nothing.
@@ -69,14 +75,30 @@ async fn views_created_after_events_exist_are_backfilled_and_match_raw() {
         Arc::new(Status::default()),
         pulseboard::clock::Clock::system(),
     );
-    for range in Range::ALL {
-        for name in PanelName::ALL {
-            let views = panels
-                .compute(name, range, Source::Views, at)
-                .await
-                .unwrap();
-            let raw = panels.compute(name, range, Source::Raw, at).await.unwrap();
-            assert_eq!(views, raw, "{} over {}", name.as_str(), range.as_str());
+    // Unfiltered (the plain rollups) and filtered by country and device (the rollups with
+    // those dimensions) alike.
+    let filters = [
+        vec![],
+        vec![("country", "de")],
+        vec![("device", "mobile")],
+        vec![("country", "DE,US"), ("device", "desktop")],
+    ];
+    for filters in filters {
+        let filters = Filters::parse(filters.iter().copied()).unwrap();
+        for range in Range::ALL {
+            for name in PanelName::ALL {
+                let views = scope(range, Source::Views, &filters);
+                let raw = scope(range, Source::Raw, &filters);
+                let views = panels.compute(name, &views, at).await.unwrap();
+                let raw = panels.compute(name, &raw, at).await.unwrap();
+                assert_eq!(
+                    views,
+                    raw,
+                    "{} over {} {filters:?}",
+                    name.as_str(),
+                    range.as_str()
+                );
+            }
         }
     }
     let total = stored(&panels, Source::Views, at).await;
@@ -100,16 +122,15 @@ async fn views_created_after_events_exist_are_backfilled_and_match_raw() {
             .await
             .unwrap();
     }
-    for name in PanelName::ALL {
-        let views = panels
-            .compute(name, Range::H24, Source::Views, at)
-            .await
-            .unwrap();
-        let raw = panels
-            .compute(name, Range::H24, Source::Raw, at)
-            .await
-            .unwrap();
-        assert_eq!(views, raw, "{} after replays", name.as_str());
+    let germany = Filters::parse([("country", "DE")]).unwrap();
+    for filters in [Filters::default(), germany] {
+        for name in PanelName::ALL {
+            let views = scope(Range::H24, Source::Views, &filters);
+            let raw = scope(Range::H24, Source::Raw, &filters);
+            let views = panels.compute(name, &views, at).await.unwrap();
+            let raw = panels.compute(name, &raw, at).await.unwrap();
+            assert_eq!(views, raw, "{} after replays {filters:?}", name.as_str());
+        }
     }
     let after = stored(&panels, Source::Views, at).await;
     assert_eq!(after, 2300);
@@ -118,12 +139,21 @@ async fn views_created_after_events_exist_are_backfilled_and_match_raw() {
 
 /// Events in the last 24 hours, from the error-rate panel's per-minute totals.
 async fn stored(panels: &Panels, source: Source, at: chrono::DateTime<Utc>) -> u64 {
+    let scope = scope(Range::H24, source, &Filters::default());
     match panels
-        .compute(PanelName::ErrorRate, Range::H24, source, at)
+        .compute(PanelName::ErrorRate, &scope, at)
         .await
         .unwrap()
     {
         Panel::ErrorRate(e) => e.series.iter().map(|m| m.total).sum(),
         other => panic!("unexpected {other:?}"),
+    }
+}
+
+fn scope(range: Range, source: Source, filters: &Filters) -> Scope {
+    Scope {
+        source,
+        filters: filters.clone(),
+        ..Scope::new(range)
     }
 }

@@ -1,0 +1,27 @@
+-- Filtered by country or device: the ten features with the most unique users, whole minutes
+-- from minute_dim_features, the partial minutes at the range's edges from raw events.
+SELECT feature, uniqCombinedMerge(14)(u) AS users, sum(n) AS events
+FROM
+(
+    SELECT feature, users AS u, toUInt64(events) AS n
+    FROM minute_dim_features
+    WHERE minute >= toDateTime({full_from_s:Int64}, 'UTC')
+      AND minute < toDateTime({full_to_s:Int64}, 'UTC')
+      AND {filter}
+    UNION ALL
+    SELECT JSONExtractString(properties, 'feature') AS feature,
+           uniqCombinedState(14)(coalesce(user_id, session_id)) AS u,
+           count() AS n
+    FROM events
+    WHERE event_name = 'feature_used'
+      AND timestamp > fromUnixTimestamp64Milli({start_ms:Int64}, 'UTC')
+      AND timestamp <= fromUnixTimestamp64Milli({end_ms:Int64}, 'UTC')
+      AND (timestamp < toDateTime({full_from_s:Int64}, 'UTC')
+           OR timestamp >= toDateTime({full_to_s:Int64}, 'UTC'))
+      AND feature != ''
+      AND {filter}
+    GROUP BY feature
+)
+GROUP BY feature
+ORDER BY users DESC, feature ASC
+LIMIT 10
