@@ -30,7 +30,7 @@ pub struct Health {
     pub flushes: u64,
     /// Flush attempts that failed so far.
     pub failed_flushes: u64,
-    /// Panel computations that reached the store (cache misses).
+    /// Dashboard computations that reached the store (cache misses).
     pub panel_queries: u64,
 }
 

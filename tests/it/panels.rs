@@ -14,18 +14,37 @@ struct Fixture {
     session: String,
     user: Option<String>,
     feature: Option<String>,
+    country: &'static str,
+    device: &'static str,
+    /// `properties.plan`: a string, a number or absent (filters compare it as text).
+    plan: Value,
 }
 
 impl Fixture {
     fn json(&self) -> Value {
         let mut e = json!({
             "event_name": self.name, "timestamp": self.ts_ms, "session_id": self.session,
-            "user_id": self.user,
+            "user_id": self.user, "device_type": self.device, "properties": {"plan": self.plan},
         });
+        if !self.country.is_empty() {
+            e["country_code"] = json!(self.country.to_lowercase());
+        }
+        if self.plan.is_null() {
+            e["properties"] = json!({});
+        }
         if let Some(f) = &self.feature {
-            e["properties"] = json!({ "feature": f });
+            e["properties"]["feature"] = json!(f);
         }
         e
+    }
+
+    /// The plan as a filter compares it: a string as is, a number as JSON writes it.
+    fn plan_text(&self) -> Option<String> {
+        match &self.plan {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        }
     }
 
     fn unique_user(&self) -> &str {
@@ -84,12 +103,20 @@ fn fixtures(at_ms: i64) -> Vec<Fixture> {
             features[(next(features.len() as u64) * next(features.len() as u64) / 11) as usize]
                 .to_string()
         });
+        // Country and device belong to the session, as they do for real traffic.
+        let n: u64 = session[1..].parse().unwrap();
+        let country = ["DE", "FR", "US", "GB", ""][(n % 5) as usize];
+        let device = ["desktop", "mobile", "tablet"][(n % 3) as usize];
+        let plan = [json!("pro"), json!("free"), json!(2), Value::Null][next(4) as usize].clone();
         out.push(Fixture {
             name,
             ts_ms: at_ms - age_ms,
             session,
             user,
             feature,
+            country,
+            device,
+            plan,
         });
     }
     // Edges: exactly at `at` counts; exactly at at - range does not.
@@ -105,6 +132,9 @@ fn fixtures(at_ms: i64) -> Vec<Fixture> {
             session: session.into(),
             user: None,
             feature: None,
+            country: "DE",
+            device: "mobile",
+            plan: json!("pro"),
         });
     }
     out
@@ -126,10 +156,11 @@ fn round(x: f64, decimals: i32) -> f64 {
 }
 
 /// The dashboard the definitions imply for `range_s` ending at `at_ms`.
-fn expected(events: &[Fixture], at_ms: i64, range_s: i64, bucket_s: i64) -> Value {
+fn expected(events: &[&Fixture], at_ms: i64, range_s: i64, bucket_s: i64) -> Value {
     let start_ms = at_ms - range_s * 1000;
     let in_range: Vec<&Fixture> = events
         .iter()
+        .copied()
         .filter(|e| e.ts_ms > start_ms && e.ts_ms <= at_ms)
         .collect();
 
@@ -199,6 +230,22 @@ fn expected(events: &[Fixture], at_ms: i64, range_s: i64, bucket_s: i64) -> Valu
     })
 }
 
+/// The filters the tests ask for, as a query string, and which fixtures each keeps.
+type Keep = fn(&Fixture) -> bool;
+const FILTERED: [(&str, Keep); 5] = [
+    ("", |_| true),
+    ("&country=de", |e| e.country == "DE"),
+    ("&device=mobile,tablet", |e| e.device != "desktop"),
+    ("&prop.plan=2,pro", |e| {
+        matches!(e.plan_text().as_deref(), Some("2" | "pro"))
+    }),
+    ("&country=US,GB&device=desktop&prop.plan=free", |e| {
+        ["US", "GB"].contains(&e.country)
+            && e.device == "desktop"
+            && e.plan_text().as_deref() == Some("free")
+    }),
+];
+
 #[tokio::test]
 async fn panels_match_the_definitions_for_every_range() {
     let dir = tempfile::tempdir().unwrap();
@@ -218,33 +265,47 @@ async fn panels_match_the_definitions_for_every_range() {
     let at_param = at
         .to_rfc3339_opts(SecondsFormat::Millis, true)
         .replace('+', "%2B");
-    for (range, seconds, bucket) in [
+    for ((range, seconds, bucket), (filters, keep)) in [
         ("1h", 3600, 60),
         ("6h", 6 * 3600, 300),
         ("24h", 24 * 3600, 900),
-    ] {
+    ]
+    .into_iter()
+    .flat_map(|r| FILTERED.map(|f| (r, f)))
+    {
         let (status, mut got) = server
-            .get(&format!("/api/panels?range={range}&at={at_param}"))
+            .get(&format!("/api/panels?range={range}&at={at_param}{filters}"))
             .await;
         assert_eq!(status, 200, "{got}");
+        let kept: Vec<&Fixture> = events.iter().filter(|e| keep(e)).collect();
         assert_eq!(got["range"], range);
         assert_eq!(
             got["generated_at"],
             at.to_rfc3339_opts(SecondsFormat::Millis, true)
         );
-        let want = expected(&events, at_ms, seconds, bucket);
+        let want = expected(&kept, at_ms, seconds, bucket);
         for panel in [
             "active_users",
             "signup_funnel",
             "top_features",
             "error_rate",
         ] {
-            assert_eq!(got[panel].take(), want[panel], "{panel} over {range}");
+            assert_eq!(
+                got[panel].take(),
+                want[panel],
+                "{panel} over {range}{filters}"
+            );
         }
+        let echo = match filters {
+            "" => json!({}),
+            "&country=de" => json!({"country": "DE"}),
+            _ => got["filters"].clone(),
+        };
+        assert_eq!(got["filters"], echo, "the filters applied, normalised");
         // One panel alone is that member of the dashboard.
         let (_, one) = server
             .get(&format!(
-                "/api/panels/top_features?range={range}&at={at_param}"
+                "/api/panels/top_features?range={range}&at={at_param}{filters}"
             ))
             .await;
         assert_eq!(one, json!({"top_features": want["top_features"]}));
@@ -253,7 +314,7 @@ async fn panels_match_the_definitions_for_every_range() {
 }
 
 #[tokio::test]
-async fn many_viewers_cost_one_query_per_panel_per_flush() {
+async fn many_viewers_cost_one_computation_per_flush() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &[]);
     server
@@ -279,8 +340,141 @@ async fn many_viewers_cost_one_query_per_panel_per_flush() {
     let after = server.health().await["panel_queries"].as_u64().unwrap();
     assert_eq!(
         after - before,
-        4,
-        "one computation per panel for 50 viewers"
+        1,
+        "one dashboard computation for 50 viewers"
     );
+    server.stop();
+}
+
+#[tokio::test]
+async fn bad_filters_are_refused_naming_the_parameter() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let five = "prop.a=1&prop.b=1&prop.c=1&prop.d=1&prop.e=1";
+    let cases = [
+        ("country=DEU", "query parameter country: two letters"),
+        ("country=", "query parameter country: must not be empty"),
+        (
+            "device=mobile,",
+            "query parameter device: must not be empty",
+        ),
+        ("prop.=x", "query parameter prop.: the property key"),
+        ("prop.a%20b=x", "query parameter prop.a b: the property key"),
+        (
+            "prop.plan=pro&prop.plan=free",
+            "query parameter prop.plan: given twice",
+        ),
+        (
+            &format!("{five}&country=DE"),
+            "query parameter country: at most 5",
+        ),
+        ("colour=red", "bad query: unknown parameter \"colour\""),
+        ("range=1h&range=6h", "bad query: range is given twice"),
+    ];
+    for (query, error) in cases {
+        for path in [
+            "/api/panels",
+            "/api/panels/error_rate",
+            "/api/panels/error_rate.svg",
+        ] {
+            let (status, body) = server.get(&format!("{path}?{query}")).await;
+            assert_eq!(status, 400, "{path}?{query}: {body}");
+            let message = body["error"].as_str().unwrap();
+            assert!(message.starts_with(error), "{path}?{query}: {message}");
+        }
+    }
+    server.stop();
+}
+
+/// Many readers poll while flushes land; every answer reflects one state of the store: its
+/// headline, funnel, features and error totals all count the same batches.
+#[tokio::test]
+async fn every_answer_is_one_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    const BATCHES: u64 = 12;
+    const PER_BATCH: u64 = 100;
+    // Batch k: 100 events in 10 new sessions: 4 signups started, 3 errors, 5 feature uses.
+    let batch = |k: u64| -> Value {
+        let events: Vec<Value> = (0..PER_BATCH)
+            .map(|i| {
+                let name = match i {
+                    0..4 => "signup_started",
+                    4..7 => "error_occurred",
+                    7..12 => "feature_used",
+                    _ => "page_view",
+                };
+                json!({"event_name": name, "session_id": format!("b{k}-s{}", i % 10),
+                       "properties": {"feature": "export"}})
+            })
+            .collect();
+        json!(events)
+    };
+    server.post_ok(&batch(0)).await;
+    server.drained().await;
+    let readers: Vec<_> = (0..6)
+        .map(|_| {
+            let (http, url) = (server.http.clone(), server.url.clone());
+            tokio::spawn(async move {
+                let mut answers = Vec::new();
+                loop {
+                    let got: Value = http
+                        .get(format!("{url}/api/panels?range=1h"))
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    let total: u64 = got["error_rate"]["series"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|m| m["total"].as_u64().unwrap())
+                        .sum();
+                    let done = total == BATCHES * PER_BATCH;
+                    answers.push(got);
+                    if done {
+                        return answers;
+                    }
+                }
+            })
+        })
+        .collect();
+    for k in 1..BATCHES {
+        server.post_ok(&batch(k)).await;
+    }
+    let mut seen = 0;
+    for reader in readers {
+        let mut last_flush = 0;
+        for got in reader.await.unwrap() {
+            let sum = |panel: &str, member: &str, field: &str| -> u64 {
+                let rows = if member.is_empty() {
+                    &got[panel]
+                } else {
+                    &got[panel][member]
+                };
+                rows.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r[field].as_u64().unwrap())
+                    .sum()
+            };
+            let total = sum("error_rate", "series", "total");
+            assert_eq!(total % PER_BATCH, 0, "whole batches only: {got}");
+            let k = total / PER_BATCH;
+            assert_eq!(sum("error_rate", "series", "errors"), 3 * k, "{got}");
+            assert_eq!(sum("signup_funnel", "", "started"), 4 * k, "{got}");
+            assert_eq!(sum("top_features", "", "events"), 5 * k, "{got}");
+            assert_eq!(got["active_users"]["value"], 10 * k, "{got}");
+            let flush = got["as_of_flush"].as_u64().unwrap();
+            assert!(flush >= last_flush, "as_of_flush never goes back: {got}");
+            last_flush = flush;
+            seen += 1;
+        }
+    }
+    assert!(seen > 6, "the readers polled while flushes landed");
+    let health = server.health().await;
+    assert!(health["flushes"].as_u64().unwrap() >= 2);
     server.stop();
 }
