@@ -17,6 +17,7 @@ function render(view) {
     button.classList.toggle("selected", button.dataset.range === view.range);
   }
   renderStatus(view.status);
+  renderFilters(view.panels.filters);
   $("empty").hidden = !view.empty;
   $("curl").textContent = view.ingest.curl;
   for (const id of ["demo", "demo-empty"]) {
@@ -39,6 +40,56 @@ function render(view) {
   }
   updated();
 }
+
+// The filter bar shows the filters the engine applied (remembered across launches), unless
+// the user is typing in it.
+function renderFilters(filters) {
+  const form = $("filters");
+  form.classList.toggle("active", Object.keys(filters).length > 0);
+  if (form.contains(document.activeElement)) return;
+  $("filter-country").value = filters.country || "";
+  $("filter-device").value = filters.device || "";
+  $("filter-props").value = Object.entries(filters)
+    .filter(([name]) => name.startsWith("prop."))
+    .map(([name, value]) => `${name.slice(5)}=${value}`)
+    .join(" ");
+}
+
+// The bar's fields as the API's parameters: `key=value` words become `prop.key`.
+function filtersFromBar() {
+  const filters = {};
+  const country = $("filter-country").value.trim();
+  const device = $("filter-device").value.trim();
+  if (country) filters.country = country;
+  if (device) filters.device = device;
+  for (const word of $("filter-props").value.trim().split(/\s+/).filter(Boolean)) {
+    const at = word.indexOf("=");
+    filters[`prop.${at < 0 ? word : word.slice(0, at)}`] = at < 0 ? "" : word.slice(at + 1);
+  }
+  return filters;
+}
+
+async function applyFilters(filters) {
+  $("filters-message").className = "";
+  $("filters-message").textContent = "";
+  try {
+    const view = await invoke("set_filters", { filters });
+    document.activeElement.blur();
+    render(view);
+  } catch (error) {
+    $("filters-message").className = "error";
+    $("filters-message").textContent = String(error);
+  }
+}
+
+$("filters").addEventListener("submit", (event) => {
+  event.preventDefault();
+  applyFilters(filtersFromBar());
+});
+$("filters-clear").addEventListener("click", () => {
+  for (const id of ["filter-country", "filter-device", "filter-props"]) $(id).value = "";
+  applyFilters({});
+});
 
 function renderStatus(status) {
   $("status-dot").className = `dot ${status.level}`;

@@ -3,7 +3,7 @@
 
 use std::ops::Range as Span;
 
-use chrono::Utc;
+use chrono::{Local, TimeZone, Utc};
 use plotters::chart::MeshStyle;
 use plotters::coord::combinators::WithKeyPoints;
 use plotters::coord::ranged1d::ValueFormatter;
@@ -24,9 +24,10 @@ const TICK_STEPS: [i64; 11] = [
 pub(super) type TimeAxis = WithKeyPoints<RangedCoordi64>;
 
 /// The x span of a time chart, `range` long and widened to take in every point. It ends now
-/// while the data is live, else at the newest point (a panel asked for a past moment): the
-/// error series only has minutes with events, so its last point may well be minutes old.
-/// `width` is how far right of its time each point's mark reaches.
+/// while the data is live (the current bucket is drawn up to now, not to its end), else at the
+/// newest point (a panel asked for a past moment): the error series only has minutes with
+/// events, so its last point may well be minutes old. `width` is how far right of its time
+/// each point's mark reaches.
 pub(super) fn time_span(times: impl Iterator<Item = i64>, range: Range, width: i64) -> Span<i64> {
     let now = Utc::now().timestamp();
     let bounds = times.fold(None, |b: Option<(i64, i64)>, t| {
@@ -35,21 +36,31 @@ pub(super) fn time_span(times: impl Iterator<Item = i64>, range: Range, width: i
     let end = match bounds {
         None => now,
         Some((_, hi)) if hi + width < now - range.seconds() => hi + width,
-        Some((_, hi)) => now.max(hi + width),
+        Some((_, hi)) => now.max(hi),
     };
     let start = bounds.map_or(end, |(lo, _)| lo).min(end - range.seconds());
     start..end
 }
 
+/// Ticks on round times of this computer's clock (its local time zone), like the labels.
 pub(super) fn time_axis(span: Span<i64>) -> TimeAxis {
     let length = span.end - span.start;
     let step = TICK_STEPS
         .into_iter()
         .find(|s| length / s <= 6)
         .unwrap_or(86_400);
-    let first = (span.start + step - 1).div_euclid(step) * step;
+    let offset = local_offset_s(span.end);
+    let first = (span.start + offset + step - 1).div_euclid(step) * step - offset;
     let ticks = (first..=span.end).step_by(step as usize).collect();
     span.with_key_points(ticks)
+}
+
+/// How far this computer's clock is ahead of UTC at `t` (Unix seconds).
+pub(super) fn local_offset_s(t: i64) -> i64 {
+    Local
+        .timestamp_opt(t, 0)
+        .single()
+        .map_or(0, |l| i64::from(l.offset().local_minus_utc()))
 }
 
 /// 0 up to a little above `max`, never empty.

@@ -9,7 +9,11 @@ use super::hover::{columns, Hover};
 use super::labels::{hh_mm, pct, thousands};
 use super::theme::{text, RATE, THRESHOLD};
 use super::{Area, DrawResult};
-use crate::panels::{ErrorRate, PanelName, Range};
+use crate::panels::{ErrorMinute, ErrorRate, PanelName, Range};
+
+/// Below this many events a minute's rate is drawn faded and its hover says so: 1 error in 4
+/// events is 25 %, which says little (the same number alerts wait for by default).
+const FEW_EVENTS: u64 = 20;
 
 pub(super) fn draw<DB: DrawingBackend>(
     root: &Area<DB>,
@@ -40,11 +44,24 @@ pub(super) fn draw<DB: DrawingBackend>(
         &(EmptyElement::at((span.end, p.threshold_pct)) + Text::new(label, (-4, -3), label_style)),
     )?;
 
-    let points = p.series.iter().map(|m| (m.minute, m.rate_pct));
-    chart.draw_series(LineSeries::new(points, RATE.stroke_width(2)))?;
+    // The whole line faded, then at full strength between minutes with enough events; a
+    // minute with few events gets a faded dot.
+    let point = |m: &ErrorMinute| (m.minute, m.rate_pct);
+    let faded = RATE.mix(0.35);
+    chart.draw_series(LineSeries::new(
+        p.series.iter().map(point),
+        faded.stroke_width(2),
+    ))?;
+    for run in p.series.split(|m| m.total < FEW_EVENTS) {
+        chart.draw_series(LineSeries::new(run.iter().map(point), RATE.stroke_width(2)))?;
+    }
+    let few = p.series.iter().filter(|m| m.total < FEW_EVENTS);
+    chart.draw_series(few.map(|m| Circle::new(point(m), 3, faded.filled())))?;
     // A lone minute with events draws no line: mark it, so its hover title has a mark under it.
     if let [m] = p.series.as_slice() {
-        chart.draw_series([Circle::new((m.minute, m.rate_pct), 3, RATE.filled())])?;
+        if m.total >= FEW_EVENTS {
+            chart.draw_series([Circle::new(point(m), 3, RATE.filled())])?;
+        }
     }
     let xs: Vec<i32> = p
         .series
@@ -52,8 +69,13 @@ pub(super) fn draw<DB: DrawingBackend>(
         .map(|m| chart.backend_coord(&(m.minute, 0.0)).0)
         .collect();
     let titles = p.series.iter().map(|m| {
+        let few = if m.total < FEW_EVENTS {
+            " (few events)"
+        } else {
+            ""
+        };
         format!(
-            "{} · {} errors of {} events · {}",
+            "{} · {} errors of {} events · {}{few}",
             hh_mm(&m.minute),
             thousands(m.errors),
             thousands(m.total),
@@ -96,5 +118,29 @@ mod tests {
         let svg = crate::charts::svg(&lone, Range::H24);
         assert_eq!(svg.matches("<circle").count(), 1);
         assert_eq!(titles(&svg), ["12:00 · 8 errors of 3,978 events · 0.2 %"]);
+    }
+
+    #[test]
+    fn a_rate_over_few_events_is_faded_and_says_so() {
+        let minute = |i: i64, errors, total| ErrorMinute {
+            minute: T0 + i * 60,
+            errors,
+            total,
+            rate_pct: crate::panels::error_rate_pct(errors, total),
+        };
+        let series = vec![minute(0, 1, 200), minute(1, 1, 4), minute(2, 2, 300)];
+        let panel = Panel::ErrorRate(ErrorRate {
+            threshold_pct: 1.0,
+            series,
+        });
+        let svg = svg(&panel, Range::H1);
+        assert_svg(&svg);
+        // One faded dot, on the minute of 4 events; its hover says why it is faded.
+        assert_eq!(svg.matches("<circle").count(), 1);
+        assert!(svg.contains("opacity=\"0.35\""));
+        assert_eq!(
+            titles(&svg)[1],
+            "12:01 · 1 errors of 4 events · 25 % (few events)"
+        );
     }
 }

@@ -18,8 +18,9 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// A time of day on this computer's clock (the API stays UTC; people read local time).
 pub(super) fn hh_mm(t: &i64) -> String {
-    let minutes = t.rem_euclid(86_400) / 60;
+    let minutes = (t + super::axes::local_offset_s(*t)).rem_euclid(86_400) / 60;
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 

@@ -2,7 +2,7 @@
 //!
 //! `::png` is the encoder crate, which this module shares its name with.
 
-use chrono::{TimeZone, Utc};
+use chrono::{Local, TimeZone};
 use plotters::prelude::*;
 
 use super::font;
@@ -51,10 +51,13 @@ fn draw_dashboard<DB: DrawingBackend>(
 ) -> DrawResult<DB> {
     root.fill(&PAGE)?;
     let (header, body) = root.split_vertically(HEADER_H);
-    let generated = Utc
+    // Local time, like the charts' labels, with the offset so a shared image is unambiguous.
+    let generated = Local
         .timestamp_millis_opt(d.generated_at)
         .single()
-        .map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M UTC").to_string());
+        .map_or_else(String::new, |t| {
+            t.format("%Y-%m-%d %H:%M (UTC%:z)").to_string()
+        });
     let title = format!("Pulseboard — {} — generated {generated}", range.as_str());
     header.draw(&Text::new(title, (20, 16), text(22.0)))?;
     let panels = [

@@ -41,6 +41,8 @@ struct Home {
     config: PathBuf,
     /// 200ms in the tests (quick); the default 2s in the benchmark.
     flush_interval: &'static str,
+    /// The computer's time zone (`TZ`) when not the machine's own.
+    time_zone: Option<&'static str>,
 }
 
 impl Home {
@@ -58,6 +60,7 @@ impl Home {
             data,
             config,
             flush_interval: "200ms",
+            time_zone: None,
         }
     }
 
@@ -69,6 +72,7 @@ impl Home {
             ("XDG_DATA_HOME", self.data.join("xdg").display().to_string()),
         ];
         env.extend(test_env(self.flush_interval));
+        env.extend(self.time_zone.map(|tz| ("TZ", tz.to_owned())));
         env
     }
 
@@ -209,6 +213,13 @@ impl App {
             app.text(id).await.as_deref() == Some(expected)
         })
         .await
+    }
+
+    /// Replaces what `#id` holds with `text`, as typing would.
+    async fn type_into(&self, id: &str, text: &str) {
+        let input = self.client.find(Locator::Id(id)).await.unwrap();
+        input.clear().await.unwrap();
+        input.send_keys(text).await.unwrap();
     }
 
     /// Posts `events`, which the engine must acknowledge.
@@ -481,6 +492,71 @@ async fn the_dashboard_shows_live_data_switches_ranges_and_survives_an_outage() 
     app.close().await;
 
     switching_from_a_server_that_is_down(&home).await;
+}
+
+/// The filter bar narrows every panel, says what is wrong with a bad filter, and is remembered;
+/// chart times are in the computer's time zone (here India's, UTC+05:30 all year).
+#[tokio::test]
+async fn the_filter_bar_narrows_every_panel_and_times_are_local() {
+    let mut home = Home::new();
+    home.time_zone = Some("Asia/Kolkata");
+    let app = App::launch(&home).await;
+    // 90 s ago: 3 German sessions using "export", 2 French ones using "search" (1 user each).
+    let ts = Utc::now().timestamp_millis() - 90_000;
+    let session = |country: &str, feature: &str, i: usize| {
+        json!({"event_name": "feature_used", "session_id": format!("{country}-{i}"),
+               "country_code": country, "device_type": "mobile", "timestamp": ts,
+               "properties": {"feature": feature}})
+    };
+    let mut events: Vec<Value> = (0..3).map(|i| session("DE", "export", i)).collect();
+    events.extend((0..2).map(|i| session("FR", "search", i)));
+    events.extend((2..4).map(|i| session("FR", "search", i)));
+    app.post(&events).await;
+    app.wait_text("active-users-value", "7").await;
+    app.wait_text("top-feature-name", "search").await;
+
+    app.type_into("filter-country", "de").await;
+    app.click("filters-apply").await;
+    app.wait_text("active-users-value", "3").await;
+    app.wait_text("top-feature-name", "export").await;
+    // The minute of the events on India's clock, in the sparkline's hover titles.
+    let minute = ts.div_euclid(60_000) * 60 + 5 * 3600 + 1800;
+    let hh_mm = format!(
+        "{:02}:{:02}",
+        minute.rem_euclid(86_400) / 3600,
+        minute.rem_euclid(3600) / 60
+    );
+    let chart = app
+        .client
+        .find(Locator::Id("chart-active_users"))
+        .await
+        .unwrap()
+        .html(true)
+        .await
+        .unwrap();
+    assert!(
+        chart.contains(&format!("<title>{hh_mm} · 3 sessions</title>")),
+        "{hh_mm}: {chart}"
+    );
+
+    // A bad filter says what is wrong and changes nothing.
+    app.type_into("filter-country", "DEU").await;
+    app.click("filters-apply").await;
+    let message = "country: two letters (a country code such as DE), got \"DEU\"";
+    app.wait_text("filters-message", message).await;
+    assert_eq!(app.text("active-users-value").await.as_deref(), Some("3"));
+    app.close().await;
+
+    // Remembered across launches.
+    let app = App::launch(&home).await;
+    app.wait_text("active-users-value", "3").await;
+    assert_eq!(
+        app.attr("filter-country", "value").await.as_deref(),
+        Some("DE")
+    );
+    app.click("filters-clear").await;
+    app.wait_text("active-users-value", "7").await;
+    app.close().await;
 }
 
 /// The dashboard with demo traffic, as the README shows it: written under the target dir, or
