@@ -15,6 +15,8 @@ use crate::store::Params;
 pub const MAX_FILTERS: usize = 5;
 const MAX_KEY_CHARS: usize = 64;
 const MAX_DEVICE_CHARS: usize = 32;
+/// Values in one filter's comma list (ClickHouse searches at most 255 strings at once).
+const MAX_VALUES: usize = 100;
 
 /// A filter parameter that breaks a rule: `param` names it, `rule` says what it must be.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -138,9 +140,15 @@ impl Filters {
             let key_placeholder = format!("{{{key_param}:String}}");
             params.push((key_param, key.clone()));
             let list = bind(&mut params, format!("{prefix}prop{i}"), values);
-            // The value as text: a string as is, anything else as JSON writes it.
+            let texts: Vec<String> = values.iter().map(|v| as_in_json(v)).collect();
+            let texts = bind(&mut params, format!("{prefix}text{i}"), &texts);
+            // A cheap substring test first: parsing JSON is what makes a property filter slow
+            // (3.1 s for the error rate at 10M events, 0.7 s to search the text), and most rows
+            // fail the search. Then the exact test: the value as text, a string as is, anything
+            // else as JSON writes it.
             terms.push(format!(
-                "has({list}, if(JSONType(properties, {key_placeholder}) = 'String', \
+                "multiSearchAny(properties, {texts}) AND \
+                 has({list}, if(JSONType(properties, {key_placeholder}) = 'String', \
                  JSONExtractString(properties, {key_placeholder}), \
                  JSONExtractRaw(properties, {key_placeholder})))"
             ));
@@ -213,6 +221,10 @@ fn split(name: &str, value: &str) -> Result<Vec<String>, FilterError> {
         let rule = "must not be empty (a value, or several separated by commas)";
         return Err(FilterError::new(name, rule));
     }
+    if values.len() > MAX_VALUES {
+        let rule = format!("at most {MAX_VALUES} values, got {}", values.len());
+        return Err(FilterError::new(name, rule));
+    }
     Ok(values)
 }
 
@@ -232,6 +244,12 @@ fn prop_key(name: &str) -> Result<&str, FilterError> {
         return Err(FilterError::new(name, rule));
     }
     Ok(key)
+}
+
+/// How `value` appears inside the stored properties (serialised by serde_json): JSON-escaped.
+fn as_in_json(value: &str) -> String {
+    let quoted = serde_json::to_string(value).unwrap_or_default();
+    quoted[1..quoted.len() - 1].to_owned()
 }
 
 /// Binds `values` as the `Array(String)` parameter `name`; returns its placeholder.
@@ -326,7 +344,8 @@ mod tests {
         let (sql, params) = f.condition("f_");
         assert_eq!(
             sql,
-            "has({f_country:Array(String)}, country_code) AND has({f_prop0:Array(String)}, \
+            "has({f_country:Array(String)}, country_code) AND multiSearchAny(properties, \
+             {f_text0:Array(String)}) AND has({f_prop0:Array(String)}, \
              if(JSONType(properties, {f_key0:String}) = 'String', JSONExtractString(properties, \
              {f_key0:String}), JSONExtractRaw(properties, {f_key0:String})))"
         );
@@ -336,8 +355,11 @@ mod tests {
                 ("f_country".to_owned(), "['DE']".to_owned()),
                 ("f_key0".to_owned(), "x".to_owned()),
                 ("f_prop0".to_owned(), r"['it\'s']".to_owned()),
+                ("f_text0".to_owned(), r"['it\'s']".to_owned()),
             ]
         );
+        // Searched as serde_json writes it into the stored properties.
+        assert_eq!(as_in_json("say \"hi\"\\"), r#"say \"hi\"\\"#);
         assert_eq!(Filters::default().condition("f_").0, "1");
     }
 }

@@ -1,13 +1,20 @@
 -- The ten features with the most unique users (user_id, else session_id) in the range: whole
--- quarter-hours from quarter_features, the other whole minutes from minute_features, the
--- partial minutes at the range's edges from raw events.
+-- hours from hour_features, the other whole quarter-hours from quarter_features, the other
+-- whole minutes from minute_features, the partial minutes at the range's edges from raw events.
 SELECT feature, uniqCombinedMerge(14)(u) AS users, sum(n) AS events
 FROM
 (
     SELECT feature, users AS u, toUInt64(events) AS n
+    FROM hour_features
+    WHERE hour >= toDateTime({h_from_s:Int64}, 'UTC')
+      AND hour < toDateTime({h_to_s:Int64}, 'UTC')
+    UNION ALL
+    SELECT feature, users AS u, toUInt64(events) AS n
     FROM quarter_features
     WHERE quarter >= toDateTime({q_from_s:Int64}, 'UTC')
       AND quarter < toDateTime({q_to_s:Int64}, 'UTC')
+      AND (quarter < toDateTime({h_from_s:Int64}, 'UTC')
+           OR quarter >= toDateTime({h_to_s:Int64}, 'UTC'))
     UNION ALL
     SELECT feature, users AS u, toUInt64(events) AS n
     FROM minute_features

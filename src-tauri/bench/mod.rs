@@ -19,6 +19,7 @@ use serde::Deserialize;
 use crate::demo::TrafficModel;
 use crate::engine::{Engine, EngineConfig};
 use crate::event;
+use crate::filters::Filters;
 use crate::instance::{Endpoint, Instance};
 use crate::panels::{PanelName, Range, Scope, Source};
 use crate::store::{migrations, rowbinary};
@@ -440,6 +441,38 @@ async fn panels(engine: &Arc<Engine>, size: u64, runs: usize) -> Result<(), Stri
             ms(pct(&mut v, 95)),
             ms(pct(&mut r, 50)),
             ms(pct(&mut r, 95))
+        );
+    }
+    println!();
+    filtered_panels(engine, stored, runs).await
+}
+
+/// The four panels under each kind of filter: country and device read the rollups with those
+/// dimensions, a property reads raw events.
+async fn filtered_panels(engine: &Engine, stored: u64, runs: usize) -> Result<(), String> {
+    println!(
+        "## Filtered dashboards, 24h range, {stored} events stored ({runs} runs, cache bypassed)\n"
+    );
+    println!("| filters | all four p50 | all four p95 |");
+    println!("|---|---|---|");
+    let filters: [&[(&str, &str)]; 4] = [
+        &[("country", "DE")],
+        &[("device", "mobile")],
+        &[("country", "US,GB"), ("device", "desktop")],
+        &[("prop.path", "/pricing")],
+    ];
+    for pairs in filters {
+        let scope = Scope {
+            filters: Filters::parse(pairs.iter().copied()).map_err(|e| e.to_string())?,
+            ..Scope::new(Range::H24)
+        };
+        let mut all = time_panels(engine, &scope, runs).await?.swap_remove(4);
+        let label: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        println!(
+            "| `{}` | {} | {} |",
+            label.join("&"),
+            ms(pct(&mut all, 50)),
+            ms(pct(&mut all, 95))
         );
     }
     println!();

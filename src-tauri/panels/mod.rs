@@ -246,6 +246,8 @@ struct Count {
 
 /// The grain of the rollups in `sql/schema/004_quarter_rollups.sql`.
 const QUARTER_S: i64 = 900;
+/// The grain of `sql/schema/006_hour_rollups.sql`.
+const HOUR_S: i64 = 3600;
 
 /// The whole `step`-aligned stretch inside `[from, to)`, or an empty one at `from`.
 fn within(from: i64, to: i64, step: i64) -> (i64, i64) {
@@ -278,12 +280,14 @@ impl Window {
 
     /// The query parameters. Whole minutes `[full_from_s, full_to_s)` lie entirely inside the
     /// window and can be read from the per-minute views, whole quarter-hours `[q_from_s,
-    /// q_to_s)` among them from the quarter rollups; the rest comes from raw events. The
+    /// q_to_s)` among them from the quarter rollups, whole hours `[h_from_s, h_to_s)` among
+    /// those from the hourly ones; the rest comes from raw events. The
     /// sparkline reads quarters only when its buckets are made of whole quarters (24h).
     fn params(&self) -> Params {
         let full_from_s = self.start_ms.div_euclid(60_000) * 60 + 60;
         let full_to_s = (self.end_ms + 1).div_euclid(60_000) * 60;
         let quarters = within(full_from_s, full_to_s, QUARTER_S);
+        let hours = within(quarters.0, quarters.1, HOUR_S);
         let series_quarters = match self.bucket_s % QUARTER_S {
             0 => quarters,
             _ => (full_from_s, full_from_s),
@@ -296,6 +300,8 @@ impl Window {
             ("full_to_s".to_owned(), full_to_s.to_string()),
             ("q_from_s".to_owned(), quarters.0.to_string()),
             ("q_to_s".to_owned(), quarters.1.to_string()),
+            ("h_from_s".to_owned(), hours.0.to_string()),
+            ("h_to_s".to_owned(), hours.1.to_string()),
             ("series_q_from_s".to_owned(), series_quarters.0.to_string()),
             ("series_q_to_s".to_owned(), series_quarters.1.to_string()),
         ]

@@ -31,6 +31,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "005_dimension_rollups",
         include_str!("../../sql/schema/005_dimension_rollups.sql"),
     ),
+    (
+        "006_hour_rollups",
+        include_str!("../../sql/schema/006_hour_rollups.sql"),
+    ),
 ];
 
 #[derive(serde::Deserialize)]
@@ -240,6 +244,7 @@ mod tests {
                 "minute_dim_counts_mv",
                 "minute_dim_sessions_mv",
                 "minute_dim_features_mv",
+                "hour_features_mv",
             ]
         );
     }

@@ -64,7 +64,8 @@ async fn views_created_after_events_exist_are_backfilled_and_match_raw() {
             "002_minute_views",
             "003_compact_uniques",
             "004_quarter_rollups",
-            "005_dimension_rollups"
+            "005_dimension_rollups",
+            "006_hour_rollups"
         ]
     );
     // Applying again changes nothing.
