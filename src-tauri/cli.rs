@@ -177,6 +177,10 @@ pub struct DemoArgs {
     /// The instance's ingest token, if it requires one (from the environment only)
     #[arg(skip = std::env::var("PULSEBOARD_INGEST_TOKEN").ok())]
     pub ingest_token: Option<String>,
+    /// The story the traffic tells: steady, or campaign (signups through email verification,
+    /// two hours of history first, Gmail users losing ~40 % at verification for a while)
+    #[arg(long, env = "PULSEBOARD_SCENARIO", value_enum, default_value_t)]
+    pub scenario: crate::demo::Scenario,
 }
 
 #[derive(Debug, Args)]
@@ -350,6 +354,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), CliError> {
         rate: args.rate,
         duration: args.duration,
         token: args.ingest_token.map(Sensitive::from),
+        scenario: args.scenario,
     };
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {

@@ -743,3 +743,83 @@ async fn funnels_survive_a_restart_and_the_builtin_stays_deleted() {
     );
     server.stop();
 }
+
+/// A demo event as a test event.
+fn from_demo(e: &pulseboard::demo::DemoEvent) -> Ev {
+    let props = e.properties.as_object().unwrap();
+    Ev {
+        name: e.event_name.to_owned(),
+        ms: e.timestamp.expect("campaign events carry their time"),
+        session: e.session_id.clone(),
+        user: e.user_id.clone(),
+        country: e.country_code.to_owned(),
+        device: e.device_type.to_owned(),
+        props: props.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+    }
+}
+
+#[tokio::test]
+async fn the_campaign_scenario_breaks_gmail_and_recovers() {
+    use pulseboard::demo::{Campaign, BROKEN_TO_MS};
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let at = past_instant();
+    let t = at.timestamp_millis();
+    // Three hours of campaign on a fixed clock, ending at `at`.
+    let campaign = Campaign {
+        seed: 42,
+        origin_ms: t - 180 * MIN,
+    };
+    let events: Vec<Ev> = campaign
+        .events(campaign.origin_ms, t + 1)
+        .iter()
+        .map(from_demo)
+        .collect();
+    post_all(&server, &events).await;
+    let body = r#"{"name": "Campaign signups", "steps": [{"event_name": "signup_started"},
+        {"event_name": "email_verified"}, {"event_name": "signup_completed"}], "window": "1h"}"#;
+    assert_eq!(server.put("/api/funnels/campaign", body).await.0, 200);
+    let funnel = reference::Funnel {
+        steps: ["signup_started", "email_verified", "signup_completed"]
+            .map(|name| (name, Filter::default()))
+            .to_vec(),
+        window_ms: 60 * MIN,
+        by_session: false,
+    };
+    let domain = Dim::Prop("email_domain".into());
+    // The hour that ends as Gmail's verification mails arrive again, and the latest hour.
+    let broken_end = campaign.origin_ms + BROKEN_TO_MS;
+    let mut answers = Vec::new();
+    for (end, range, range_ms) in [
+        (broken_end, "1h", 60 * MIN),
+        (t, "1h", 60 * MIN),
+        (t, "6h", 360 * MIN),
+    ] {
+        let at = at_param(Utc.timestamp_millis_opt(end).unwrap());
+        let path =
+            format!("/api/funnels/campaign?range={range}&at={at}&breakdown=prop.email_domain");
+        let want = funnel.expected(
+            &events,
+            (end - range_ms, end),
+            &Filter::default(),
+            Some(&domain),
+        );
+        let got = steps_and_groups(&server, &path).await;
+        assert_eq!(got, want, "{range} to {end}");
+        answers.push(got);
+    }
+    // The story, read off the exact answers: Gmail loses about 40 % at verification, the
+    // others do not, and within the hour Gmail is back.
+    let verified_pct = |answer: &Value, value: &str| {
+        let groups = answer["groups"].as_array().unwrap();
+        let group = groups.iter().find(|g| g["value"] == value).unwrap();
+        group["steps"][1]["pct_of_previous"].as_f64().unwrap()
+    };
+    let (broken, recovered) = (&answers[0], &answers[1]);
+    assert_eq!(broken["groups"][0]["value"], "gmail.com");
+    assert!(verified_pct(broken, "gmail.com") < 65.0, "{broken}");
+    assert!(verified_pct(broken, "outlook.com") > 75.0, "{broken}");
+    assert!(verified_pct(recovered, "gmail.com") > 75.0, "{recovered}");
+    server.stop();
+}
