@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::batcher::{self, FlushError, Status};
+use crate::funnels::{Definitions, FunnelError, Funnels};
 use crate::journal::{Journal, JournalError};
 use crate::panels::Panels;
 use crate::store::{Embedded, Schema, Server, ServerConfig, Store, StoreError};
@@ -30,6 +31,8 @@ pub enum EngineError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Aliases(#[from] crate::aliases::AliasError),
+    #[error(transparent)]
+    Funnels(#[from] FunnelError),
     #[error(
         "the journal holds {events} events accepted for profile {profile:?}, which cannot take \
          them now ({reason}). They stay in the journal: start with --profile {profile} until they \
@@ -89,6 +92,7 @@ pub struct Engine {
     pub store: Arc<Store>,
     pub status: Arc<Status>,
     pub panels: Arc<Panels>,
+    pub funnels: Arc<Funnels>,
     shutdown: watch::Sender<bool>,
     batcher: Mutex<Option<JoinHandle<()>>>,
 }
@@ -100,6 +104,7 @@ impl Engine {
         crate::datadir::create_private(&config.data_dir)?;
         let journal = Arc::new(Journal::open(&config.data_dir, config.journal_cap_bytes)?);
         let aliases = crate::aliases::Aliases::load(&config.data_dir)?;
+        let funnel_definitions = Definitions::load(&config.data_dir)?;
         deliver_leftovers(&config, &journal).await?;
         journal.set_owner(&config.profile)?;
         let store = Arc::new(open_store(&config.server, &config).await?);
@@ -115,6 +120,12 @@ impl Engine {
             Err(error) => return Err(error.into()),
         }
         let panels = Arc::new(Panels::new(
+            store.clone(),
+            status.clone(),
+            config.clock.clone(),
+        ));
+        let funnels = Arc::new(Funnels::new(
+            funnel_definitions,
             store.clone(),
             status.clone(),
             config.clock.clone(),
@@ -135,6 +146,7 @@ impl Engine {
             store,
             status,
             panels,
+            funnels,
             shutdown,
             batcher: Mutex::new(Some(batcher)),
         }))

@@ -9,6 +9,7 @@ use serde_json::json;
 use crate::charts::ChartError;
 use crate::event::{BodyError, Rejection};
 use crate::filters::FilterError;
+use crate::funnels::FunnelError;
 use crate::journal::JournalError;
 use crate::panels::PanelError;
 
@@ -38,6 +39,8 @@ pub enum ApiError {
     BadTime(String, String),
     #[error(transparent)]
     Panel(#[from] PanelError),
+    #[error(transparent)]
+    Funnel(#[from] FunnelError),
     #[error("missing or wrong ingest token: send `Authorization: Bearer <token>`")]
     Unauthorized,
     /// An SDK route whose own key is not the ingest token.
@@ -70,7 +73,7 @@ pub enum ApiError {
     /// A setting refused: the message names it and its rule.
     #[error("{0}")]
     BadSetting(String),
-    #[error("no route {method} {path}: the API is POST /v1/events (and Segment's /v1/batch, /v1/track…, PostHog's /batch/, /e/, /capture/…), GET /health, GET /api/panels[/NAME[.svg]], GET /api/dashboard.png, GET|PUT /api/settings/aliases")]
+    #[error("no route {method} {path}: the API is POST /v1/events (and Segment's /v1/batch, /v1/track…, PostHog's /batch/, /e/, /capture/…), GET /health, GET /api/panels[/NAME[.svg]], GET /api/dashboard.png, GET /api/funnels, GET|PUT|DELETE /api/funnels/ID, GET /api/funnels/ID.svg, GET /api/event_names, GET|PUT /api/settings/aliases")]
     NoRoute { method: String, path: String },
     #[error(transparent)]
     Chart(#[from] ChartError),
@@ -114,10 +117,14 @@ impl IntoResponse for ApiError {
                 .into_response(),
             ApiError::Journal(JournalError::Full { .. }) => unavailable(error),
             ApiError::Panel(e) if e.is_retryable() => unavailable(error),
+            ApiError::Funnel(FunnelError::Invalid(_)) => error(StatusCode::BAD_REQUEST),
+            ApiError::Funnel(FunnelError::Unknown(_)) => error(StatusCode::NOT_FOUND),
+            ApiError::Funnel(e) if e.is_retryable() => unavailable(error),
             // The store refuses the query itself: a retry gets the same answer.
-            ApiError::Journal(_) | ApiError::Panel(_) | ApiError::Chart(_) => {
-                error(StatusCode::INTERNAL_SERVER_ERROR)
-            }
+            ApiError::Journal(_)
+            | ApiError::Panel(_)
+            | ApiError::Funnel(_)
+            | ApiError::Chart(_) => error(StatusCode::INTERNAL_SERVER_ERROR),
             ApiError::UnknownPanel(_) | ApiError::NoRoute { .. } => error(StatusCode::NOT_FOUND),
             ApiError::WrongKey(_) => error(StatusCode::UNAUTHORIZED),
             ApiError::Unauthorized => {
@@ -134,6 +141,7 @@ impl IntoResponse for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::funnels::DefinitionError;
     use crate::store::StoreError;
 
     fn unreachable() -> StoreError {
@@ -177,6 +185,28 @@ mod tests {
                 ApiError::Panel(PanelError::Store(unreachable())),
                 503,
                 Some("5"),
+            ),
+            (
+                ApiError::Funnel(FunnelError::Invalid(DefinitionError::new(
+                    "window", "1m..=7d",
+                ))),
+                400,
+                None,
+            ),
+            (
+                ApiError::Funnel(FunnelError::Unknown("x".into())),
+                404,
+                None,
+            ),
+            (
+                ApiError::Funnel(FunnelError::Store(unreachable())),
+                503,
+                Some("5"),
+            ),
+            (
+                ApiError::Funnel(FunnelError::Store(StoreError::Statement("Code: 62".into()))),
+                500,
+                None,
             ),
             // A query the store refuses for good: retrying cannot help, so no Retry-After.
             (
