@@ -12,11 +12,13 @@ pub struct Settings {
     path: Option<PathBuf>,
 }
 
-/// The dashboard the window shows: its range and the filter bar's filters.
+/// The dashboard the window shows: its range, the filter bar's filters, and the funnel the
+/// signup panel shows (none: the hourly signups).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Choice {
     pub range: Range,
     pub filters: Filters,
+    pub funnel: Option<String>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -24,6 +26,8 @@ struct SettingsFile {
     range: String,
     #[serde(default)]
     filters: BTreeMap<String, String>,
+    #[serde(default)]
+    funnel: Option<String>,
 }
 
 impl Settings {
@@ -48,6 +52,7 @@ impl Settings {
         Choice {
             range: Range::parse(&file.range).unwrap_or_default(),
             filters: Filters::from_map(&file.filters).unwrap_or_default(),
+            funnel: file.funnel,
         }
     }
 
@@ -56,11 +61,12 @@ impl Settings {
         let file = SettingsFile {
             range: choice.range.as_str().into(),
             filters: choice.filters.to_map(),
+            funnel: choice.funnel.clone(),
         };
         let written =
             crate::files::write_private(path, &serde_json::to_vec(&file).unwrap_or_default());
         if let Err(error) = written {
-            tracing::warn!(%error, path = %path.display(), "cannot remember the dashboard's range and filters");
+            tracing::warn!(%error, path = %path.display(), "cannot remember the dashboard's range, filters and funnel");
         }
     }
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::charts::{self, thousands};
 use crate::engine::{Engine, Health, Replay};
 use crate::filters::Filters;
+use crate::funnels::{Funnel, FunnelReport};
 use crate::panels::{conversion_pct, error_rate_pct, Dashboard, PanelError, Range, Scope};
 
 /// Everything the window renders, pushed after flushes and returned by every command.
@@ -24,6 +25,8 @@ pub struct View {
     /// the panels' own percentage rules.
     pub summaries: Summaries,
     pub ingest: IngestView,
+    /// The funnel the signup panel shows instead of the hourly signups, when one is chosen.
+    pub funnel: Option<FunnelPanel>,
     /// No event in the range and none waiting: show how to send one.
     pub empty: bool,
     pub demo_running: bool,
@@ -63,6 +66,38 @@ impl Summaries {
     }
 }
 
+/// A funnel drawn in the signup panel's place: its steps chart and a one-line summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct FunnelPanel {
+    pub id: String,
+    pub name: String,
+    pub chart: String,
+    pub summary: String,
+}
+
+impl FunnelPanel {
+    fn of(funnel: &Funnel, report: &FunnelReport) -> Self {
+        let (first, last) = match (report.steps.first(), report.steps.last()) {
+            (Some(first), Some(last)) => (first.count, last.count),
+            _ => (0, 0),
+        };
+        let summary = match conversion_pct(first, last) {
+            Some(pct) => format!(
+                "{} of {} converted ({pct:.1} %)",
+                thousands(last),
+                thousands(first)
+            ),
+            None => "nobody entered".into(),
+        };
+        Self {
+            id: funnel.id.clone(),
+            name: funnel.name.clone(),
+            chart: charts::funnel_svg(&funnel.name, report),
+            summary,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct IngestView {
     pub url: String,
@@ -94,6 +129,8 @@ pub struct Request<'a> {
     pub range: Range,
     /// The filter bar's filters, applied to every panel.
     pub filters: Filters,
+    /// The funnel to show in the signup panel's place.
+    pub funnel: Option<String>,
     /// Where the instance listens (for the empty state's curl line).
     pub url: &'a str,
     pub demo_running: bool,
@@ -140,7 +177,24 @@ pub async fn build(engine: &Engine, request: &Request<'_>) -> Result<View, Panel
         ..Scope::new(request.range)
     };
     let dashboard = engine.panels.dashboard(&scope).await?;
-    Ok(assemble(engine, request, &dashboard))
+    let mut view = assemble(engine, request, &dashboard);
+    if let Some(id) = &request.funnel {
+        view.funnel = funnel_panel(engine, id, &scope).await;
+    }
+    Ok(view)
+}
+
+/// The chosen funnel for the signup panel; none when it was deleted or cannot be computed
+/// (the panel then shows the hourly signups).
+async fn funnel_panel(engine: &Engine, id: &str, scope: &Scope) -> Option<FunnelPanel> {
+    let funnel = engine.funnels.get(id).ok()?;
+    match engine.funnels.report(id, scope, None).await {
+        Ok(report) => Some(FunnelPanel::of(&funnel, &report)),
+        Err(error) => {
+            tracing::debug!(%error, id, "the chosen funnel is unavailable");
+            None
+        }
+    }
 }
 
 /// The view with no panel data, when the store cannot answer and nothing was shown yet (a
@@ -180,6 +234,7 @@ fn assemble(engine: &Engine, request: &Request<'_>, dashboard: &Dashboard) -> Vi
             curl: crate::http::curl_example(request.url),
         },
         demo_running: request.demo_running,
+        funnel: None,
     }
 }
 

@@ -26,16 +26,20 @@ function render(view) {
   const p = view.panels;
   $("active-users-value").textContent = number.format(p.active_users.value);
   $("active-users-value").title = `${number.format(p.active_users.value)} distinct sessions in the last 5 minutes`;
-  $("funnel-summary").textContent = view.summaries.funnel;
+  // The signup panel shows the chosen funnel instead of the hourly signups, when there is one.
+  const funnel = view.funnel;
+  $("funnel-title").textContent = funnel ? `Funnel: ${funnel.name}` : "Signup funnel";
+  $("funnel-summary").textContent = funnel ? funnel.summary : view.summaries.funnel;
+  const charts = { ...view.charts, ...(funnel ? { signup_funnel: funnel.chart } : {}) };
   renderTopFeature(p.top_features);
   $("error-summary").textContent = view.summaries.errors;
   for (const name of PANELS) {
     // The engine's own plotters SVG (no scripts, escaped text): safe to place inline. Unchanged
     // charts are left alone so an idle dashboard costs the web process nothing.
     const chart = $(`chart-${name}`);
-    if (shown.get(name) !== view.charts[name]) {
-      chart.innerHTML = view.charts[name];
-      shown.set(name, view.charts[name]);
+    if (shown.get(name) !== charts[name]) {
+      chart.innerHTML = charts[name];
+      shown.set(name, charts[name]);
     }
   }
   updated();
@@ -134,7 +138,10 @@ for (const button of document.querySelectorAll("#ranges button")) {
   button.addEventListener("click", () => act("set_range", { range: button.dataset.range }));
 }
 for (const id of ["demo", "demo-empty"]) {
-  $(id).addEventListener("click", () => act(lastView && lastView.demo_running ? "stop_demo" : "start_demo"));
+  $(id).addEventListener("click", () =>
+    lastView && lastView.demo_running
+      ? act("stop_demo")
+      : act("start_demo", { scenario: $("demo-scenario").value }));
 }
 $("save-png").addEventListener("click", async () => {
   const path = await act("save_png");
@@ -308,6 +315,170 @@ $("aliases-save").addEventListener("click", async () => {
   if (saved) renderAliases(saved);
 });
 $("connect-close").addEventListener("click", () => $("connect-dialog").close());
+
+// --- Funnels: pick one, see its steps and drop-off (and for whom), define or edit one. ---
+
+let funnelsView = null;
+
+async function funnelAction(command, args, done) {
+  $("funnels-message").className = "";
+  try {
+    const result = await invoke(command, args);
+    $("funnels-message").textContent = done ? done(result) : "";
+    return result;
+  } catch (error) {
+    $("funnels-message").className = "error";
+    $("funnels-message").textContent = String(error);
+  }
+}
+
+function renderFunnels(view, pick) {
+  funnelsView = view;
+  const select = $("funnel-pick");
+  select.innerHTML = "";
+  for (const f of view.funnels) {
+    const option = document.createElement("option");
+    option.value = f.id;
+    option.textContent = f.name === f.id ? f.id : `${f.name} (${f.id})`;
+    select.append(option);
+  }
+  if (pick && view.funnels.some((f) => f.id === pick)) select.value = pick;
+  $("event-names").innerHTML = "";
+  for (const e of view.event_names) {
+    const option = document.createElement("option");
+    option.value = e.event_name;
+    option.label = `${e.count} events`;
+    $("event-names").append(option);
+  }
+  loadFunnel();
+}
+
+function breakdownAsked() {
+  const kind = $("funnel-breakdown").value;
+  $("funnel-breakdown-key").hidden = kind !== "prop";
+  if (kind !== "prop") return kind;
+  const key = $("funnel-breakdown-key").value.trim();
+  return key ? `prop.${key}` : "";
+}
+
+function percent(value) {
+  return value === null ? "–" : `${value.toFixed(1)} %`;
+}
+
+async function loadFunnel() {
+  const id = $("funnel-pick").value;
+  const funnel = funnelsView && funnelsView.funnels.find((f) => f.id === id);
+  if (!funnel) return;
+  fillForm(funnel);
+  $("funnel-on-dashboard").checked = funnelsView.shown === id;
+  const answer = await funnelAction("funnel_report", { id, breakdown: breakdownAsked() });
+  if (!answer) return;
+  $("funnel-chart").innerHTML = answer.chart;
+  const body = $("funnel-steps").querySelector("tbody");
+  body.innerHTML = "";
+  answer.report.steps.forEach((step, i) => {
+    const row = body.insertRow();
+    row.id = `funnel-step-${i}`;
+    for (const text of [step.event_name, number.format(step.count), percent(step.pct_of_first), percent(step.pct_of_previous)]) {
+      row.insertCell().textContent = text;
+    }
+  });
+  const groups = $("funnel-groups");
+  groups.tHead.innerHTML = "";
+  groups.tBodies[0].innerHTML = "";
+  if (!answer.report.breakdown) return;
+  const head = groups.tHead.insertRow();
+  for (const text of [answer.report.breakdown, ...answer.report.steps.map((s) => s.event_name), "conversion"]) {
+    head.append(Object.assign(document.createElement("th"), { textContent: text }));
+  }
+  answer.report.groups.forEach((group, i) => {
+    const row = groups.tBodies[0].insertRow();
+    row.id = `funnel-group-${i}`;
+    row.insertCell().textContent = group.value || "(none)";
+    for (const step of group.steps) row.insertCell().textContent = number.format(step.count);
+    row.insertCell().textContent = percent(group.steps[group.steps.length - 1].pct_of_first);
+  });
+}
+
+function stepItem(step = { event_name: "" }) {
+  const item = document.createElement("li");
+  const name = Object.assign(document.createElement("input"), {
+    className: "ff-event", value: step.event_name, placeholder: "event name", required: true,
+  });
+  name.setAttribute("list", "event-names");
+  const where = Object.assign(document.createElement("input"), {
+    className: "ff-where", placeholder: "only where, e.g. prop.plan=pro country=DE",
+    value: Object.entries(step.where || {}).map(([k, v]) => `${k}=${v}`).join(" "),
+  });
+  const remove = Object.assign(document.createElement("button"), { type: "button", textContent: "Remove" });
+  remove.addEventListener("click", () => { item.remove(); numberSteps(); });
+  item.append(name, where, remove);
+  $("ff-steps").append(item);
+  numberSteps();
+}
+
+// Stable ids per position, for people using the keyboard and for the window's tests.
+function numberSteps() {
+  [...$("ff-steps").children].forEach((item, i) => {
+    item.querySelector(".ff-event").id = `ff-step-${i}-event`;
+    item.querySelector(".ff-where").id = `ff-step-${i}-where`;
+  });
+}
+
+function fillForm(funnel) {
+  $("ff-id").value = funnel.id;
+  $("ff-name").value = funnel.name;
+  $("ff-window").value = funnel.window;
+  $("ff-count-by").value = funnel.count_by;
+  $("ff-steps").innerHTML = "";
+  for (const step of funnel.steps) stepItem(step);
+}
+
+// The form as the API's definition: `key=value` words of a step become its `where`.
+function definitionFromForm() {
+  const steps = [...$("ff-steps").children].map((item) => {
+    const step = { event_name: item.querySelector(".ff-event").value.trim() };
+    const words = item.querySelector(".ff-where").value.trim().split(/\s+/).filter(Boolean);
+    if (words.length) {
+      step.where = Object.fromEntries(words.map((w) => [w.split("=")[0], w.slice(w.indexOf("=") + 1)]));
+    }
+    return step;
+  });
+  const definition = { steps, window: $("ff-window").value.trim(), count_by: $("ff-count-by").value };
+  const name = $("ff-name").value.trim();
+  if (name) definition.name = name;
+  return definition;
+}
+
+$("funnels-open").addEventListener("click", async () => {
+  $("funnels-dialog").showModal();
+  const view = await funnelAction("funnels", {});
+  if (view) renderFunnels(view, (lastView && lastView.funnel && lastView.funnel.id) || "signup");
+});
+$("funnels-close").addEventListener("click", () => $("funnels-dialog").close());
+$("funnel-pick").addEventListener("change", loadFunnel);
+$("funnel-breakdown").addEventListener("change", loadFunnel);
+$("funnel-breakdown-key").addEventListener("change", loadFunnel);
+$("ff-add-step").addEventListener("click", () => stepItem());
+$("funnel-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const id = $("ff-id").value.trim();
+  const view = await funnelAction("save_funnel", { id, definition: definitionFromForm() }, () => `saved ${id}`);
+  if (view) renderFunnels(view, id);
+});
+$("ff-delete").addEventListener("click", async () => {
+  const id = $("ff-id").value.trim();
+  const view = await funnelAction("delete_funnel", { id }, () => `deleted ${id}`);
+  if (view) renderFunnels(view);
+});
+$("funnel-on-dashboard").addEventListener("change", async () => {
+  const id = $("funnel-on-dashboard").checked ? $("funnel-pick").value : null;
+  const view = await funnelAction("show_funnel", { id });
+  if (view) {
+    render(view);
+    funnelsView.shown = id;
+  }
+});
 
 listen("dashboard", (event) => render(event.payload));
 setInterval(updated, 1000);

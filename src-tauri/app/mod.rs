@@ -3,6 +3,7 @@
 //! [`charts`](crate::charts) and [`profiles`](crate::profiles), and the engine pushes a fresh
 //! [`View`] after flushes.
 
+mod funnels;
 mod profiles;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use tauri_plugin_dialog::DialogExt;
 use tokio::sync::watch;
 
 use crate::cli::{CliError, ServeArgs};
+use crate::demo::{campaign, Scenario};
 use crate::filters::Filters;
 use crate::instance::Instance;
 use crate::panels::Range;
@@ -80,6 +82,7 @@ impl Shared {
         let request = view::Request {
             range: choice.range,
             filters: choice.filters,
+            funnel: choice.funnel,
             url: &url,
             demo_running: self.demo_running(),
         };
@@ -121,6 +124,11 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), CliE
             connect,
             aliases,
             set_aliases,
+            funnels::funnels,
+            funnels::funnel_report,
+            funnels::save_funnel,
+            funnels::delete_funnel,
+            funnels::show_funnel,
         ])
         .setup(move |app| {
             let runtime = tauri::async_runtime::handle();
@@ -237,14 +245,22 @@ async fn set_filters(
 }
 
 #[tauri::command]
-async fn start_demo(shared: State<'_, Arc<Shared>>) -> Result<View, CommandError> {
+async fn start_demo(
+    scenario: Option<Scenario>,
+    shared: State<'_, Arc<Shared>>,
+) -> Result<View, CommandError> {
+    let scenario = scenario.unwrap_or_default();
+    let funnels = &shared.instance.engine().funnels;
+    if scenario == Scenario::Campaign && funnels.get(campaign::FUNNEL_ID).is_err() {
+        funnels.put(campaign::FUNNEL_ID, &campaign::funnel_definition())?;
+    }
     let (stop_tx, stop) = watch::channel(false);
     let options = crate::demo::DemoOptions {
         url: shared.instance.url(),
         rate: DEMO_RATE,
         duration: DEMO_LONGEST,
         token: shared.token.clone(),
-        scenario: crate::demo::Scenario::Steady,
+        scenario,
     };
     tokio::spawn(async move {
         // The receiver drops when the run ends, which `demo_running` sees as a closed channel.

@@ -24,6 +24,15 @@ pub const BROKEN_TO_MS: i64 = 105 * 60_000;
 /// stretch where Gmail breaks and the first quarter-hour of its recovery.
 pub const BACKFILL_MS: i64 = 2 * 3_600_000;
 
+/// The funnel that tells the story, as `PUT /api/funnels/campaign` takes it: the window's demo
+/// defines it when it starts the campaign and no such funnel exists.
+pub const FUNNEL_ID: &str = "campaign";
+pub fn funnel_definition() -> serde_json::Value {
+    json!({"name": "Campaign signups", "window": "1h", "count_by": "user", "steps": [
+        {"event_name": "signup_started"}, {"event_name": "email_verified"},
+        {"event_name": "signup_completed"}]})
+}
+
 const VERIFIED: f64 = 0.85;
 /// Gmail's verification rate while broken: about 40 % fewer get through.
 const VERIFIED_BROKEN_GMAIL: f64 = 0.5;

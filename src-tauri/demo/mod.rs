@@ -5,7 +5,7 @@
 //! and [`run`], which paces batches of those events over HTTP. `run` never prints, so the desktop window can drive it in-process; the CLI prints through
 //! [`print_progress`] and [`print_summary`].
 
-mod campaign;
+pub mod campaign;
 mod report;
 mod sender;
 mod traffic;

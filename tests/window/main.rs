@@ -215,10 +215,50 @@ impl App {
         .await
     }
 
+    async fn click_css(&self, selector: &str) {
+        self.client
+            .find(Locator::Css(selector))
+            .await
+            .unwrap_or_else(|e| panic!("no {selector}: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    /// The text of the first element matching a CSS selector.
+    async fn css_text(&self, selector: &str) -> Option<String> {
+        let element = self.client.find(Locator::Css(selector)).await.ok()?;
+        element.text().await.ok()
+    }
+
+    /// The cells of table row `#id`, once it has `cells` of them.
+    async fn row(&self, id: &str, cells: usize) -> Vec<String> {
+        let mut texts = Vec::new();
+        for i in 1..=cells {
+            let cell = self.css_text(&format!("#{id} td:nth-child({i})")).await;
+            texts.push(cell.unwrap_or_default());
+        }
+        texts
+    }
+
+    async fn wait_row(&self, id: &str, expected: &[&str]) {
+        let what = format!("#{id} to read {expected:?}");
+        self.wait_for(&what, |app| async move {
+            app.row(id, expected.len()).await == expected
+        })
+        .await
+    }
+
     /// Replaces what `#id` holds with `text`, as typing would.
     async fn type_into(&self, id: &str, text: &str) {
         let input = self.client.find(Locator::Id(id)).await.unwrap();
-        input.clear().await.unwrap();
+        // Inside a tall dialog the field may be below the fold.
+        let script = format!("document.getElementById({id:?}).scrollIntoView({{block: 'center'}})");
+        self.client.execute(&script, vec![]).await.unwrap();
+        input
+            .clear()
+            .await
+            .unwrap_or_else(|e| panic!("cannot clear #{id}: {e}"));
         input.send_keys(text).await.unwrap();
     }
 
@@ -556,6 +596,82 @@ async fn the_filter_bar_narrows_every_panel_and_times_are_local() {
     );
     app.click("filters-clear").await;
     app.wait_text("active-users-value", "7").await;
+    app.close().await;
+}
+
+/// The Funnels dialog: define a funnel step by step from the event names seen, see each step's
+/// count and drop-off, break it down by country, and show it in the signup panel.
+#[tokio::test]
+async fn a_funnel_is_defined_step_by_step_broken_down_and_shown() {
+    let home = Home::new();
+    let app = App::launch(&home).await;
+    // Five users start; three verify (two German, one French); two complete (one of each).
+    let step = |name: &str, user: usize, minutes_ago: i64| {
+        let country = if user < 3 { "DE" } else { "FR" };
+        json!({"event_name": name, "session_id": format!("s{user}"), "user_id": format!("u{user}"),
+               "country_code": country, "timestamp": at(minutes_ago)})
+    };
+    let mut events: Vec<Value> = (0..5).map(|u| step("signup_started", u, 10)).collect();
+    events.extend([0, 1, 3].map(|u| step("email_verified", u, 9)));
+    events.extend([0, 3].map(|u| step("signup_completed", u, 8)));
+    app.post(&events).await;
+    app.wait_text("funnel-summary", "2 of 5 completed (40.0 %)")
+        .await;
+
+    app.click("funnels-open").await;
+    app.wait_row("funnel-step-0", &["signup_started", "5", "100.0 %", "–"])
+        .await;
+    app.wait_row(
+        "funnel-step-1",
+        &["signup_completed", "2", "40.0 %", "40.0 %"],
+    )
+    .await;
+    // The editor starts from the funnel shown; the event names seen are offered for steps.
+    let offered = app
+        .client
+        .find_all(Locator::Css("#event-names option"))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(
+        offered, 3,
+        "signup_started, email_verified, signup_completed"
+    );
+    app.type_into("ff-id", "verify").await;
+    app.type_into("ff-name", "Verify").await;
+    app.type_into("ff-step-1-event", "email_verified").await;
+    app.click("ff-add-step").await;
+    app.type_into("ff-step-2-event", "signup_completed").await;
+    app.click("ff-save").await;
+    app.wait_text("funnels-message", "saved verify").await;
+    app.wait_row(
+        "funnel-step-1",
+        &["email_verified", "3", "60.0 %", "60.0 %"],
+    )
+    .await;
+    app.wait_row(
+        "funnel-step-2",
+        &["signup_completed", "2", "40.0 %", "66.7 %"],
+    )
+    .await;
+
+    app.click_css("#funnel-breakdown option[value=country]")
+        .await;
+    app.wait_row("funnel-group-0", &["DE", "3", "2", "1", "33.3 %"])
+        .await;
+    app.wait_row("funnel-group-1", &["FR", "2", "1", "1", "50.0 %"])
+        .await;
+
+    app.click("funnel-on-dashboard").await;
+    app.click("funnels-close").await;
+    app.wait_text("funnel-title", "Funnel: Verify").await;
+    app.wait_text("funnel-summary", "2 of 5 converted (40.0 %)")
+        .await;
+    app.close().await;
+
+    // The panel's funnel is remembered across launches.
+    let app = App::launch(&home).await;
+    app.wait_text("funnel-title", "Funnel: Verify").await;
     app.close().await;
 }
 
