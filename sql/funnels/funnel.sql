@@ -19,6 +19,17 @@ FROM
       AND timestamp > fromUnixTimestamp64Milli({start_ms:Int64}, 'UTC')
       AND timestamp <= fromUnixTimestamp64Milli({end_ms:Int64}, 'UTC')
       AND {filter}
+      -- Only actors with a step-1 event in the range can enter: skipping the others' events
+      -- before grouping halves the time at 10M events (most actors never start a funnel).
+      AND {actor} IN (
+          SELECT {actor}
+          FROM events
+          WHERE event_name = {s0:String}
+            AND timestamp > fromUnixTimestamp64Milli({start_ms:Int64}, 'UTC')
+            AND timestamp <= fromUnixTimestamp64Milli({end_ms:Int64}, 'UTC')
+            AND {filter}
+            AND {first}
+      )
     GROUP BY actor
 )
 WHERE level > 0

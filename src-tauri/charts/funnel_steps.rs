@@ -5,7 +5,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axes::{count_axis, mesh};
-use super::frame::{canvas, chart_on, no_data_if, Y_LABELS_W};
+use super::frame::{canvas, chart_on, no_data_if};
 use super::hover::Hover;
 use super::labels::{pct, short_name, thousands};
 use super::theme::{text, DROPPED, STEP};
@@ -29,12 +29,7 @@ pub(super) fn draw<DB: DrawingBackend>(
     let max = steps.iter().map(|s| s.count).max().unwrap_or(0);
     let centres = (0..n).map(|i| i * SLOT + SLOT / 2).collect();
     let x = (0..n * SLOT).with_key_points(centres);
-    let mut chart = chart_on(
-        &area,
-        x,
-        count_axis(max.saturating_add(max / 5)),
-        Y_LABELS_W,
-    )?;
+    let mut chart = chart_on(&area, x, count_axis(max.saturating_add(max / 5)), 0)?;
     let label = |x: &i64| {
         usize::try_from(x.div_euclid(SLOT))
             .ok()
