@@ -237,7 +237,7 @@ pub struct TrafficModel {
     rng: fastrand::Rng,
     sessions: Vec<Session>,
     user_pool: u32,
-    /// Users created by completed signups, numbered after the pool.
+    /// Users created by signups (from their start), numbered after the pool.
     signups: u32,
     features: Vec<(&'static str, u32)>,
     incidents: Incidents,
@@ -308,15 +308,16 @@ impl TrafficModel {
         let session = &mut self.sessions[i];
         match session.signup {
             Some(s) if s.started_at == session.step => {
+                // The signup form creates the account, which is identified from then on: the
+                // funnels count the same user from start to completion.
+                self.signups += 1;
+                session.user_id = Some(format!("u-{}", self.user_pool + self.signups));
                 return (
                     "signup_started",
                     json!({"method": pick(rng, &SIGNUP_METHODS)}),
                 );
             }
             Some(s) if s.completed_at == Some(session.step) => {
-                // The new account is identified from its first event on.
-                self.signups += 1;
-                session.user_id = Some(format!("u-{}", self.user_pool + self.signups));
                 return ("signup_completed", json!({"plan": pick(rng, &PLANS)}));
             }
             _ => {}
