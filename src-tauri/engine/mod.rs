@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::alerts::{AlertError, Alerts, Saved};
 use crate::batcher::{self, FlushError, Status};
 use crate::journal::{Journal, JournalError};
 use crate::panels::Panels;
@@ -30,6 +31,8 @@ pub enum EngineError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Aliases(#[from] crate::aliases::AliasError),
+    #[error(transparent)]
+    Alerts(#[from] AlertError),
     #[error(
         "the journal holds {events} events accepted for profile {profile:?}, which cannot take \
          them now ({reason}). They stay in the journal: start with --profile {profile} until they \
@@ -89,8 +92,11 @@ pub struct Engine {
     pub store: Arc<Store>,
     pub status: Arc<Status>,
     pub panels: Arc<Panels>,
+    /// Alert rules, judged after every flush.
+    pub alerts: Arc<Alerts>,
     shutdown: watch::Sender<bool>,
-    batcher: Mutex<Option<JoinHandle<()>>>,
+    /// The batcher and the alerts' evaluation, awaited at shutdown.
+    tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl Engine {
@@ -100,6 +106,7 @@ impl Engine {
         crate::datadir::create_private(&config.data_dir)?;
         let journal = Arc::new(Journal::open(&config.data_dir, config.journal_cap_bytes)?);
         let aliases = crate::aliases::Aliases::load(&config.data_dir)?;
+        let alert_rules = Saved::load(&config.data_dir)?;
         deliver_leftovers(&config, &journal).await?;
         journal.set_owner(&config.profile)?;
         let store = Arc::new(open_store(&config.server, &config).await?);
@@ -120,6 +127,13 @@ impl Engine {
             config.clock.clone(),
         ));
         let (shutdown, stop) = watch::channel(false);
+        let (alerts, judging) = Alerts::start(
+            alert_rules,
+            store.clone(),
+            status.clone(),
+            config.clock.clone(),
+            stop.clone(),
+        );
         let batcher = tokio::spawn(batcher::run(
             journal.clone(),
             store.clone(),
@@ -135,8 +149,9 @@ impl Engine {
             store,
             status,
             panels,
+            alerts,
             shutdown,
-            batcher: Mutex::new(Some(batcher)),
+            tasks: Mutex::new(vec![batcher, judging]),
         }))
     }
 
@@ -167,16 +182,12 @@ impl Engine {
         }
     }
 
-    /// Stops the batcher (after a last flush) and closes the store.
+    /// Stops judging alerts and the batcher (after a last flush), then closes the store.
     pub async fn shutdown(&self) {
         let _ = self.shutdown.send(true);
-        let batcher = self
-            .batcher
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(batcher) = batcher {
-            let _ = batcher.await;
+        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+        for task in tasks {
+            let _ = task.await;
         }
         self.store.close().await;
     }
