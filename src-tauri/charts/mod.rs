@@ -15,6 +15,7 @@ mod font;
 mod frame;
 mod hover;
 mod labels;
+mod marks;
 mod png;
 mod signup_funnel;
 mod theme;
@@ -29,6 +30,7 @@ use crate::panels::{FeatureRow, Panel, Range};
 use hover::Hover;
 pub use labels::thousands;
 use labels::{event_text, Output};
+pub use marks::Mark;
 pub use png::{dashboard_png, ChartError, DASHBOARD_PNG_SIZE};
 
 const SIZE: (u32, u32) = (640, 320);
@@ -41,13 +43,19 @@ type DrawResult<DB, T = ()> = Result<T, DrawingAreaErrorKind<<DB as DrawingBacke
 
 /// The chart of one panel as an SVG document (dark theme).
 pub fn svg(panel: &Panel, range: Range) -> String {
+    svg_marked(panel, range, &[])
+}
+
+/// [`svg`] with alert marks where rules fired and resolved (the time charts draw them: error
+/// rate and active users).
+pub fn svg_marked(panel: &Panel, range: Range, marks: &[Mark]) -> String {
     font::register();
     let mut out = String::new();
     let mut hovers = Vec::new();
     {
         // The backend writes into `out` on present; the scope ends its borrow before we return.
         let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
-        draw_panel(&root, panel, range, Output::Svg, &mut hovers)
+        draw_panel(&root, panel, range, marks, Output::Svg, &mut hovers)
             .and_then(|()| root.present())
             .expect("drawing into a string cannot fail");
     }
@@ -61,14 +69,15 @@ fn draw_panel<DB: DrawingBackend>(
     root: &Area<DB>,
     panel: &Panel,
     range: Range,
+    marks: &[Mark],
     out: Output,
     hovers: &mut Vec<Hover>,
 ) -> DrawResult<DB> {
     match &*safe_text(panel, out) {
-        Panel::ActiveUsers(p) => active_users::draw(root, p, range, hovers),
+        Panel::ActiveUsers(p) => active_users::draw(root, p, range, marks, hovers),
         Panel::SignupFunnel(hours) => signup_funnel::draw(root, hours, range, hovers),
         Panel::TopFeatures(rows) => top_features::draw(root, rows, range, hovers),
-        Panel::ErrorRate(p) => error_rate::draw(root, p, range, hovers),
+        Panel::ErrorRate(p) => error_rate::draw(root, p, range, marks, hovers),
     }
 }
 
