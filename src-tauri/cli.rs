@@ -177,6 +177,10 @@ pub struct DemoArgs {
     /// The instance's ingest token, if it requires one (from the environment only)
     #[arg(skip = std::env::var("PULSEBOARD_INGEST_TOKEN").ok())]
     pub ingest_token: Option<String>,
+    /// The story the traffic tells: steady, or campaign (signups through email verification,
+    /// two hours of history first, Gmail users losing ~40 % at verification for a while)
+    #[arg(long, env = "PULSEBOARD_SCENARIO", value_enum, default_value_t)]
+    pub scenario: crate::demo::Scenario,
 }
 
 #[derive(Debug, Args)]
@@ -273,9 +277,16 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "" | "s" => n,
         "m" => n * 60.0,
         "h" => n * 3600.0,
-        _ => return Err(format!("unknown unit {unit:?} in {s:?}; use ms, s, m or h")),
+        "d" => n * 86_400.0,
+        _ => {
+            return Err(format!(
+                "unknown unit {unit:?} in {s:?}; use ms, s, m, h or d"
+            ))
+        }
     };
-    Ok(Duration::from_secs_f64(secs))
+    // A huge number would overflow a Duration: an error, not a panic (funnel windows come
+    // over HTTP).
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("{s:?} is too long a duration"))
 }
 
 /// Parses `1048576`, `512KiB`, `1MiB`, `1GiB` (also KB/MB/GB, as binary units).
@@ -343,6 +354,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), CliError> {
         rate: args.rate,
         duration: args.duration,
         token: args.ingest_token.map(Sensitive::from),
+        scenario: args.scenario,
     };
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
@@ -387,7 +399,12 @@ mod tests {
         assert_eq!(parse_duration("2s").unwrap(), Duration::from_secs(2));
         assert_eq!(parse_duration("3").unwrap(), Duration::from_secs(3));
         assert_eq!(parse_duration("1m").unwrap(), Duration::from_secs(60));
+        assert_eq!(
+            parse_duration("7d").unwrap(),
+            Duration::from_secs(7 * 86_400)
+        );
         assert!(parse_duration("2 weeks").is_err());
+        assert!(parse_duration(&format!("{}d", "9".repeat(30))).is_err());
         assert_eq!(parse_size("1MiB").unwrap(), 1 << 20);
         assert_eq!(parse_size("1GiB").unwrap(), 1 << 30);
         assert_eq!(parse_size("4096").unwrap(), 4096);

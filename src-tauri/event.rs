@@ -203,17 +203,21 @@ fn present<'a>(obj: &'a Map<String, Value>, field: &str) -> Option<&'a Value> {
     obj.get(field).filter(|v| !v.is_null())
 }
 
-fn event_name(obj: &Map<String, Value>) -> Result<String, String> {
-    const RULE: &str = "event_name: required, 1 to 64 characters of a-z 0-9 _ . : -";
-    let name = match present(obj, "event_name") {
-        Some(Value::String(s)) => s,
-        _ => return Err(RULE.into()),
-    };
+/// The rule for an event name, in words (after the field name).
+pub const EVENT_NAME_RULE: &str = "required, 1 to 64 characters of a-z 0-9 _ . : -";
+
+/// Whether `name` is a valid event name (what ingest accepts and funnel steps may name).
+pub fn is_event_name(name: &str) -> bool {
     let allowed = |c: char| matches!(c, 'a'..='z' | '0'..='9' | '_' | '.' | ':' | '-');
-    if name.is_empty() || name.len() > 64 || !name.chars().all(allowed) {
-        return Err(RULE.into());
+    !name.is_empty() && name.len() <= 64 && name.chars().all(allowed)
+}
+
+fn event_name(obj: &Map<String, Value>) -> Result<String, String> {
+    let rule = || format!("event_name: {EVENT_NAME_RULE}");
+    match present(obj, "event_name") {
+        Some(Value::String(name)) if is_event_name(name) => Ok(name.clone()),
+        _ => Err(rule()),
     }
-    Ok(name.clone())
 }
 
 fn timestamp(obj: &Map<String, Value>, time: TimeBounds) -> Result<i64, String> {

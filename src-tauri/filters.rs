@@ -138,12 +138,7 @@ impl Filters {
             let key_placeholder = format!("{{{key_param}:String}}");
             params.push((key_param, key.clone()));
             let list = bind(&mut params, format!("{prefix}prop{i}"), values);
-            // The value as text: a string as is, anything else as JSON writes it.
-            terms.push(format!(
-                "has({list}, if(JSONType(properties, {key_placeholder}) = 'String', \
-                 JSONExtractString(properties, {key_placeholder}), \
-                 JSONExtractRaw(properties, {key_placeholder})))"
-            ));
+            terms.push(format!("has({list}, {})", prop_text(&key_placeholder)));
         }
         if terms.is_empty() {
             return ("1".to_owned(), params);
@@ -216,8 +211,17 @@ fn split(name: &str, value: &str) -> Result<Vec<String>, FilterError> {
     Ok(values)
 }
 
+/// SQL for the text of property `key` (a placeholder or literal) on a row with `properties`: a
+/// string as is, anything else as JSON writes it, empty when absent.
+pub fn prop_text(key: &str) -> String {
+    format!(
+        "if(JSONType(properties, {key}) = 'String', JSONExtractString(properties, {key}), \
+         JSONExtractRaw(properties, {key}))"
+    )
+}
+
 /// KEY of `prop.KEY`: 1..=64 characters of `[A-Za-z0-9_$.-]`.
-fn prop_key(name: &str) -> Result<&str, FilterError> {
+pub fn prop_key(name: &str) -> Result<&str, FilterError> {
     let key = name
         .strip_prefix("prop.")
         .ok_or_else(|| unknown_param(name))?;

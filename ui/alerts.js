@@ -103,7 +103,7 @@
     // Sent as typed: the engine checks every field and names the one it refuses.
     const rule = {
       name: $("af-name").value.trim() || null,
-      metric: $("af-metric").value,
+      metric: $("af-metric").value.trim(),
       op: $("af-op").value,
       threshold: Number($("af-threshold").value),
       for: $("af-for").value.trim(),

@@ -21,7 +21,8 @@ use tokio::task::JoinHandle;
 
 use crate::batcher::Status;
 use crate::clock::Clock;
-use crate::store::{Store, StoreError};
+use crate::funnels::Funnels;
+use crate::store::Store;
 
 pub use rule::{check_id, window_text, Metric, Op, Rule, RuleError, BUILT_IN_ID};
 pub use state::{Measure, RuleState, State, Transition, WebhookFailure, KEPT_TRANSITIONS};
@@ -146,6 +147,8 @@ pub struct Alerts {
     path: PathBuf,
     book: Mutex<Book>,
     store: Arc<Store>,
+    /// What `funnel_conversion_pct:<id>` rules measure.
+    funnels: Arc<Funnels>,
     status: Arc<Status>,
     clock: Clock,
     /// A rule was added or changed: judge now rather than at the next tick.
@@ -159,6 +162,7 @@ impl Alerts {
     pub fn start(
         Saved { path, book }: Saved,
         store: Arc<Store>,
+        funnels: Arc<Funnels>,
         status: Arc<Status>,
         clock: Clock,
         shutdown: watch::Receiver<bool>,
@@ -168,6 +172,7 @@ impl Alerts {
             path,
             book: Mutex::new(book),
             store,
+            funnels,
             status,
             clock,
             changed: Notify::new(),
@@ -200,6 +205,12 @@ impl Alerts {
     /// keeps its state, so the next judgement reports a change the edit causes).
     pub fn put(&self, id: &str, body: &Value) -> Result<AlertView, AlertError> {
         let rule = Rule::parse(id, body)?;
+        if let Metric::FunnelConversionPct(funnel) = &rule.metric {
+            self.funnels.get(funnel).map_err(|_| RuleError {
+                field: "metric".into(),
+                rule: format!("no funnel {funnel:?}: GET /api/funnels lists them"),
+            })?;
+        }
         let mut book = self.book();
         let mut next = book.clone();
         next.rules.insert(id.to_owned(), rule);
@@ -261,7 +272,7 @@ impl Alerts {
         let at = self.clock.now();
         let mut measured = Vec::with_capacity(rules.len());
         for (id, rule) in rules {
-            let measure = measure::measure(&self.store, &rule, at).await;
+            let measure = measure::measure(&self.store, &self.funnels, &rule, at).await;
             measured.push((id, rule, measure));
         }
         let as_of_flush = view.flushes;
@@ -275,7 +286,7 @@ impl Alerts {
     /// while it was measured is left to the next evaluation.
     fn record(
         &self,
-        measured: Vec<(String, Rule, Result<Measure, StoreError>)>,
+        measured: Vec<(String, Rule, Result<Measure, measure::MeasureError>)>,
         at: chrono::DateTime<chrono::Utc>,
         as_of_flush: u64,
     ) -> Vec<Notice> {
@@ -287,7 +298,8 @@ impl Alerts {
             }
             let measure = match measure {
                 Ok(measure) => measure,
-                // The store is down or refusing: /health says so; the state waits.
+                // The store is down or refusing (/health says so), or the rule's funnel was
+                // deleted: the state waits.
                 Err(error) => {
                     tracing::debug!(rule = %id, %error, "alert rule not judged");
                     continue;

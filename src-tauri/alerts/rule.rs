@@ -46,6 +46,9 @@ pub enum Metric {
     Events,
     /// Distinct sessions in the window.
     ActiveUsers,
+    /// Last step / first step × 100 of the funnel with this id, for actors entering in the
+    /// window (one decimal).
+    FunnelConversionPct(String),
 }
 
 const FUNNEL_PREFIX: &str = "funnel_conversion_pct:";
@@ -57,12 +60,8 @@ impl Metric {
             "error_rate_pct" => Ok(Self::ErrorRatePct),
             "events" => Ok(Self::Events),
             "active_users" => Ok(Self::ActiveUsers),
-            // Funnel computation lands separately; until then such a rule is refused, not stored
-            // to be judged never.
             _ => match s.strip_prefix(FUNNEL_PREFIX) {
-                Some(id) if check_id(id).is_ok() => {
-                    bad("funnel_conversion_pct needs funnels, which this build does not have yet")
-                }
+                Some(id) if check_id(id).is_ok() => Ok(Self::FunnelConversionPct(id.to_owned())),
                 Some(_) => bad("funnel_conversion_pct:<funnel id>, the id 1 to 64 characters of a-z 0-9 _ -"),
                 None => bad(
                     "one of error_rate_pct, events, active_users, funnel_conversion_pct:<funnel id>",
@@ -76,6 +75,7 @@ impl Metric {
             Self::ErrorRatePct => "error_rate_pct".into(),
             Self::Events => "events".into(),
             Self::ActiveUsers => "active_users".into(),
+            Self::FunnelConversionPct(id) => format!("{FUNNEL_PREFIX}{id}"),
         }
     }
 }
@@ -359,6 +359,15 @@ mod tests {
         );
         let stored: Rule = serde_json::from_value(serde_json::to_value(&rule).unwrap()).unwrap();
         assert_eq!(stored, rule);
+
+        let funnel =
+            json!({"metric": "funnel_conversion_pct:signup", "op": "below", "threshold": 40});
+        let rule = Rule::parse("conversion", &funnel).unwrap();
+        assert_eq!(rule.metric, Metric::FunnelConversionPct("signup".into()));
+        assert_eq!(
+            serde_json::to_value(&rule).unwrap()["metric"],
+            "funnel_conversion_pct:signup"
+        );
 
         let minimal = json!({"metric": "events", "op": "below", "threshold": 10});
         let rule = Rule::parse("quiet", &minimal).unwrap();

@@ -251,6 +251,7 @@ async fn start_demo(shared: State<'_, Arc<Shared>>) -> Result<View, CommandError
         rate: DEMO_RATE,
         duration: DEMO_LONGEST,
         token: shared.token.clone(),
+        scenario: crate::demo::Scenario::Steady,
     };
     tokio::spawn(async move {
         // The receiver drops when the run ends, which `demo_running` sees as a closed channel.

@@ -3,8 +3,8 @@
 //! 1. Ingest: N clients post 500-event batches over HTTP; events/s acknowledged and stored.
 //! 2. Event-to-panel latency at default flush settings: from the 202 to the event counted in
 //!    `GET /api/panels/active_users`.
-//! 3. Panel query latency (24h range, cache bypassed) at each requested stored-event count; the
-//!    bulk loader writes straight through the store's insert path.
+//! 3. Panel and funnel query latency (24h range, cache bypassed) at each requested stored-event
+//!    count; the bulk loader writes straight through the store's insert path.
 //! 4. Memory (RSS, peak RSS) and disk after each phase.
 
 use std::net::SocketAddr;
@@ -19,8 +19,10 @@ use serde::Deserialize;
 use crate::demo::TrafficModel;
 use crate::engine::{Engine, EngineConfig};
 use crate::event;
+use crate::filters::Filters;
+use crate::funnels::{Breakdown, Funnel};
 use crate::instance::{Endpoint, Instance};
-use crate::panels::{PanelName, Range, Scope, Source};
+use crate::panels::{PanelName, Range, Scope, Source, Window};
 use crate::store::{migrations, rowbinary};
 
 #[derive(Debug, clap::Args)]
@@ -440,6 +442,44 @@ async fn panels(engine: &Arc<Engine>, size: u64, runs: usize) -> Result<(), Stri
             ms(pct(&mut v, 95)),
             ms(pct(&mut r, 50)),
             ms(pct(&mut r, 95))
+        );
+    }
+    println!();
+    funnels(engine, stored, runs).await
+}
+
+/// Times a 3-step funnel over 24h of raw events, alone and broken down.
+async fn funnels(engine: &Engine, stored: u64, runs: usize) -> Result<(), String> {
+    let definition = serde_json::json!({"steps": [{"event_name": "signup_started"},
+        {"event_name": "button_click"}, {"event_name": "signup_completed"}]});
+    let funnel = Funnel::parse("bench", &definition).map_err(|e| e.to_string())?;
+    println!(
+        "## Funnel queries, 24h range, {stored} events stored ({runs} runs, cache bypassed)\n"
+    );
+    println!("signup_started → button_click → signup_completed, 1h window, per user.\n");
+    println!("| breakdown | p50 | p95 |");
+    println!("|---|---|---|");
+    for breakdown in [
+        None,
+        Some(Breakdown::Country),
+        Some(Breakdown::Prop("method".into())),
+    ] {
+        let mut times = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let window = Window::new(Range::H24, Utc::now());
+            let start = Instant::now();
+            engine
+                .funnels
+                .counts(&funnel, &window, &Filters::default(), breakdown.as_ref())
+                .await
+                .map_err(|e| e.to_string())?;
+            times.push(start.elapsed());
+        }
+        let name = breakdown.map_or_else(|| "none".to_owned(), |b| b.as_text());
+        println!(
+            "| {name} | {} | {} |",
+            ms(pct(&mut times, 50)),
+            ms(pct(&mut times, 95))
         );
     }
     println!();

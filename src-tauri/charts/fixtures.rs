@@ -1,6 +1,7 @@
 //! Panels and SVG probes shared by the chart tests.
 
 use super::axes::HOUR;
+use crate::funnels::{step_counts, CountBy, Funnel, FunnelReport, Step};
 use crate::panels::{
     ActiveUsers, ErrorMinute, ErrorRate, FeatureRow, FunnelHour, Panel, SessionsPoint,
 };
@@ -101,4 +102,31 @@ pub(super) fn titles(svg: &str) -> Vec<String> {
         .skip(1)
         .map(|t| t.split("</title>").next().unwrap().to_string())
         .collect()
+}
+
+/// A three-step funnel: 240 started, 180 verified, 90 completed over 24h.
+pub(super) fn funnel_report() -> FunnelReport {
+    let step = |name: &str| Step {
+        event_name: name.into(),
+        filters: Default::default(),
+    };
+    let funnel = Funnel {
+        steps: vec![
+            step("signup_started"),
+            step("email_verified"),
+            step("signup_completed"),
+        ],
+        ..Funnel::builtin_signup()
+    };
+    FunnelReport {
+        id: funnel.id.clone(),
+        range: crate::panels::Range::H24,
+        window_s: funnel.window_s,
+        count_by: CountBy::User,
+        as_of_flush: 3,
+        filters: Default::default(),
+        steps: step_counts(&funnel, &[240, 180, 90]),
+        breakdown: None,
+        groups: Vec::new(),
+    }
 }

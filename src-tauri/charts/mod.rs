@@ -13,6 +13,7 @@ mod error_rate;
 mod fixtures;
 mod font;
 mod frame;
+mod funnel_steps;
 mod hover;
 mod labels;
 mod marks;
@@ -26,6 +27,7 @@ use std::borrow::Cow;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use crate::funnels::FunnelReport;
 use crate::panels::{FeatureRow, Panel, Range};
 use hover::Hover;
 pub use labels::thousands;
@@ -49,13 +51,38 @@ pub fn svg(panel: &Panel, range: Range) -> String {
 /// [`svg`] with alert marks where rules fired and resolved (the time charts draw them: error
 /// rate and active users).
 pub fn svg_marked(panel: &Panel, range: Range, marks: &[Mark]) -> String {
+    svg_of(|root, hovers| draw_panel(root, panel, range, marks, Output::Svg, hovers))
+}
+
+/// A funnel's steps as an SVG document, captioned with the funnel's `name`.
+pub fn funnel_svg(name: &str, report: &FunnelReport) -> String {
+    // The name is the user's text; the event names keep to [a-z0-9_.:-] but pass the same way.
+    let caption = format!(
+        "{} — {}",
+        event_text(name, Output::Svg),
+        report.range.as_str()
+    );
+    let mut report = report.clone();
+    for step in &mut report.steps {
+        step.event_name = event_text(&step.event_name, Output::Svg);
+    }
+    svg_of(|root, hovers| funnel_steps::draw(root, &caption, &report, hovers))
+}
+
+/// What `draw` paints, as an SVG document with its hover titles.
+fn svg_of(
+    draw: impl for<'a, 'b> FnOnce(
+        &'b Area<SVGBackend<'a>>,
+        &'b mut Vec<Hover>,
+    ) -> DrawResult<SVGBackend<'a>>,
+) -> String {
     font::register();
     let mut out = String::new();
     let mut hovers = Vec::new();
     {
         // The backend writes into `out` on present; the scope ends its borrow before we return.
         let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
-        draw_panel(&root, panel, range, marks, Output::Svg, &mut hovers)
+        draw(&root, &mut hovers)
             .and_then(|()| root.present())
             .expect("drawing into a string cannot fail");
     }

@@ -14,6 +14,9 @@ pub(super) const COMPLETED: RGBColor = RGBColor(0x34, 0xd3, 0x99);
 pub(super) const CONVERSION: RGBColor = RGBColor(0xfb, 0xbf, 0x24);
 pub(super) const FEATURE: RGBColor = RGBColor(0xa7, 0x8b, 0xfa);
 pub(super) const RATE: RGBColor = RGBColor(0xf8, 0x71, 0x71);
+pub(super) const STEP: RGBColor = RGBColor(0x60, 0xa5, 0xfa);
+/// The actors a funnel step lost.
+pub(super) const DROPPED: RGBColor = RGBColor(0xf8, 0x71, 0x71);
 pub(super) const THRESHOLD: RGBColor = RGBColor(0xef, 0x44, 0x44);
 
 /// Text of `px` pixels; the SVG backend writes `size / 1.24` as the font size.

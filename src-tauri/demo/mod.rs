@@ -1,10 +1,11 @@
 //! `pulseboard demo`: realistic product traffic sent to a running ingest endpoint.
 //!
 //! Two halves: [`TrafficModel`], a pure seeded generator of events (sessions, a signup funnel, a
-//! long tail of features, error bursts), and [`run`], which paces batches of those events over
-//! HTTP. `run` never prints, so the desktop window can drive it in-process; the CLI prints through
+//! long tail of features, error bursts) — with [`Campaign`], the campaign scenario's signups —
+//! and [`run`], which paces batches of those events over HTTP. `run` never prints, so the desktop window can drive it in-process; the CLI prints through
 //! [`print_progress`] and [`print_summary`].
 
+mod campaign;
 mod report;
 mod sender;
 mod traffic;
@@ -16,6 +17,7 @@ use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::secret::Sensitive;
+pub use campaign::{Campaign, BACKFILL_MS, BROKEN_FROM_MS, BROKEN_TO_MS};
 use report::Meter;
 pub use report::{print_progress, print_summary};
 use sender::Sender;
@@ -35,6 +37,20 @@ pub struct DemoOptions {
     pub duration: Duration,
     /// The ingest token, when the instance requires one.
     pub token: Option<Sensitive<String>>,
+    pub scenario: Scenario,
+}
+
+/// What story the traffic tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scenario {
+    /// Steady product traffic: sessions, signups, features, error bursts.
+    #[default]
+    Steady,
+    /// The steady traffic, with signups that go started → email_verified → completed, and
+    /// two hours of campaign history first: Gmail users lose about 40 % at verification for
+    /// 45 minutes, then recover.
+    Campaign,
 }
 
 /// Totals at the end.
@@ -100,7 +116,7 @@ pub async fn run(
         return Ok(DemoSummary::default());
     }
     let client = sender::client(opts.token.as_ref())?;
-    let mut sender = Sender::new(client, endpoint, opts.rate);
+    let mut sender = Sender::new(client, endpoint, opts.rate, opts.scenario);
     let start = sender.start;
     sender::first_request(&mut sender, &opts.url).await?;
 
@@ -174,6 +190,7 @@ mod tests {
             rate,
             duration: Duration::from_millis(millis),
             token: None,
+            scenario: Scenario::Steady,
         }
     }
 

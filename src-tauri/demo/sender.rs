@@ -10,8 +10,9 @@ use serde::Deserialize;
 use tokio::task::{JoinError, JoinSet};
 use tokio::time::Instant;
 
+use super::campaign::{Campaign, BACKFILL_MS};
 use super::traffic::{DemoEvent, TrafficModel};
-use super::{DemoError, DemoSummary};
+use super::{DemoError, DemoSummary, Scenario};
 use crate::event::MAX_BATCH;
 use crate::secret::Sensitive;
 
@@ -90,11 +91,33 @@ fn root_cause(error: &reqwest::Error) -> String {
     cause.to_string()
 }
 
+/// The campaign's events not sent yet, read off the wall clock.
+struct CampaignFeed {
+    campaign: Campaign,
+    sent_until_ms: i64,
+}
+
+impl CampaignFeed {
+    /// What is due by now, at most `cap` events (the history drains over a few requests).
+    fn due(&mut self, cap: usize) -> Vec<DemoEvent> {
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let mut events = self.campaign.events(self.sent_until_ms, now_ms);
+        self.sent_until_ms = now_ms;
+        if let Some(cut) = events.get(cap).and_then(|e| e.timestamp) {
+            // Cut between two milliseconds, so what is left starts whole next time.
+            events.retain(|e| e.timestamp < Some(cut));
+            self.sent_until_ms = cut;
+        }
+        events
+    }
+}
+
 /// Schedules batches against the clock and keeps the totals.
 pub(super) struct Sender {
     client: Client,
     endpoint: Url,
     model: TrafficModel,
+    campaign: Option<CampaignFeed>,
     pub(super) in_flight: JoinSet<Outcome>,
     pub(super) totals: DemoSummary,
     rate: u32,
@@ -108,11 +131,25 @@ pub(super) struct Sender {
 
 impl Sender {
     /// A sender whose schedule starts now, drawing events from a freshly seeded model.
-    pub(super) fn new(client: Client, endpoint: Url, rate: u32) -> Self {
+    pub(super) fn new(client: Client, endpoint: Url, rate: u32, scenario: Scenario) -> Self {
+        let seed = fastrand::u64(..);
+        let (model, campaign) = match scenario {
+            Scenario::Steady => (TrafficModel::new(seed, rate), None),
+            Scenario::Campaign => {
+                let origin_ms = chrono::Utc::now().timestamp_millis() - BACKFILL_MS;
+                let campaign = Campaign { seed, origin_ms };
+                let feed = CampaignFeed {
+                    campaign,
+                    sent_until_ms: origin_ms,
+                };
+                (TrafficModel::without_signups(seed, rate), Some(feed))
+            }
+        };
         Self {
             client,
             endpoint,
-            model: TrafficModel::new(fastrand::u64(..), rate),
+            model,
+            campaign,
             in_flight: JoinSet::new(),
             totals: DemoSummary::default(),
             rate,
@@ -123,11 +160,17 @@ impl Sender {
         }
     }
 
-    /// A request with the next `count` events, counted as sent, to await or spawn.
+    /// A request with the campaign's due events and the next `count` (or fewer, to fit one
+    /// batch) steady ones, counted as sent, to await or spawn.
     fn post(&mut self, count: u64) -> impl std::future::Future<Output = Outcome> {
-        self.totals.sent += count;
+        let mut events = match &mut self.campaign {
+            Some(feed) => feed.due(MAX_BATCH / 2),
+            None => Vec::new(),
+        };
+        let count = count.min((MAX_BATCH - events.len()) as u64);
+        events.extend((0..count).map(|_| self.model.next_event()));
+        self.totals.sent += events.len() as u64;
         self.scheduled += count;
-        let events = (0..count).map(|_| self.model.next_event()).collect();
         post_batch(self.client.clone(), self.endpoint.clone(), events)
     }
 

@@ -5,10 +5,13 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 
-/// One generated event, in the shape `POST /v1/events` takes. No timestamp: the server stamps it.
+/// One generated event, in the shape `POST /v1/events` takes.
 #[derive(Debug, Clone, Serialize)]
 pub struct DemoEvent {
     pub event_name: &'static str,
+    /// Epoch milliseconds; none for the steady traffic (the server stamps it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<i64>,
     pub session_id: String,
     pub user_id: Option<String>,
     pub device_type: &'static str,
@@ -25,8 +28,8 @@ const MEAN_EXTRA_EVENTS: f64 = 10.0;
 const MAX_SESSION_EVENTS: u32 = 120;
 const BASE_ERROR_RATE: f64 = 0.003;
 
-const DEVICES: [(&str, u32); 3] = [("desktop", 60), ("mobile", 35), ("tablet", 5)];
-const COUNTRIES: [(&str, u32); 15] = [
+pub(super) const DEVICES: [(&str, u32); 3] = [("desktop", 60), ("mobile", 35), ("tablet", 5)];
+pub(super) const COUNTRIES: [(&str, u32); 15] = [
     ("US", 30),
     ("GB", 10),
     ("DE", 9),
@@ -123,7 +126,7 @@ const ERROR_MESSAGES: [(&str, u32); 5] = [
 const INCIDENT_MESSAGE: &str = "TypeError: cannot read properties of undefined (reading 'series')";
 
 /// Picks an item with probability proportional to its weight.
-fn pick<T: Copy>(rng: &mut fastrand::Rng, weighted: &[(T, u32)]) -> T {
+pub(super) fn pick<T: Copy>(rng: &mut fastrand::Rng, weighted: &[(T, u32)]) -> T {
     let total: u32 = weighted.iter().map(|(_, w)| w).sum();
     let mut ticket = rng.u32(..total);
     for &(item, weight) in weighted {
@@ -155,11 +158,11 @@ struct Session {
 }
 
 impl Session {
-    fn new(rng: &mut fastrand::Rng, user_pool: u32) -> Self {
+    fn new(rng: &mut fastrand::Rng, user_pool: u32, funnel_share: f64) -> Self {
         let logged_in = rng.f64() < LOGGED_IN_SHARE;
         let user_id = logged_in.then(|| format!("u-{}", rng.u32(1..=user_pool)));
         let mut length = session_length(rng);
-        let signup = (!logged_in && rng.f64() < FUNNEL_SHARE).then(|| {
+        let signup = (!logged_in && rng.f64() < funnel_share).then(|| {
             // Room for a page before, the start, and a later completion.
             length = length.max(4);
             plan_signup(rng, length)
@@ -240,15 +243,26 @@ pub struct TrafficModel {
     incidents: Incidents,
     rate: u64,
     emitted: u64,
+    /// Share of anonymous sessions that sign up (none when a scenario sends its own signups).
+    funnel_share: f64,
 }
 
 impl TrafficModel {
     pub fn new(seed: u64, rate: u32) -> Self {
+        Self::with_funnel_share(seed, rate, FUNNEL_SHARE)
+    }
+
+    /// The same traffic without signups: the campaign scenario sends its own.
+    pub fn without_signups(seed: u64, rate: u32) -> Self {
+        Self::with_funnel_share(seed, rate, 0.0)
+    }
+
+    fn with_funnel_share(seed: u64, rate: u32, funnel_share: f64) -> Self {
         let mut rng = fastrand::Rng::with_seed(seed);
         let pool = (rate / 10).clamp(200, 5_000);
         let user_pool = pool * 10;
         let sessions = (0..pool)
-            .map(|_| Session::new(&mut rng, user_pool))
+            .map(|_| Session::new(&mut rng, user_pool, funnel_share))
             .collect();
         let features = FEATURES
             .iter()
@@ -264,6 +278,7 @@ impl TrafficModel {
             features,
             rate: u64::from(rate.max(1)),
             emitted: 0,
+            funnel_share,
         }
     }
 
@@ -276,6 +291,7 @@ impl TrafficModel {
         let session = &self.sessions[i];
         let event = DemoEvent {
             event_name,
+            timestamp: None,
             session_id: session.id.clone(),
             user_id: session.user_id.clone(),
             device_type: session.device_type,
@@ -348,7 +364,7 @@ impl TrafficModel {
         let session = &mut self.sessions[i];
         session.step += 1;
         if session.step >= session.length {
-            *session = Session::new(&mut self.rng, self.user_pool);
+            *session = Session::new(&mut self.rng, self.user_pool, self.funnel_share);
         }
     }
 }

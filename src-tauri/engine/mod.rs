@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 
 use crate::alerts::{AlertError, Alerts, Saved};
 use crate::batcher::{self, FlushError, Status};
+use crate::funnels::{Definitions, FunnelError, Funnels};
 use crate::journal::{Journal, JournalError};
 use crate::panels::Panels;
 use crate::store::{Embedded, Schema, Server, ServerConfig, Store, StoreError};
@@ -33,6 +34,8 @@ pub enum EngineError {
     Aliases(#[from] crate::aliases::AliasError),
     #[error(transparent)]
     Alerts(#[from] AlertError),
+    #[error(transparent)]
+    Funnels(#[from] FunnelError),
     #[error(
         "the journal holds {events} events accepted for profile {profile:?}, which cannot take \
          them now ({reason}). They stay in the journal: start with --profile {profile} until they \
@@ -94,6 +97,7 @@ pub struct Engine {
     pub panels: Arc<Panels>,
     /// Alert rules, judged after every flush.
     pub alerts: Arc<Alerts>,
+    pub funnels: Arc<Funnels>,
     shutdown: watch::Sender<bool>,
     /// The batcher and the alerts' evaluation, awaited at shutdown.
     tasks: Mutex<Vec<JoinHandle<()>>>,
@@ -107,6 +111,7 @@ impl Engine {
         let journal = Arc::new(Journal::open(&config.data_dir, config.journal_cap_bytes)?);
         let aliases = crate::aliases::Aliases::load(&config.data_dir)?;
         let alert_rules = Saved::load(&config.data_dir)?;
+        let funnel_definitions = Definitions::load(&config.data_dir)?;
         deliver_leftovers(&config, &journal).await?;
         journal.set_owner(&config.profile)?;
         let store = Arc::new(open_store(&config.server, &config).await?);
@@ -126,10 +131,17 @@ impl Engine {
             status.clone(),
             config.clock.clone(),
         ));
+        let funnels = Arc::new(Funnels::new(
+            funnel_definitions,
+            store.clone(),
+            status.clone(),
+            config.clock.clone(),
+        ));
         let (shutdown, stop) = watch::channel(false);
         let (alerts, judging) = Alerts::start(
             alert_rules,
             store.clone(),
+            funnels.clone(),
             status.clone(),
             config.clock.clone(),
             stop.clone(),
@@ -150,6 +162,7 @@ impl Engine {
             status,
             panels,
             alerts,
+            funnels,
             shutdown,
             tasks: Mutex::new(vec![batcher, judging]),
         }))

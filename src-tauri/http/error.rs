@@ -10,6 +10,7 @@ use crate::alerts::AlertError;
 use crate::charts::ChartError;
 use crate::event::{BodyError, Rejection};
 use crate::filters::FilterError;
+use crate::funnels::FunnelError;
 use crate::journal::JournalError;
 use crate::panels::PanelError;
 
@@ -39,6 +40,8 @@ pub enum ApiError {
     BadTime(String, String),
     #[error(transparent)]
     Panel(#[from] PanelError),
+    #[error(transparent)]
+    Funnel(#[from] FunnelError),
     #[error("missing or wrong ingest token: send `Authorization: Bearer <token>`")]
     Unauthorized,
     /// An SDK route whose own key is not the ingest token.
@@ -73,7 +76,7 @@ pub enum ApiError {
     BadSetting(String),
     #[error(transparent)]
     Alert(#[from] AlertError),
-    #[error("no route {method} {path}: the API is POST /v1/events (and Segment's /v1/batch, /v1/track…, PostHog's /batch/, /e/, /capture/…), GET /health, GET /api/panels[/NAME[.svg]], GET /api/dashboard.png, GET|PUT /api/settings/aliases, GET /api/alerts, PUT|DELETE /api/alerts/ID")]
+    #[error("no route {method} {path}: the API is POST /v1/events (and Segment's /v1/batch, /v1/track…, PostHog's /batch/, /e/, /capture/…), GET /health, GET /api/panels[/NAME[.svg]], GET /api/dashboard.png, GET /api/funnels, GET|PUT|DELETE /api/funnels/ID, GET /api/funnels/ID.svg, GET /api/event_names, GET|PUT /api/settings/aliases, GET /api/alerts, PUT|DELETE /api/alerts/ID")]
     NoRoute { method: String, path: String },
     #[error(transparent)]
     Chart(#[from] ChartError),
@@ -118,13 +121,18 @@ impl IntoResponse for ApiError {
                 .into_response(),
             ApiError::Journal(JournalError::Full { .. }) => unavailable(error),
             ApiError::Panel(e) if e.is_retryable() => unavailable(error),
+            ApiError::Funnel(FunnelError::Invalid(_)) => error(StatusCode::BAD_REQUEST),
+            ApiError::Funnel(FunnelError::Unknown(_)) => error(StatusCode::NOT_FOUND),
+            ApiError::Funnel(e) if e.is_retryable() => unavailable(error),
             ApiError::UnknownPanel(_)
             | ApiError::NoRoute { .. }
             | ApiError::Alert(AlertError::NotFound(_)) => error(StatusCode::NOT_FOUND),
             // The store refuses the query itself, or the data dir a file: a retry gets the same.
-            ApiError::Journal(_) | ApiError::Panel(_) | ApiError::Chart(_) | ApiError::Alert(_) => {
-                error(StatusCode::INTERNAL_SERVER_ERROR)
-            }
+            ApiError::Journal(_)
+            | ApiError::Panel(_)
+            | ApiError::Funnel(_)
+            | ApiError::Alert(_)
+            | ApiError::Chart(_) => error(StatusCode::INTERNAL_SERVER_ERROR),
             ApiError::WrongKey(_) => error(StatusCode::UNAUTHORIZED),
             ApiError::Unauthorized => {
                 let mut response = error(StatusCode::UNAUTHORIZED);
@@ -140,6 +148,7 @@ impl IntoResponse for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::funnels::DefinitionError;
     use crate::store::StoreError;
 
     fn unreachable() -> StoreError {
@@ -183,6 +192,28 @@ mod tests {
                 ApiError::Panel(PanelError::Store(unreachable())),
                 503,
                 Some("5"),
+            ),
+            (
+                ApiError::Funnel(FunnelError::Invalid(DefinitionError::new(
+                    "window", "1m..=7d",
+                ))),
+                400,
+                None,
+            ),
+            (
+                ApiError::Funnel(FunnelError::Unknown("x".into())),
+                404,
+                None,
+            ),
+            (
+                ApiError::Funnel(FunnelError::Store(unreachable())),
+                503,
+                Some("5"),
+            ),
+            (
+                ApiError::Funnel(FunnelError::Store(StoreError::Statement("Code: 62".into()))),
+                500,
+                None,
             ),
             // A query the store refuses for good: retrying cannot help, so no Retry-After.
             (

@@ -7,6 +7,7 @@ mod alerts;
 mod body;
 mod error;
 mod events;
+mod funnels;
 mod ingest;
 mod panels;
 mod sdk;
@@ -37,6 +38,12 @@ pub fn router(engine: Arc<Engine>, access: &Access, bind: IpAddr) -> Result<Rout
         .route("/api/panels", get(panels::all_panels))
         .route("/api/panels/{name}", get(panels::one_panel))
         .route("/api/dashboard.png", get(panels::dashboard_png))
+        .route("/api/funnels", get(funnels::list))
+        .route(
+            "/api/funnels/{id}",
+            get(funnels::get).put(funnels::put).delete(funnels::delete),
+        )
+        .route("/api/event_names", get(funnels::event_names))
         .route("/health", get(health))
         .route("/api/alerts", get(alerts::list))
         .route(

@@ -4,11 +4,11 @@
 //! A dashboard is one snapshot: its four panels are computed while no flush can land
 //! (`Status::stable_view`), and carry the number of flushes they reflect (`as_of_flush`).
 
+mod cache;
 mod model;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
@@ -19,13 +19,8 @@ use crate::clock::Clock;
 use crate::filters::Filters;
 use crate::store::{Params, Store, StoreError};
 
+pub use cache::{Snapshot, SnapshotCache};
 pub use model::*;
-
-/// The time bucket of the cache: a dashboard for "now" is served until the next flush or the
-/// next minute (the range slides with the clock even when nothing arrives; the finest series
-/// step is one minute), so an idle dashboard costs one set of queries a minute.
-const BUCKET_S: i64 = 60;
-const MAX_CACHED: usize = 256;
 
 /// Where panel queries read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -126,18 +121,12 @@ impl PanelError {
     }
 }
 
-struct Cached {
-    flushes: u64,
-    bucket: i64,
-    dashboard: Arc<Dashboard>,
-}
-
 /// Computes and caches dashboards.
 pub struct Panels {
     store: Arc<Store>,
     status: Arc<Status>,
     clock: Clock,
-    cache: Mutex<HashMap<Scope, Arc<tokio::sync::Mutex<Option<Cached>>>>>,
+    cache: SnapshotCache<Scope, Dashboard>,
     queries: AtomicU64,
 }
 
@@ -147,7 +136,7 @@ impl Panels {
             store,
             status,
             clock,
-            cache: Mutex::default(),
+            cache: SnapshotCache::default(),
             queries: AtomicU64::new(0),
         }
     }
@@ -161,35 +150,22 @@ impl Panels {
     /// flush landed (and, for "now", no minute passed) since it was computed. Concurrent
     /// callers for the same scope wait for one computation.
     pub async fn dashboard(&self, scope: &Scope) -> Result<Arc<Dashboard>, PanelError> {
-        let slot = {
-            let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-            if cache.len() >= MAX_CACHED && !cache.contains_key(scope) {
-                cache.clear();
+        let compute = |snapshot: Snapshot| async move {
+            self.queries.fetch_add(1, Ordering::SeqCst);
+            let mut panels = Vec::with_capacity(PanelName::ALL.len());
+            for name in PanelName::ALL {
+                panels.push(self.compute(name, scope, snapshot.end).await?);
             }
-            cache.entry(scope.clone()).or_default().clone()
+            Ok(Dashboard::assemble(
+                scope,
+                snapshot.end,
+                snapshot.flushes,
+                panels,
+            ))
         };
-        let mut slot = slot.lock().await;
-        let snapshot = self.status.stable_view().await;
-        let now = self.clock.now();
-        let bucket = now.timestamp().div_euclid(BUCKET_S);
-        if let Some(c) = slot.as_ref() {
-            if c.flushes == snapshot.flushes && (scope.at.is_some() || c.bucket == bucket) {
-                return Ok(c.dashboard.clone());
-            }
-        }
-        self.queries.fetch_add(1, Ordering::SeqCst);
-        let end = scope.at.unwrap_or(now);
-        let mut panels = Vec::with_capacity(PanelName::ALL.len());
-        for name in PanelName::ALL {
-            panels.push(self.compute(name, scope, end).await?);
-        }
-        let dashboard = Arc::new(Dashboard::assemble(scope, end, snapshot.flushes, panels));
-        *slot = Some(Cached {
-            flushes: snapshot.flushes,
-            bucket,
-            dashboard: dashboard.clone(),
-        });
-        Ok(dashboard)
+        self.cache
+            .get(scope, scope.at, &self.status, &self.clock, compute)
+            .await
     }
 
     /// Runs a panel's queries for `scope`'s range ending at `end` (no snapshot, no cache: the

@@ -105,11 +105,12 @@ fn local(t: DateTime<Utc>, format: &str) -> String {
 }
 
 /// The chart a metric is drawn on: error rate for error and event counts (its hover counts
-/// events), active users for sessions.
-fn panel_of(metric: &Metric) -> PanelName {
+/// events), active users for sessions; a funnel's conversion has no time chart to mark.
+fn panel_of(metric: &Metric) -> Option<PanelName> {
     match metric {
-        Metric::ErrorRatePct | Metric::Events => PanelName::ErrorRate,
-        Metric::ActiveUsers => PanelName::ActiveUsers,
+        Metric::ErrorRatePct | Metric::Events => Some(PanelName::ErrorRate),
+        Metric::ActiveUsers => Some(PanelName::ActiveUsers),
+        Metric::FunnelConversionPct(_) => None,
     }
 }
 
@@ -117,7 +118,7 @@ fn panel_of(metric: &Metric) -> PanelName {
 pub fn marks(alerts: &[AlertView], panel: PanelName) -> Vec<Mark> {
     alerts
         .iter()
-        .filter(|a| panel_of(&a.rule.metric) == panel)
+        .filter(|a| panel_of(&a.rule.metric) == Some(panel))
         .flat_map(|a| {
             a.state.transitions.iter().map(|t| Mark {
                 at: t.at.timestamp(),

@@ -323,8 +323,8 @@ async fn bad_rules_are_refused_naming_the_field() {
         ("spike", with("metric", json!("errors")), "metric: one of"),
         (
             "spike",
-            with("metric", json!("funnel_conversion_pct:signup")),
-            "metric: ",
+            with("metric", json!("funnel_conversion_pct:nope")),
+            "metric: no funnel \"nope\"",
         ),
         ("spike", with("op", json!(">")), "op: above or below"),
         (
@@ -378,4 +378,46 @@ async fn bad_rules_are_refused_naming_the_field() {
     let (_, all) = server.get("/api/alerts").await;
     assert_eq!(all["alerts"].as_array().unwrap().len(), 1, "{all}");
     assert_eq!(server.delete_alert("spike").await, 404);
+}
+
+#[tokio::test]
+async fn funnel_conversion_and_active_users_are_judged_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    // The built-in signup funnel: signup_started → signup_completed within 1h, per user.
+    let conversion = json!({"metric": "funnel_conversion_pct:signup", "op": "below",
+                            "threshold": 50, "for": "1m", "min_events": 0});
+    assert_eq!(server.put_alert("conversion", &conversion).await.0, 200);
+    let sessions = json!({"metric": "active_users", "op": "above", "threshold": 3, "for": "1m",
+                          "min_events": 0, "filters": {"country": "DE"}});
+    assert_eq!(server.put_alert("sessions", &sessions).await.0, 200);
+
+    let now = Utc::now().timestamp_millis();
+    let event = |name: &str, i: usize, country: &str, age_ms: i64| {
+        json!({"event_name": name, "session_id": format!("s{i}"), "user_id": format!("u{i}"),
+               "country_code": country, "timestamp": now - age_ms})
+    };
+    // Four users start, one completes: 25 %. Four German sessions: above 3.
+    let mut batch: Vec<Value> = (0..4)
+        .map(|i| event("signup_started", i, "DE", 10_000))
+        .collect();
+    batch.push(event("signup_completed", 0, "FR", 5_000));
+    server.post_ok(&json!(batch)).await;
+    let firing = server
+        .alert_until("conversion", "conversion to fire", state_is("firing"))
+        .await;
+    assert_eq!(firing["value"], 25.0);
+    let busy = server
+        .alert_until("sessions", "sessions to fire", state_is("firing"))
+        .await;
+    assert_eq!((&busy["value"], &busy["events"]), (&json!(4.0), &json!(4)));
+
+    // A second user completes: 2 of 4 is 50 %, not below 50: resolved.
+    server
+        .post_ok(&json!([event("signup_completed", 1, "FR", 4_000)]))
+        .await;
+    let ok = server
+        .alert_until("conversion", "conversion to resolve", state_is("ok"))
+        .await;
+    assert_eq!(ok["value"], 50.0);
 }

@@ -10,6 +10,7 @@ mod cli;
 mod common;
 mod durability;
 mod formats;
+mod funnels;
 mod hardening;
 mod ingest;
 mod load;

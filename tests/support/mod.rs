@@ -107,6 +107,25 @@ impl Api {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// `PUT path` with a raw body; the status and the answer (`Null` if not JSON).
+    pub async fn put(&self, path: &str, body: &str) -> (u16, Value) {
+        let request = self
+            .http
+            .put(format!("{}{path}", self.url))
+            .body(body.to_owned());
+        Self::answer(request).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        Self::answer(self.http.delete(format!("{}{path}", self.url))).await
+    }
+
+    async fn answer(request: reqwest::RequestBuilder) -> (u16, Value) {
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn health(&self) -> Value {
         self.get("/health").await.1
     }

@@ -442,6 +442,7 @@ async fn alerts_dialog(app: &App) {
     app.wait_text("alerts-message", "deleted error_rate").await;
     for (id, value) in [
         ("af-id", "e2e-spike"),
+        ("af-metric", "events"),
         ("af-name", "E2E spike"),
         ("af-threshold", "2"),
         ("af-for", "1m"),
@@ -452,8 +453,6 @@ async fn alerts_dialog(app: &App) {
         input.clear().await.unwrap();
         input.send_keys(value).await.unwrap();
     }
-    let metric = app.client.find(Locator::Id("af-metric")).await.unwrap();
-    metric.select_by_value("events").await.unwrap();
     app.click("af-save").await;
     app.wait_text("alerts-message", "saved e2e-spike").await;
 

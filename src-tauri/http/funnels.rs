@@ -1,0 +1,91 @@
+//! `/api/funnels…` (define, list, delete, compute, draw) and `/api/event_names` (what a funnel
+//! editor offers as steps).
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::panels::{parse_scope, Pairs};
+use super::{ingest, ApiError};
+use crate::charts;
+use crate::engine::Engine;
+use crate::funnels::{Breakdown, DefinitionError, FunnelError};
+
+fn path(id: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    id.map(|Path(id)| id)
+        .map_err(|e| ApiError::BadQuery(e.body_text()))
+}
+
+/// `GET /api/funnels`: `{"funnels": [...]}`, by id.
+pub(super) async fn list(State(engine): State<Arc<Engine>>) -> Json<Value> {
+    Json(json!({ "funnels": engine.funnels.list() }))
+}
+
+/// `PUT /api/funnels/{id}`: defines or replaces it; answers the stored funnel.
+pub(super) async fn put(
+    State(engine): State<Arc<Engine>>,
+    id: Result<Path<String>, PathRejection>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let id = path(id)?;
+    // Whatever the Content-Type (curl -d sends a form type): the body must be JSON.
+    let body: Value = serde_json::from_slice(&body).map_err(|e| {
+        let rule = format!("a JSON object defining the funnel ({e})");
+        FunnelError::Invalid(DefinitionError::new("body", rule))
+    })?;
+    let funnel = engine.funnels.put(&id, &body)?;
+    Ok(Json(funnel).into_response())
+}
+
+/// `DELETE /api/funnels/{id}`: 204, or 404 when there is no such funnel.
+pub(super) async fn delete(
+    State(engine): State<Arc<Engine>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    engine.funnels.delete(&path(id)?)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/funnels/{id}?range=&filters&breakdown=`: the counts; `GET /api/funnels/{id}.svg`
+/// the steps drawn.
+pub(super) async fn get(
+    State(engine): State<Arc<Engine>>,
+    id: Result<Path<String>, PathRejection>,
+    query: Pairs,
+) -> Result<Response, ApiError> {
+    let id = path(id)?;
+    let (id, svg) = match id.strip_suffix(".svg") {
+        Some(stem) => (stem.to_owned(), true),
+        None => (id, false),
+    };
+    // The chart draws the total: a breakdown is a question for the JSON alone.
+    let own: &[&str] = if svg { &[] } else { &["breakdown"] };
+    let asked = parse_scope(query, ingest::time_bounds(&engine), own)?;
+    let breakdown = asked
+        .own("breakdown")
+        .map(Breakdown::parse)
+        .transpose()
+        .map_err(FunnelError::from)?;
+    let report = engine.funnels.report(&id, &asked.scope, breakdown).await?;
+    if svg {
+        let funnel = engine.funnels.get(&id)?;
+        let chart = charts::funnel_svg(&funnel.name, &report);
+        return Ok(([(header::CONTENT_TYPE, "image/svg+xml")], chart).into_response());
+    }
+    Ok(Json(report).into_response())
+}
+
+/// `GET /api/event_names?range=24h`: the names seen, with counts, most frequent first.
+pub(super) async fn event_names(
+    State(engine): State<Arc<Engine>>,
+    query: Pairs,
+) -> Result<Response, ApiError> {
+    let scope = parse_scope(query, ingest::time_bounds(&engine), &[])?.scope;
+    Ok(Json(engine.funnels.event_names(&scope).await?).into_response())
+}
