@@ -2,12 +2,14 @@
 //!
 //! The data flow, one module per stage: `http` (routes, status codes) → `event` (validation) →
 //! `journal` (durable SQLite) → `batcher` → `store` (ClickHouse: embedded chDB or a server) →
-//! `panels` (and `funnels`) → `charts`. `engine` wires journal, batcher, store and panels and knows nothing of
+//! `panels` (and `funnels`) → `charts`, and `alerts` judging rules after every flush. `engine`
+//! wires journal, batcher, store and panels and knows nothing of
 //! HTTP; `instance` is an engine serving its API (and its move to another profile); `profiles`
 //! says which store to use (passwords in the OS keychain, held as `secret::Sensitive`); `cli`,
 //! `demo` and `bench` drive it; `app` is the desktop window's Tauri glue over `view`.
 //! See docs/ARCHITECTURE.md.
 
+pub mod alerts;
 pub mod aliases;
 pub mod app;
 pub mod batcher;

@@ -1,6 +1,8 @@
 //! What the dashboard window shows, computed here and not in JavaScript: the four panels with
 //! their charts, the connection status in words, and the empty-state hint.
 
+mod alerts;
+
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -12,6 +14,8 @@ use crate::engine::{Engine, Health, Replay};
 use crate::filters::Filters;
 use crate::funnels::{Funnel, FunnelReport};
 use crate::panels::{conversion_pct, error_rate_pct, Dashboard, PanelError, Range, Scope};
+
+pub use alerts::{AlertRow, AlertsView};
 
 /// Everything the window renders, pushed after flushes and returned by every command.
 #[derive(Debug, Clone, Serialize)]
@@ -30,6 +34,8 @@ pub struct View {
     /// No event in the range and none waiting: show how to send one.
     pub empty: bool,
     pub demo_running: bool,
+    /// Alert rules in words, the header's badge; their marks are in `charts`.
+    pub alerts: AlertsView,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -216,10 +222,14 @@ fn without_data(engine: &Engine, request: &Request<'_>) -> View {
 
 fn assemble(engine: &Engine, request: &Request<'_>, dashboard: &Dashboard) -> View {
     let range = request.range;
+    let rules = engine.alerts.list();
     let charts = dashboard
         .panels()
         .iter()
-        .map(|(name, panel)| (name.as_str(), charts::svg(panel, range)))
+        .map(|(name, panel)| {
+            let marks = alerts::marks(&rules, *name);
+            (name.as_str(), charts::svg_marked(panel, range, &marks))
+        })
         .collect();
     let health = engine.health();
     View {
@@ -235,6 +245,7 @@ fn assemble(engine: &Engine, request: &Request<'_>, dashboard: &Dashboard) -> Vi
         },
         demo_running: request.demo_running,
         funnel: None,
+        alerts: AlertsView::of(&rules),
     }
 }
 

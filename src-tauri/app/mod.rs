@@ -1,8 +1,10 @@
 //! The desktop window (Tauri v2). The engine runs in this process exactly as in `serve`; the
 //! commands are thin wrappers over [`view`](crate::view), [`demo`](crate::demo),
-//! [`charts`](crate::charts) and [`profiles`](crate::profiles), and the engine pushes a fresh
-//! [`View`] after flushes.
+//! [`charts`](crate::charts), [`profiles`](crate::profiles) and [`alerts`](crate::alerts), and the
+//! engine pushes a fresh [`View`] after flushes (and alert transitions, with a desktop
+//! notification).
 
+mod alerts;
 mod funnels;
 mod profiles;
 
@@ -109,6 +111,7 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), CliE
         .plugin(tauri_plugin_single_instance::init(|app, _, _| focus(app)))
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
         .invoke_handler(tauri::generate_handler![
             snapshot,
             set_range,
@@ -129,6 +132,9 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), CliE
             funnels::save_funnel,
             funnels::delete_funnel,
             funnels::show_funnel,
+            alerts::alerts,
+            alerts::save_alert,
+            alerts::delete_alert,
         ])
         .setup(move |app| {
             let runtime = tauri::async_runtime::handle();
@@ -151,6 +157,7 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), CliE
                 .inner_size(1280.0, 800.0)
                 .min_inner_size(420.0, 360.0)
                 .build()?;
+            tauri::async_runtime::spawn(alerts::notify(app.handle().clone(), shared.clone()));
             tauri::async_runtime::spawn(push(app.handle().clone(), shared));
             Ok(())
         })

@@ -6,6 +6,7 @@ use super::axes::{count_axis, time_axis, time_mesh, time_span};
 use super::frame::{canvas, caption, chart_on, no_data_if};
 use super::hover::{columns, Hover};
 use super::labels::{hh_mm, thousands};
+use super::marks::{self, Mark};
 use super::theme::SESSIONS;
 use super::{Area, DrawResult};
 use crate::panels::{ActiveUsers, PanelName, Range};
@@ -14,6 +15,7 @@ pub(super) fn draw<DB: DrawingBackend>(
     root: &Area<DB>,
     p: &ActiveUsers,
     range: Range,
+    marks: &[Mark],
     hovers: &mut Vec<Hover>,
 ) -> DrawResult<DB> {
     let title = format!(
@@ -24,7 +26,8 @@ pub(super) fn draw<DB: DrawingBackend>(
     let area = canvas(root, &title)?;
     let span = time_span(p.series.iter().map(|s| s.t), range, 0);
     let max = p.series.iter().map(|s| s.sessions).max().unwrap_or(0);
-    let mut chart = chart_on(&area, time_axis(span), count_axis(max), 0)?;
+    let y = count_axis(max);
+    let mut chart = chart_on(&area, time_axis(span.clone()), y.clone(), 0)?;
     time_mesh(&mut chart).draw()?;
     let points = p.series.iter().map(|s| (s.t, s.sessions));
     chart.draw_series(
@@ -44,6 +47,7 @@ pub(super) fn draw<DB: DrawingBackend>(
         chart.plotting_area().get_pixel_range(),
         titles,
     ));
+    marks::draw(&mut chart, marks, &span, y, hovers)?;
     no_data_if(p.series.is_empty(), &area)
 }
 

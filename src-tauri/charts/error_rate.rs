@@ -7,6 +7,7 @@ use super::axes::{time_axis, time_mesh, time_span};
 use super::frame::{canvas, caption, chart_on, no_data_if};
 use super::hover::{columns, Hover};
 use super::labels::{hh_mm, pct, thousands};
+use super::marks::{self, Mark};
 use super::theme::{text, RATE, THRESHOLD};
 use super::{Area, DrawResult};
 use crate::panels::{ErrorMinute, ErrorRate, PanelName, Range};
@@ -19,6 +20,7 @@ pub(super) fn draw<DB: DrawingBackend>(
     root: &Area<DB>,
     p: &ErrorRate,
     range: Range,
+    marks: &[Mark],
     hovers: &mut Vec<Hover>,
 ) -> DrawResult<DB> {
     let area = canvas(root, &caption(PanelName::ErrorRate, range))?;
@@ -87,6 +89,7 @@ pub(super) fn draw<DB: DrawingBackend>(
         chart.plotting_area().get_pixel_range(),
         titles,
     ));
+    marks::draw(&mut chart, marks, &span, 0.0..top, hovers)?;
     no_data_if(p.series.is_empty(), &area)
 }
 
@@ -142,5 +145,35 @@ mod tests {
             titles(&svg)[1],
             "12:01 · 1 errors of 4 events · 25 % (few events)"
         );
+    }
+
+    #[test]
+    fn alert_marks_show_where_a_rule_fired_and_resolved() {
+        let mark = |at, firing, label: &str| crate::charts::Mark {
+            at,
+            firing,
+            label: label.into(),
+        };
+        let marks = [
+            mark(T0 + 120, true, "Errors spike fired (error_rate_pct 2.5)"),
+            mark(
+                T0 + 300,
+                false,
+                "Errors spike resolved (error_rate_pct 0.5)",
+            ),
+            // Days before the chart's span: not drawn.
+            mark(T0 - 10 * 86_400, true, "old"),
+        ];
+        let svg = crate::charts::svg_marked(&errors(), Range::H1, &marks);
+        assert_svg(&svg);
+        let titles = titles(&svg);
+        assert_eq!(
+            titles[titles.len() - 2..],
+            [
+                "12:02 · Errors spike fired (error_rate_pct 2.5)",
+                "12:05 · Errors spike resolved (error_rate_pct 0.5)"
+            ]
+        );
+        assert_eq!(svg.matches("<polygon").count(), 2, "one triangle per mark");
     }
 }

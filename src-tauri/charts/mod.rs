@@ -16,6 +16,7 @@ mod frame;
 mod funnel_steps;
 mod hover;
 mod labels;
+mod marks;
 mod png;
 mod signup_funnel;
 mod theme;
@@ -31,6 +32,7 @@ use crate::panels::{FeatureRow, Panel, Range};
 use hover::Hover;
 pub use labels::thousands;
 use labels::{event_text, Output};
+pub use marks::Mark;
 pub use png::{dashboard_png, ChartError, DASHBOARD_PNG_SIZE};
 
 const SIZE: (u32, u32) = (640, 320);
@@ -43,7 +45,13 @@ type DrawResult<DB, T = ()> = Result<T, DrawingAreaErrorKind<<DB as DrawingBacke
 
 /// The chart of one panel as an SVG document (dark theme).
 pub fn svg(panel: &Panel, range: Range) -> String {
-    svg_of(|root, hovers| draw_panel(root, panel, range, Output::Svg, hovers))
+    svg_marked(panel, range, &[])
+}
+
+/// [`svg`] with alert marks where rules fired and resolved (the time charts draw them: error
+/// rate and active users).
+pub fn svg_marked(panel: &Panel, range: Range, marks: &[Mark]) -> String {
+    svg_of(|root, hovers| draw_panel(root, panel, range, marks, Output::Svg, hovers))
 }
 
 /// A funnel's steps as an SVG document, captioned with the funnel's `name`.
@@ -88,14 +96,15 @@ fn draw_panel<DB: DrawingBackend>(
     root: &Area<DB>,
     panel: &Panel,
     range: Range,
+    marks: &[Mark],
     out: Output,
     hovers: &mut Vec<Hover>,
 ) -> DrawResult<DB> {
     match &*safe_text(panel, out) {
-        Panel::ActiveUsers(p) => active_users::draw(root, p, range, hovers),
+        Panel::ActiveUsers(p) => active_users::draw(root, p, range, marks, hovers),
         Panel::SignupFunnel(hours) => signup_funnel::draw(root, hours, range, hovers),
         Panel::TopFeatures(rows) => top_features::draw(root, rows, range, hovers),
-        Panel::ErrorRate(p) => error_rate::draw(root, p, range, hovers),
+        Panel::ErrorRate(p) => error_rate::draw(root, p, range, marks, hovers),
     }
 }
 

@@ -68,7 +68,7 @@ fn draw_dashboard<DB: DrawingBackend>(
     ];
     for (cell, panel) in body.split_evenly((2, 2)).iter().zip(&panels) {
         let cell = cell.margin(0, GAP, GAP, GAP);
-        draw_panel(&cell, panel, range, Output::Png, &mut Vec::new())?;
+        draw_panel(&cell, panel, range, &[], Output::Png, &mut Vec::new())?;
     }
     Ok(())
 }

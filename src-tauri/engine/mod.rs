@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::alerts::{AlertError, Alerts, Saved};
 use crate::batcher::{self, FlushError, Status};
 use crate::funnels::{Definitions, FunnelError, Funnels};
 use crate::journal::{Journal, JournalError};
@@ -31,6 +32,8 @@ pub enum EngineError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Aliases(#[from] crate::aliases::AliasError),
+    #[error(transparent)]
+    Alerts(#[from] AlertError),
     #[error(transparent)]
     Funnels(#[from] FunnelError),
     #[error(
@@ -92,9 +95,12 @@ pub struct Engine {
     pub store: Arc<Store>,
     pub status: Arc<Status>,
     pub panels: Arc<Panels>,
+    /// Alert rules, judged after every flush.
+    pub alerts: Arc<Alerts>,
     pub funnels: Arc<Funnels>,
     shutdown: watch::Sender<bool>,
-    batcher: Mutex<Option<JoinHandle<()>>>,
+    /// The batcher and the alerts' evaluation, awaited at shutdown.
+    tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl Engine {
@@ -104,6 +110,7 @@ impl Engine {
         crate::datadir::create_private(&config.data_dir)?;
         let journal = Arc::new(Journal::open(&config.data_dir, config.journal_cap_bytes)?);
         let aliases = crate::aliases::Aliases::load(&config.data_dir)?;
+        let alert_rules = Saved::load(&config.data_dir)?;
         let funnel_definitions = Definitions::load(&config.data_dir)?;
         deliver_leftovers(&config, &journal).await?;
         journal.set_owner(&config.profile)?;
@@ -131,6 +138,14 @@ impl Engine {
             config.clock.clone(),
         ));
         let (shutdown, stop) = watch::channel(false);
+        let (alerts, judging) = Alerts::start(
+            alert_rules,
+            store.clone(),
+            funnels.clone(),
+            status.clone(),
+            config.clock.clone(),
+            stop.clone(),
+        );
         let batcher = tokio::spawn(batcher::run(
             journal.clone(),
             store.clone(),
@@ -146,9 +161,10 @@ impl Engine {
             store,
             status,
             panels,
+            alerts,
             funnels,
             shutdown,
-            batcher: Mutex::new(Some(batcher)),
+            tasks: Mutex::new(vec![batcher, judging]),
         }))
     }
 
@@ -179,16 +195,12 @@ impl Engine {
         }
     }
 
-    /// Stops the batcher (after a last flush) and closes the store.
+    /// Stops judging alerts and the batcher (after a last flush), then closes the store.
     pub async fn shutdown(&self) {
         let _ = self.shutdown.send(true);
-        let batcher = self
-            .batcher
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(batcher) = batcher {
-            let _ = batcher.await;
+        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+        for task in tasks {
+            let _ = task.await;
         }
         self.store.close().await;
     }

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use crate::alerts::AlertError;
 use crate::charts::ChartError;
 use crate::event::{BodyError, Rejection};
 use crate::filters::FilterError;
@@ -73,7 +74,9 @@ pub enum ApiError {
     /// A setting refused: the message names it and its rule.
     #[error("{0}")]
     BadSetting(String),
-    #[error("no route {method} {path}: the API is POST /v1/events (and Segment's /v1/batch, /v1/track…, PostHog's /batch/, /e/, /capture/…), GET /health, GET /api/panels[/NAME[.svg]], GET /api/dashboard.png, GET /api/funnels, GET|PUT|DELETE /api/funnels/ID, GET /api/funnels/ID.svg, GET /api/event_names, GET|PUT /api/settings/aliases")]
+    #[error(transparent)]
+    Alert(#[from] AlertError),
+    #[error("no route {method} {path}: the API is POST /v1/events (and Segment's /v1/batch, /v1/track…, PostHog's /batch/, /e/, /capture/…), GET /health, GET /api/panels[/NAME[.svg]], GET /api/dashboard.png, GET /api/funnels, GET|PUT|DELETE /api/funnels/ID, GET /api/funnels/ID.svg, GET /api/event_names, GET|PUT /api/settings/aliases, GET /api/alerts, PUT|DELETE /api/alerts/ID")]
     NoRoute { method: String, path: String },
     #[error(transparent)]
     Chart(#[from] ChartError),
@@ -105,7 +108,8 @@ impl IntoResponse for ApiError {
             | ApiError::BadFilter(_)
             | ApiError::Undecodable(_)
             | ApiError::BadSetting(_)
-            | ApiError::BodyIncomplete => error(StatusCode::BAD_REQUEST),
+            | ApiError::BodyIncomplete
+            | ApiError::Alert(AlertError::BadRule(_)) => error(StatusCode::BAD_REQUEST),
             ApiError::WrongHost(_) => error(StatusCode::MISDIRECTED_REQUEST),
             ApiError::ForeignOrigin(_) => error(StatusCode::FORBIDDEN),
             ApiError::BodyTimeout => error(StatusCode::REQUEST_TIMEOUT),
@@ -120,12 +124,15 @@ impl IntoResponse for ApiError {
             ApiError::Funnel(FunnelError::Invalid(_)) => error(StatusCode::BAD_REQUEST),
             ApiError::Funnel(FunnelError::Unknown(_)) => error(StatusCode::NOT_FOUND),
             ApiError::Funnel(e) if e.is_retryable() => unavailable(error),
-            // The store refuses the query itself: a retry gets the same answer.
+            ApiError::UnknownPanel(_)
+            | ApiError::NoRoute { .. }
+            | ApiError::Alert(AlertError::NotFound(_)) => error(StatusCode::NOT_FOUND),
+            // The store refuses the query itself, or the data dir a file: a retry gets the same.
             ApiError::Journal(_)
             | ApiError::Panel(_)
             | ApiError::Funnel(_)
+            | ApiError::Alert(_)
             | ApiError::Chart(_) => error(StatusCode::INTERNAL_SERVER_ERROR),
-            ApiError::UnknownPanel(_) | ApiError::NoRoute { .. } => error(StatusCode::NOT_FOUND),
             ApiError::WrongKey(_) => error(StatusCode::UNAUTHORIZED),
             ApiError::Unauthorized => {
                 let mut response = error(StatusCode::UNAUTHORIZED);
@@ -211,6 +218,27 @@ mod tests {
             // A query the store refuses for good: retrying cannot help, so no Retry-After.
             (
                 ApiError::Panel(PanelError::Store(StoreError::Statement("Code: 62".into()))),
+                500,
+                None,
+            ),
+            (
+                ApiError::Alert(AlertError::BadRule(crate::alerts::RuleError {
+                    field: "op".into(),
+                    rule: "above or below".into(),
+                })),
+                400,
+                None,
+            ),
+            (
+                ApiError::Alert(AlertError::NotFound("spike".into())),
+                404,
+                None,
+            ),
+            (
+                ApiError::Alert(AlertError::Save {
+                    path: "alerts.json".into(),
+                    source: std::io::ErrorKind::StorageFull.into(),
+                }),
                 500,
                 None,
             ),

@@ -3,6 +3,7 @@
 //! panels) is plain Rust and knows nothing of HTTP.
 
 mod access;
+mod alerts;
 mod body;
 mod error;
 mod events;
@@ -44,6 +45,11 @@ pub fn router(engine: Arc<Engine>, access: &Access, bind: IpAddr) -> Result<Rout
         )
         .route("/api/event_names", get(funnels::event_names))
         .route("/health", get(health))
+        .route("/api/alerts", get(alerts::list))
+        .route(
+            "/api/alerts/{id}",
+            axum::routing::put(alerts::put).delete(alerts::delete),
+        )
         .route(
             "/api/settings/aliases",
             get(settings::get_aliases).put(settings::put_aliases),

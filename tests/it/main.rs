@@ -5,6 +5,7 @@
 //! passes. Without libchdb every test here fails with the set-up hint; none is skipped.
 
 mod access;
+mod alerts;
 mod cli;
 mod common;
 mod durability;

@@ -145,6 +145,53 @@ impl Api {
         .await
     }
 
+    /// `PUT /api/alerts/{id}` with `rule`: the status and the answer.
+    pub async fn put_alert(&self, id: &str, rule: &Value) -> (u16, Value) {
+        let response = self
+            .http
+            .put(format!("{}/api/alerts/{id}", self.url))
+            .json(rule)
+            .send()
+            .await
+            .expect("PUT /api/alerts");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `DELETE /api/alerts/{id}`: the status.
+    pub async fn delete_alert(&self, id: &str) -> u16 {
+        let response = self
+            .http
+            .delete(format!("{}/api/alerts/{id}", self.url))
+            .send()
+            .await
+            .expect("DELETE /api/alerts");
+        response.status().as_u16()
+    }
+
+    /// Rule `id` as `GET /api/alerts` shows it (`Null` when there is none).
+    pub async fn alert(&self, id: &str) -> Value {
+        let (status, body) = self.get("/api/alerts").await;
+        assert_eq!(status, 200, "{body}");
+        let alerts = body["alerts"].as_array().expect("an alerts array");
+        let found = alerts.iter().find(|a| a["id"] == id);
+        found.cloned().unwrap_or(Value::Null)
+    }
+
+    /// Polls rule `id` until `check` holds, for up to [`API_WAIT`]; returns it.
+    pub async fn alert_until(&self, id: &str, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let check = &check;
+        wait_until(what, API_WAIT, move || async move {
+            let alert = self.alert(id).await;
+            if check(&alert) {
+                Ok(alert)
+            } else {
+                Err(alert)
+            }
+        })
+        .await
+    }
+
     /// The store's fault switch (`fault-injection` builds): `down`, `lose_ack` or `up`.
     pub async fn set_fault(&self, mode: &str) {
         let response = self

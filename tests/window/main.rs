@@ -2,7 +2,9 @@
 //! by `tauri-driver` + `WebKitWebDriver`, on a temp data dir and a free port.
 //!
 //! Needs a display (CI: `xvfb-run`), `tauri-driver` (scripts/setup.sh installs it), Debian's
-//! `webkit2gtk-driver` and a D-Bus session (the single-instance plugin; CI: `dbus-run-session`).
+//! `webkit2gtk-driver`, a D-Bus session (the single-instance plugin, desktop notifications; CI:
+//! `dbus-run-session`) and Debian's `dunst` (the notification service the alerts step starts on
+//! that session) with `dbus-monitor`.
 //! When any of them is missing these tests FAIL with what to do: a skipped window test would pass
 //! without testing anything.
 //!
@@ -13,8 +15,10 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -368,6 +372,186 @@ async fn connect_dialog(app: &App) {
     app.click("connect-close").await;
 }
 
+/// A real notification service (`dunst`) on this D-Bus session, and `dbus-monitor` recording
+/// every `Notify` call made to it.
+struct Notifications {
+    daemon: Child,
+    dunstctl: PathBuf,
+    monitor: Child,
+    recorded: Arc<Mutex<String>>,
+}
+
+impl Notifications {
+    async fn start() -> Notifications {
+        assert!(
+            std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+            "no D-Bus session: run the window tests under dbus-run-session (scripts/test.sh does)"
+        );
+        let program = |name: &str| {
+            which(name).unwrap_or_else(|| {
+                panic!("{name} is missing: apt-get install dunst dbus-bin (scripts/setup.sh does)")
+            })
+        };
+        let mut monitor = Command::new(program("dbus-monitor"))
+            .args([
+                "--session",
+                "type='method_call',interface='org.freedesktop.Notifications',member='Notify'",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start dbus-monitor");
+        let recorded = Arc::new(Mutex::new(String::new()));
+        let lines = BufReader::new(monitor.stdout.take().unwrap()).lines();
+        let sink = recorded.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let mut recorded = sink.lock().unwrap();
+                recorded.push_str(&line);
+                recorded.push('\n');
+            }
+        });
+        let daemon = Command::new(program("dunst"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start dunst");
+        let dunstctl = program("dunstctl");
+        // Asked of the bus itself: a dunstctl call before dunst holds the name would have the
+        // bus start a second dunst.
+        let dbus_send = program("dbus-send");
+        wait_until("dunst to serve notifications", WAIT, || async {
+            let owned = Command::new(&dbus_send)
+                .args([
+                    "--session",
+                    "--print-reply=literal",
+                    "--dest=org.freedesktop.DBus",
+                    "/org/freedesktop/DBus",
+                    "org.freedesktop.DBus.NameHasOwner",
+                    "string:org.freedesktop.Notifications",
+                ])
+                .output()
+                .expect("dbus-send");
+            let answer = String::from_utf8_lossy(&owned.stdout).trim().to_owned();
+            (answer == "boolean true").then_some(()).ok_or(answer)
+        })
+        .await;
+        Notifications {
+            daemon,
+            dunstctl,
+            monitor,
+            recorded,
+        }
+    }
+
+    /// Waits until a notification with `summary` and `body` was sent to the service, and checks
+    /// the service took it (shown or in its history).
+    async fn expect(&self, summary: &str, body: &str) {
+        let wanted = format!("   string \"{summary}\"\n   string \"{body}\"\n");
+        let what = format!("a desktop notification {summary:?}: {body:?}");
+        wait_until(&what, WAIT, || async {
+            let recorded = self.recorded.lock().unwrap().clone();
+            recorded.contains(&wanted).then_some(()).ok_or(recorded)
+        })
+        .await;
+        let count = |which: &str| {
+            let out = Command::new(&self.dunstctl)
+                .args(["count", which])
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout)
+                .trim()
+                .parse::<u32>()
+                .unwrap_or(0)
+        };
+        assert!(
+            count("displayed") + count("history") + count("waiting") >= 1,
+            "dunst holds no notification"
+        );
+    }
+}
+
+impl Drop for Notifications {
+    fn drop(&mut self) {
+        for child in [&mut self.daemon, &mut self.monitor] {
+            signal(child, "TERM");
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The Alerts view: delete the built-in rule, add one, see it fire — a real desktop notification
+/// through the D-Bus notification service, the header's badge, the chart's mark — then mute it.
+async fn alerts_dialog(app: &App) {
+    let notifications = Notifications::start().await;
+    app.click("alerts").await;
+    app.wait_for("the built-in rule", |app| async move {
+        app.text("alert-row-error_rate").await.is_some()
+    })
+    .await;
+    app.click("alert-delete-error_rate").await;
+    app.wait_text("alerts-message", "deleted error_rate").await;
+    for (id, value) in [
+        ("af-id", "e2e-spike"),
+        ("af-metric", "events"),
+        ("af-name", "E2E spike"),
+        ("af-threshold", "2"),
+        ("af-for", "1m"),
+        ("af-min-events", "0"),
+        ("af-filters", r#"{"prop.e2e": "alert"}"#),
+    ] {
+        let input = app.client.find(Locator::Id(id)).await.unwrap();
+        input.clear().await.unwrap();
+        input.send_keys(value).await.unwrap();
+    }
+    app.click("af-save").await;
+    app.wait_text("alerts-message", "saved e2e-spike").await;
+
+    // Three matching events: 3 above 2.
+    let events: Vec<Value> = (0..3)
+        .map(|i| {
+            json!({"event_name": "page_view", "session_id": format!("e2e-{i}"),
+                        "properties": {"e2e": "alert"}})
+        })
+        .collect();
+    app.post(&events).await;
+    app.wait_text("alert-state-e2e-spike", "firing").await;
+    notifications
+        .expect(
+            "E2E spike is firing",
+            "events is 3 (above 2) over the last 1m",
+        )
+        .await;
+    app.wait_text("alerts-badge", "1 alert firing").await;
+    app.wait_for("the mark on the error-rate chart", |app| async move {
+        let chart = app
+            .client
+            .execute(
+                "return document.getElementById('chart-error_rate').innerHTML",
+                vec![],
+            )
+            .await
+            .unwrap();
+        chart
+            .as_str()
+            .unwrap_or_default()
+            .contains("E2E spike fired (events 3)")
+    })
+    .await;
+
+    app.click("alert-mute-e2e-spike").await;
+    app.wait_text("alerts-message", "muted e2e-spike").await;
+    let rules = app.api.get("/api/alerts").await.1;
+    let ids: Vec<(&Value, &Value)> = rules["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (&a["id"], &a["muted"]))
+        .collect();
+    assert_eq!(ids, [(&json!("e2e-spike"), &json!(true))]);
+    app.click("alerts-close").await;
+}
+
 impl Drop for App {
     /// Also when a test fails: SIGTERM lets tauri-driver stop WebKitWebDriver and the app, where
     /// SIGKILL would leave them running.
@@ -512,6 +696,7 @@ async fn the_dashboard_shows_live_data_switches_ranges_and_survives_an_outage() 
 
     profiles_dialog(&app, &home).await;
     connect_dialog(&app).await;
+    alerts_dialog(&app).await;
 
     // A second launch hands over to this window and exits; this engine keeps serving.
     let second = home.args(free_port());

@@ -1,0 +1,45 @@
+//! `/api/alerts`: alert rules with their states (`alerts/` judges them).
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::ApiError;
+use crate::alerts::{AlertError, AlertView, RuleError};
+use crate::engine::Engine;
+
+/// `GET /api/alerts`: `{"alerts": [rule with state, …]}`, by id.
+pub(super) async fn list(State(engine): State<Arc<Engine>>) -> Json<Value> {
+    Json(json!({ "alerts": engine.alerts.list() }))
+}
+
+/// `PUT /api/alerts/{id}`: stores the rule; answers it as stored, with its state.
+pub(super) async fn put(
+    State(engine): State<Arc<Engine>>,
+    id: Result<Path<String>, PathRejection>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<Json<AlertView>, ApiError> {
+    let Path(id) = id.map_err(|e| ApiError::BadQuery(e.body_text()))?;
+    let Json(body) = body.map_err(|e| {
+        let rule = format!("a JSON object ({})", e.body_text());
+        AlertError::BadRule(RuleError {
+            field: "rule".into(),
+            rule,
+        })
+    })?;
+    Ok(Json(engine.alerts.put(&id, &body)?))
+}
+
+/// `DELETE /api/alerts/{id}`: 204.
+pub(super) async fn delete(
+    State(engine): State<Arc<Engine>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Path(id) = id.map_err(|e| ApiError::BadQuery(e.body_text()))?;
+    engine.alerts.delete(&id)?;
+    Ok(StatusCode::NO_CONTENT)
+}

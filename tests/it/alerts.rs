@@ -1,0 +1,423 @@
+//! Alerts against the real `serve`: rules over HTTP, judged after flushes, webhooks POSTed to a
+//! receiver on the loopback that this test runs (and counts), states kept across a restart.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+use crate::common::Server;
+
+/// A webhook receiver on 127.0.0.1 answering every POST with one status, keeping what came.
+struct Receiver {
+    url: String,
+    received: Arc<Mutex<Vec<(Instant, Value)>>>,
+}
+
+impl Receiver {
+    async fn start(status: u16) -> Receiver {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let received: Arc<Mutex<Vec<(Instant, Value)>>> = Arc::default();
+        let kept = received.clone();
+        let app = Router::new().route(
+            "/hook",
+            post(move |Json(body): Json<Value>| async move {
+                kept.lock().unwrap().push((Instant::now(), body));
+                StatusCode::from_u16(status).unwrap()
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Receiver { url, received }
+    }
+
+    fn bodies(&self) -> Vec<Value> {
+        let received = self.received.lock().unwrap();
+        received.iter().map(|(_, body)| body.clone()).collect()
+    }
+
+    /// Waits until `n` POSTs came; returns their bodies.
+    async fn wait_for(&self, n: usize) -> Vec<Value> {
+        crate::support::wait_until(
+            &format!("{n} webhook POSTs"),
+            Duration::from_secs(30),
+            || async {
+                let bodies = self.bodies();
+                (bodies.len() >= n)
+                    .then_some(bodies.clone())
+                    .ok_or(json!(bodies))
+            },
+        )
+        .await
+    }
+}
+
+/// `n` events named `name`, five seconds old: well inside a 1-minute window for the test's life.
+fn events(name: &str, n: usize, tag: &str) -> Value {
+    let ts = Utc::now().timestamp_millis() - 5_000;
+    let events: Vec<Value> = (0..n)
+        .map(|i| json!({"event_name": name, "session_id": format!("{tag}-{i}"), "timestamp": ts}))
+        .collect();
+    json!(events)
+}
+
+fn state_is(state: &'static str) -> impl Fn(&Value) -> bool {
+    move |alert| alert["state"] == state
+}
+
+/// The webhook body, less `at` (checked apart: a time within the last minute).
+fn without_at(mut body: Value) -> Value {
+    let at = body["at"].as_str().expect("at").to_owned();
+    let at = DateTime::parse_from_rfc3339(&at).expect("at is RFC 3339");
+    let age = Utc::now().signed_duration_since(at);
+    assert!((0..60).contains(&age.num_seconds()), "at {at} is now");
+    body.as_object_mut().unwrap().remove("at");
+    body
+}
+
+#[tokio::test]
+async fn a_rule_fires_and_resolves_with_exact_values_in_the_webhook_and_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let receiver = Receiver::start(200).await;
+
+    // The built-in rule is there from the start (an evaluation of the empty store may have
+    // run already: no events, nothing judged).
+    let built_in = server.alert("error_rate").await;
+    assert_eq!(
+        rule_part(&built_in),
+        json!({
+            "id": "error_rate", "name": "Error rate above 1 %", "metric": "error_rate_pct",
+            "op": "above", "threshold": 1.0, "for": "5m", "min_events": 20, "filters": {},
+            "webhook": null, "muted": false, "state": "ok", "since": null, "judged": false,
+            "transitions": [], "last_webhook_error": null,
+        })
+    );
+
+    let rule = json!({"name": "Errors spike", "metric": "error_rate_pct", "op": "above",
+                      "threshold": 10, "for": "1m", "min_events": 20, "webhook": receiver.url});
+    let (status, stored) = server.put_alert("spike", &rule).await;
+    assert_eq!(status, 200, "{stored}");
+    assert_eq!(
+        (
+            &stored["id"],
+            &stored["threshold"],
+            &stored["for"],
+            &stored["state"]
+        ),
+        (&json!("spike"), &json!(10.0), &json!("1m"), &json!("ok"))
+    );
+
+    // 5 errors in 20 events: 25 %, above 10 %.
+    let posted = Instant::now();
+    server.post_ok(&events("error_occurred", 5, "e")).await;
+    server.post_ok(&events("page_view", 15, "p")).await;
+    let firing = server
+        .alert_until("spike", "spike to fire", state_is("firing"))
+        .await;
+    let fired_in = posted.elapsed();
+    println!(
+        "alert fired {} ms after the events were posted",
+        fired_in.as_millis()
+    );
+    assert!(
+        fired_in < Duration::from_secs(5),
+        "fired after {fired_in:?}"
+    );
+    assert_eq!(
+        (&firing["value"], &firing["events"]),
+        (&json!(25.0), &json!(20))
+    );
+    let bodies = receiver.wait_for(1).await;
+    assert_eq!(
+        without_at(bodies[0].clone()),
+        json!({
+            "text": "Errors spike is firing: error_rate_pct is 25 (above 10) over the last 1m",
+            "rule": "spike", "state": "firing", "metric": "error_rate_pct", "value": 25.0,
+            "threshold": 10.0,
+        })
+    );
+
+    // 30 more page views: 5 in 50 is 10 %, not above 10 %: resolved.
+    server.post_ok(&events("page_view", 30, "q")).await;
+    let ok = server
+        .alert_until("spike", "spike to resolve", state_is("ok"))
+        .await;
+    let bodies = receiver.wait_for(2).await;
+    assert_eq!(
+        without_at(bodies[1].clone()),
+        json!({
+            "text": "Errors spike resolved: error_rate_pct is 10 (above 10) over the last 1m",
+            "rule": "spike", "state": "ok", "metric": "error_rate_pct", "value": 10.0,
+            "threshold": 10.0,
+        })
+    );
+    let transitions = ok["transitions"].as_array().unwrap();
+    let seen: Vec<(&Value, &Value)> = transitions
+        .iter()
+        .map(|t| (&t["state"], &t["value"]))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (&json!("firing"), &json!(25.0)),
+            (&json!("ok"), &json!(10.0))
+        ]
+    );
+    assert_eq!(ok["since"], transitions[1]["at"]);
+    assert_eq!(ok["last_webhook_error"], Value::Null);
+    assert_eq!(receiver.bodies().len(), 2, "one POST per transition");
+    // The built-in rule judged the same events over its 5 minutes: 10 % is above 1 %.
+    let built_in = server.alert("error_rate").await;
+    assert_eq!(
+        (&built_in["state"], &built_in["value"]),
+        (&json!("firing"), &json!(10.0))
+    );
+
+    // Deleted, the built-in rule stays deleted; the rest (states too) survives a restart.
+    assert_eq!(server.delete_alert("error_rate").await, 204);
+    assert_eq!(server.delete_alert("error_rate").await, 404);
+    server.stop();
+    let server = Server::start(dir.path(), &[]);
+    let (_, all) = server.get("/api/alerts").await;
+    let ids: Vec<&Value> = all["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| &a["id"])
+        .collect();
+    assert_eq!(ids, [&json!("spike")]);
+    let again = server.alert("spike").await;
+    assert_eq!(
+        (&again["state"], &again["transitions"]),
+        (&ok["state"], &ok["transitions"])
+    );
+}
+
+/// A GET entry less what each evaluation refreshes (value, events, evaluated_at, as_of_flush).
+fn rule_part(alert: &Value) -> Value {
+    let mut alert = alert.clone();
+    let fields = alert.as_object_mut().expect("an alert object");
+    for refreshed in ["value", "events", "evaluated_at", "as_of_flush"] {
+        fields.remove(refreshed);
+    }
+    alert
+}
+
+#[tokio::test]
+async fn a_failing_receiver_is_retried_and_its_failure_shown_on_the_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let receiver = Receiver::start(500).await;
+    let rule = json!({"metric": "events", "op": "above", "threshold": 5, "for": "1m",
+                      "min_events": 0, "webhook": receiver.url});
+    assert_eq!(server.put_alert("busy", &rule).await.0, 200);
+    server.post_ok(&events("page_view", 6, "b")).await;
+    server
+        .alert_until("busy", "busy to fire", state_is("firing"))
+        .await;
+
+    // Ingest does not wait for the webhook: events are acknowledged while it is retried.
+    let started = Instant::now();
+    server.post_ok(&events("page_view", 1, "during")).await;
+    assert!(started.elapsed() < Duration::from_secs(1));
+
+    // One attempt and three retries, 0.5 s, 1 s and 2 s apart; then the failure on the rule.
+    let failed = server
+        .alert_until("busy", "the webhook failure", |a| {
+            !a["last_webhook_error"].is_null()
+        })
+        .await;
+    assert_eq!(
+        failed["last_webhook_error"]["error"],
+        "the receiver answered HTTP 500 (after 4 attempts); check that the receiver is up"
+    );
+    let times: Vec<Instant> = receiver
+        .received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(t, _)| *t)
+        .collect();
+    assert_eq!(times.len(), 4, "attempts");
+    for (gap, at_least_ms) in times.windows(2).zip([500, 1000, 2000]) {
+        let gap = gap[1] - gap[0];
+        assert!(
+            gap >= Duration::from_millis(at_least_ms),
+            "{gap:?} < {at_least_ms} ms"
+        );
+    }
+    let bodies = receiver.bodies();
+    assert!(
+        bodies.iter().all(|b| *b == bodies[0]),
+        "the same body each time"
+    );
+    assert_eq!(
+        (&bodies[0]["rule"], &bodies[0]["value"]),
+        (&json!("busy"), &json!(6.0))
+    );
+    // And no fifth.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(receiver.bodies().len(), 4);
+}
+
+#[tokio::test]
+async fn min_events_holds_a_rule_back_on_a_quiet_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let rule = json!({"metric": "error_rate_pct", "op": "above", "threshold": 1, "for": "1m",
+                      "min_events": 20});
+    assert_eq!(server.put_alert("quiet", &rule).await.0, 200);
+
+    // Five errors: 100 %, but five events are too few to judge.
+    server.post_ok(&events("error_occurred", 5, "e")).await;
+    let held = server
+        .alert_until("quiet", "an evaluation of the 5 events", |a| {
+            a["events"] == 5
+        })
+        .await;
+    assert_eq!(
+        (
+            &held["state"],
+            &held["judged"],
+            &held["value"],
+            &held["since"]
+        ),
+        (&json!("ok"), &json!(false), &json!(100.0), &Value::Null)
+    );
+    assert_eq!(held["transitions"], json!([]));
+
+    // Fifteen page views make twenty: judged, 5 in 20 is 25 %.
+    server.post_ok(&events("page_view", 15, "p")).await;
+    let firing = server
+        .alert_until("quiet", "quiet to fire", state_is("firing"))
+        .await;
+    assert_eq!(
+        (&firing["judged"], &firing["value"], &firing["events"]),
+        (&json!(true), &json!(25.0), &json!(20))
+    );
+}
+
+#[tokio::test]
+async fn bad_rules_are_refused_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let good = json!({"metric": "events", "op": "above", "threshold": 1});
+    let with = |field: &str, value: Value| {
+        let mut rule = good.clone();
+        rule[field] = value;
+        rule
+    };
+    let cases: Vec<(&str, Value, &str)> = vec![
+        ("Spike", good.clone(), "id: "),
+        ("spike", json!("above 1"), "rule: "),
+        (
+            "spike",
+            json!({"op": "above", "threshold": 1}),
+            "metric: required",
+        ),
+        ("spike", with("metric", json!("errors")), "metric: one of"),
+        (
+            "spike",
+            with("metric", json!("funnel_conversion_pct:nope")),
+            "metric: no funnel \"nope\"",
+        ),
+        ("spike", with("op", json!(">")), "op: above or below"),
+        (
+            "spike",
+            with("threshold", json!(null)),
+            "threshold: required",
+        ),
+        ("spike", with("for", json!("2d")), "for: "),
+        ("spike", with("min_events", json!(-5)), "min_events: "),
+        (
+            "spike",
+            with("filters", json!({"country": "Germany"})),
+            "filters.country: ",
+        ),
+        (
+            "spike",
+            with("webhook", json!("slack.com/hook")),
+            "webhook: must start with http",
+        ),
+        ("spike", with("muted", json!(1)), "muted: "),
+        (
+            "spike",
+            with("threshhold", json!(1)),
+            "threshhold: unknown field",
+        ),
+    ];
+    for (id, rule, error) in cases {
+        let (status, answer) = server.put_alert(id, &rule).await;
+        assert_eq!(status, 400, "{rule}: {answer}");
+        let message = answer["error"].as_str().unwrap();
+        assert!(message.starts_with(error), "{rule}: {message}");
+    }
+    let response = server
+        .http
+        .put(format!("{}/api/alerts/spike", server.url))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    let answer: Value = response.json().await.unwrap();
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("rule: a JSON object"),
+        "{answer}"
+    );
+    // Nothing was stored; deleting an unknown rule is a 404.
+    let (_, all) = server.get("/api/alerts").await;
+    assert_eq!(all["alerts"].as_array().unwrap().len(), 1, "{all}");
+    assert_eq!(server.delete_alert("spike").await, 404);
+}
+
+#[tokio::test]
+async fn funnel_conversion_and_active_users_are_judged_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    // The built-in signup funnel: signup_started → signup_completed within 1h, per user.
+    let conversion = json!({"metric": "funnel_conversion_pct:signup", "op": "below",
+                            "threshold": 50, "for": "1m", "min_events": 0});
+    assert_eq!(server.put_alert("conversion", &conversion).await.0, 200);
+    let sessions = json!({"metric": "active_users", "op": "above", "threshold": 3, "for": "1m",
+                          "min_events": 0, "filters": {"country": "DE"}});
+    assert_eq!(server.put_alert("sessions", &sessions).await.0, 200);
+
+    let now = Utc::now().timestamp_millis();
+    let event = |name: &str, i: usize, country: &str, age_ms: i64| {
+        json!({"event_name": name, "session_id": format!("s{i}"), "user_id": format!("u{i}"),
+               "country_code": country, "timestamp": now - age_ms})
+    };
+    // Four users start, one completes: 25 %. Four German sessions: above 3.
+    let mut batch: Vec<Value> = (0..4)
+        .map(|i| event("signup_started", i, "DE", 10_000))
+        .collect();
+    batch.push(event("signup_completed", 0, "FR", 5_000));
+    server.post_ok(&json!(batch)).await;
+    let firing = server
+        .alert_until("conversion", "conversion to fire", state_is("firing"))
+        .await;
+    assert_eq!(firing["value"], 25.0);
+    let busy = server
+        .alert_until("sessions", "sessions to fire", state_is("firing"))
+        .await;
+    assert_eq!((&busy["value"], &busy["events"]), (&json!(4.0), &json!(4)));
+
+    // A second user completes: 2 of 4 is 50 %, not below 50: resolved.
+    server
+        .post_ok(&json!([event("signup_completed", 1, "FR", 4_000)]))
+        .await;
+    let ok = server
+        .alert_until("conversion", "conversion to resolve", state_is("ok"))
+        .await;
+    assert_eq!(ok["value"], 50.0);
+}

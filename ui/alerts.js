@@ -1,0 +1,123 @@
+// The Alerts dialog and the header's badge: renders what the engine gives (rules with their
+// state in words); every action is a command over the library, as /api/alerts.
+"use strict";
+(() => {
+  const { invoke } = window.__TAURI__.core;
+  const { listen } = window.__TAURI__.event;
+  const $ = (id) => document.getElementById(id);
+  // The table is rebuilt only when the rules changed, so a push never swaps a row under the
+  // pointer.
+  let shown = "";
+
+  function renderBadge(alerts) {
+    $("alerts-badge").hidden = !alerts.badge;
+    $("alerts-badge").textContent = alerts.badge || "";
+    $("alerts-badge").title = alerts.firing.join("\n");
+  }
+
+  function render(alerts) {
+    renderBadge(alerts);
+    const json = JSON.stringify(alerts.rules);
+    if (json === shown) return;
+    shown = json;
+    const body = $("alerts-table").querySelector("tbody");
+    body.innerHTML = "";
+    for (const a of alerts.rules) {
+      const row = body.insertRow();
+      row.id = `alert-row-${a.id}`;
+      const name = row.insertCell();
+      name.textContent = a.rule.muted ? `${a.rule.name} (muted)` : a.rule.name;
+      const state = row.insertCell();
+      const label = document.createElement("div");
+      label.id = `alert-state-${a.id}`;
+      label.className = `state ${a.state}`;
+      label.textContent = a.state;
+      state.append(label);
+      const detail = (text, cls = "detail") => {
+        const div = document.createElement("div");
+        div.className = cls;
+        div.textContent = text;
+        state.append(div);
+      };
+      detail(a.status);
+      if (a.webhook_error) detail(a.webhook_error, "detail error");
+      if (a.transitions.length) detail(`recent: ${a.transitions.slice(0, 5).join(" · ")}`);
+      const actions = row.insertCell();
+      const button = (label, id, onClick) => {
+        const b = document.createElement("button");
+        b.textContent = label;
+        b.id = `alert-${id}-${a.id}`;
+        b.addEventListener("click", onClick);
+        actions.append(b);
+      };
+      button("Edit", "edit", () => fill(a));
+      button(a.rule.muted ? "Unmute" : "Mute", "mute", () =>
+        action("save_alert", { id: a.id, rule: { ...a.rule, muted: !a.rule.muted } },
+          () => `${a.rule.muted ? "unmuted" : "muted"} ${a.id}`));
+      button("Delete", "delete", () => action("delete_alert", { id: a.id }, () => `deleted ${a.id}`));
+    }
+  }
+
+  function fill(a) {
+    const r = a.rule;
+    $("af-id").value = a.id;
+    $("af-name").value = r.name;
+    $("af-metric").value = r.metric;
+    $("af-op").value = r.op;
+    $("af-threshold").value = r.threshold;
+    $("af-for").value = r.for;
+    $("af-min-events").value = r.min_events;
+    $("af-filters").value = Object.keys(r.filters).length ? JSON.stringify(r.filters) : "";
+    $("af-webhook").value = r.webhook || "";
+    $("af-muted").checked = r.muted;
+  }
+
+  async function action(command, args, done) {
+    $("alerts-message").className = "";
+    try {
+      const alerts = await invoke(command, args);
+      render(alerts);
+      $("alerts-message").textContent = done(alerts);
+    } catch (error) {
+      $("alerts-message").className = "error";
+      $("alerts-message").textContent = String(error);
+    }
+  }
+
+  $("alerts").addEventListener("click", () => {
+    $("alerts-dialog").showModal();
+    action("alerts", {}, () => "");
+  });
+  $("alerts-close").addEventListener("click", () => $("alerts-dialog").close());
+  $("alert-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const id = $("af-id").value.trim();
+    let filters = {};
+    try {
+      if ($("af-filters").value.trim()) filters = JSON.parse($("af-filters").value);
+    } catch {
+      $("alerts-message").className = "error";
+      $("alerts-message").textContent = 'filters: a JSON object such as {"country": "DE"}';
+      return;
+    }
+    // Sent as typed: the engine checks every field and names the one it refuses.
+    const rule = {
+      name: $("af-name").value.trim() || null,
+      metric: $("af-metric").value.trim(),
+      op: $("af-op").value,
+      threshold: Number($("af-threshold").value),
+      for: $("af-for").value.trim(),
+      min_events: Number($("af-min-events").value),
+      filters,
+      webhook: $("af-webhook").value.trim() || null,
+      muted: $("af-muted").checked,
+    };
+    action("save_alert", { id, rule }, () => `saved ${id}`);
+  });
+
+  listen("dashboard", (event) => {
+    if ($("alerts-dialog").open) render(event.payload.alerts);
+    else renderBadge(event.payload.alerts);
+  });
+  invoke("alerts").then(renderBadge);
+})();
