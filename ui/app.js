@@ -320,11 +320,15 @@ $("connect-close").addEventListener("click", () => $("connect-dialog").close());
 
 let funnelsView = null;
 
+// `done` words what happened; without it a success leaves the last message (a "saved" stays
+// while the saved funnel is computed).
 async function funnelAction(command, args, done) {
-  $("funnels-message").className = "";
   try {
     const result = await invoke(command, args);
-    $("funnels-message").textContent = done ? done(result) : "";
+    if (done) {
+      $("funnels-message").className = "";
+      $("funnels-message").textContent = done(result);
+    }
     return result;
   } catch (error) {
     $("funnels-message").className = "error";

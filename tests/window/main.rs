@@ -30,10 +30,17 @@ use support::{
 
 const WAIT: Duration = Duration::from_secs(20);
 
+/// One window at a time: the windows of a test run share one D-Bus session, where the
+/// single-instance plugin hands a second launch over to the first window, and one
+/// notification service. Each test holds this for its whole run.
+static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// One launch of the app under tauri-driver, with its own port and WebDriver session.
 struct App {
     driver: Child,
     client: Client,
+    /// The engine's port: what tells this launch's process from any other.
+    port: u16,
     /// The engine inside the app, over HTTP.
     api: Api,
 }
@@ -162,6 +169,7 @@ impl App {
         let app = App {
             driver,
             client,
+            port,
             api: Api::new(format!("http://127.0.0.1:{port}"), reqwest::Client::new()),
         };
         app.wait_for("the first push", |app| async move {
@@ -174,8 +182,15 @@ impl App {
     }
 
     /// Ends the session (the app quits); dropping then stops tauri-driver.
+    /// Closes the window, which quits the app; the next test's launch must not find it still
+    /// running (the single-instance plugin would hand that launch over to it).
     async fn close(self) {
         let _ = self.client.clone().close().await;
+        let port = self.port;
+        let quit = wait_until("the app to quit with its window", WAIT, || async move {
+            app_process(port).map_or(Ok(()), |_| Err("still running"))
+        });
+        quit.await;
     }
 
     async fn text(&self, id: &str) -> Option<String> {
@@ -213,8 +228,12 @@ impl App {
 
     async fn wait_text(&self, id: &str, expected: &str) {
         let what = format!("#{id} to read {expected:?}");
-        self.wait_for(&what, |app| async move {
-            app.text(id).await.as_deref() == Some(expected)
+        wait_until(&what, WAIT, || async move {
+            let text = self.text(id).await;
+            match text.as_deref() == Some(expected) {
+                true => Ok(()),
+                false => Err(format!("{text:?}")),
+            }
         })
         .await
     }
@@ -263,7 +282,9 @@ impl App {
             .clear()
             .await
             .unwrap_or_else(|e| panic!("cannot clear #{id}: {e}"));
-        input.send_keys(text).await.unwrap();
+        // Then Tab, as a person moves on: it also closes a field's list of suggestions, which
+        // would otherwise take the next click.
+        input.send_keys(&format!("{text}\u{E004}")).await.unwrap();
     }
 
     /// Posts `events`, which the engine must acknowledge.
@@ -558,6 +579,13 @@ impl Drop for App {
     fn drop(&mut self) {
         signal(&self.driver, "TERM");
         let _ = self.driver.wait();
+        // A failed test may leave the app itself behind: stop it too, so the next test starts a
+        // window of its own.
+        if let Some(pid) = app_process(self.port) {
+            let _ = Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
+        }
     }
 }
 
@@ -601,6 +629,7 @@ async fn expect_top(app: &App, range: &str, name: &str, users: &str) {
 
 #[tokio::test]
 async fn the_dashboard_shows_live_data_switches_ranges_and_survives_an_outage() {
+    let _one_window = ONE_WINDOW.lock().await;
     let home = Home::new();
     let app = App::launch(&home).await;
 
@@ -723,6 +752,7 @@ async fn the_dashboard_shows_live_data_switches_ranges_and_survives_an_outage() 
 /// chart times are in the computer's time zone (here India's, UTC+05:30 all year).
 #[tokio::test]
 async fn the_filter_bar_narrows_every_panel_and_times_are_local() {
+    let _one_window = ONE_WINDOW.lock().await;
     let mut home = Home::new();
     home.time_zone = Some("Asia/Kolkata");
     let app = App::launch(&home).await;
@@ -788,6 +818,7 @@ async fn the_filter_bar_narrows_every_panel_and_times_are_local() {
 /// count and drop-off, break it down by country, and show it in the signup panel.
 #[tokio::test]
 async fn a_funnel_is_defined_step_by_step_broken_down_and_shown() {
+    let _one_window = ONE_WINDOW.lock().await;
     let home = Home::new();
     let app = App::launch(&home).await;
     // Five users start; three verify (two German, one French); two complete (one of each).
@@ -919,6 +950,7 @@ async fn switching_from_a_server_that_is_down(home: &Home) {
 #[tokio::test]
 #[ignore = "benchmark: scripts/bench-window.sh runs it"]
 async fn bench_window() {
+    let _one_window = ONE_WINDOW.lock().await;
     let data = std::env::var("PULSEBOARD_BENCH_DATA_DIR")
         .expect("PULSEBOARD_BENCH_DATA_DIR: a data dir with events (scripts/bench-window.sh)");
     let home = Home {
@@ -988,6 +1020,18 @@ async fn events_in_range(app: &App) -> u64 {
 }
 
 /// The app (found by its data dir argument) and every process below it (WebKit's).
+/// The app process serving on `port`, if one runs.
+fn app_process(port: u16) -> Option<u32> {
+    let flag = format!("--port\0{port}\0");
+    std::fs::read_dir("/proc")
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .find(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|cmd| cmd.contains(&flag) && !cmd.contains("tauri-driver"))
+        })
+}
+
 fn app_processes(home: &Home) -> Vec<u32> {
     let data = home.data.display().to_string();
     let procs: Vec<(u32, u32, String)> = std::fs::read_dir("/proc")
