@@ -77,10 +77,13 @@ enum Behaviour {
     NotFound,
 }
 
+/// Each request the registry saw: its path and its `Range` header.
+type Requests = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
 /// A registry on 127.0.0.1 serving one file; it records each request's path and `Range`.
 struct Registry {
     url: url::Url,
-    requests: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    requests: Requests,
 }
 
 impl Registry {
@@ -112,7 +115,7 @@ async fn respond(
     file: Arc<Vec<u8>>,
     behaviour: Behaviour,
     nth: usize,
-    log: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    log: Requests,
 ) {
     let (path, range) = read_request(&mut socket).await;
     log.lock().unwrap().push((path, range.clone()));

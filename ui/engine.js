@@ -11,6 +11,8 @@ const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
 function show(progress) {
   const bar = $("engine-bar");
   bar.hidden = false;
+  // Only the download can be cancelled; checking and unpacking finish in seconds.
+  $("engine-cancel").hidden = progress.phase !== "downloading";
   if (progress.phase === "downloading") {
     const total = progress.total || 0;
     bar.max = total || 1;

@@ -206,7 +206,11 @@ impl Body {
         self.report(progress);
         loop {
             let next = tokio::select! {
-                next = tokio::time::timeout(TICK, self.response.chunk()) => next,
+                // Until the next report is due, so reports come every TICK however bytes come.
+                next = tokio::time::timeout_at(
+                    (last_report + TICK).into(),
+                    self.response.chunk(),
+                ) => next,
                 () = cancelled(cancel) => return Err(BodyError::Cancelled),
             };
             match next {
