@@ -110,7 +110,11 @@ impl ProgressLine {
 
     fn show(&mut self, progress: Progress) {
         let due = self.last.is_none_or(|t| t.elapsed() >= LOG_EVERY);
-        if !self.terminal && !due && matches!(progress, Progress::Downloading { .. }) {
+        let downloading = match progress {
+            Progress::Downloading { done, total } => total != Some(done),
+            _ => false,
+        };
+        if !self.terminal && !due && downloading {
             return;
         }
         self.last = Some(Instant::now());
