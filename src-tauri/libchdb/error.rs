@@ -125,7 +125,7 @@ fn by_hand(url: &str, save_as: &Path) -> String {
     format!(
         "download {url} by hand (a browser, or `curl -fLo {path} {url}` where the registry \
          is reachable), save it as {path}, then run `pulseboard engine install` again (or \
-         press Retry in the window): the file is checked before it is used",
+         press \"Try again\" in the window): the file is checked before it is used",
         path = save_as.display()
     )
 }
@@ -154,8 +154,8 @@ mod tests {
              https://registry.npmjs.org/@chdb/lib-linux-x64-gnu/-/lib-linux-x64-gnu-26.5.3.tgz` \
              where the registry is reachable), save it as \
              /home/u/.cache/pulseboard/libchdb/lib-linux-x64-gnu-26.5.3.tgz, then run \
-             `pulseboard engine install` again (or press Retry in the window): the file is \
-             checked before it is used"
+             `pulseboard engine install` again (or press \"Try again\" in the window): the \
+             file is checked before it is used"
         );
         assert!(error.is_retryable());
     }
