@@ -94,8 +94,13 @@ pub(super) async fn engine_install(
         .unwrap_or_else(|p| p.into_inner())
         .take();
     // A second call after a success finds the dashboard already started.
-    if let Some(start) = start {
-        super::start_dashboard(&app, start).await?;
+    let Some(start) = start else {
+        return Ok(());
+    };
+    if let Err(error) = super::start_dashboard(&app, &start).await {
+        // Kept for "Try again" once the cause (a port in use, say) is gone.
+        *pending.start.lock().unwrap_or_else(|p| p.into_inner()) = Some(start);
+        return Err(error.into());
     }
     Ok(())
 }

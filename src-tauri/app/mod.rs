@@ -126,7 +126,7 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), CliE
                 return Ok(open_window(app, WebviewUrl::App(engine::PAGE.into()))?);
             }
             let runtime = tauri::async_runtime::handle();
-            runtime.block_on(start_dashboard(app.handle(), start))?;
+            runtime.block_on(start_dashboard(app.handle(), &start))?;
             // The window opens only now, so its first request finds the engine running.
             open_window(app, WebviewUrl::default())?;
             Ok(())
@@ -155,13 +155,13 @@ struct Start {
 }
 
 /// Starts the engine and its API, hands it to the commands and starts pushing views.
-async fn start_dashboard(app: &tauri::AppHandle, start: Start) -> Result<(), InstanceError> {
-    let instance = Instance::start(start.config, start.endpoint).await?;
+async fn start_dashboard(app: &tauri::AppHandle, start: &Start) -> Result<(), InstanceError> {
+    let instance = Instance::start(start.config.clone(), start.endpoint.clone()).await?;
     let settings = Settings::load();
     let shared = Arc::new(Shared {
         instance,
         viewer: Viewer::default(),
-        token: start.token,
+        token: start.token.clone(),
         range: Mutex::new(settings.range()),
         settings,
         demo: Mutex::new(None),
