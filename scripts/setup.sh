@@ -10,9 +10,10 @@ LIBCHDB_PACKAGE="@chdb/lib-linux-x64-gnu@${LIBCHDB_VERSION}"
 LIBCHDB_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/pulseboard/libchdb/${LIBCHDB_VERSION}"
 
 # Packages to build the app and run its tests (window and keychain tests included; dunst is the
-# notification service the window test's alert notification goes to).
+# notification service the window test's alert notification goes to; the package tests check the
+# .deb's desktop entry, the .rpm's metadata and the window's class).
 PACKAGES=(build-essential pkg-config curl ca-certificates npm libdbus-1-dev dbus gnome-keyring
-  libwebkit2gtk-4.1-dev xvfb xauth webkit2gtk-driver dunst)
+  libwebkit2gtk-4.1-dev xvfb xauth webkit2gtk-driver dunst desktop-file-utils rpm x11-utils)
 TAURI_DRIVER_VERSION=2.1.0
 
 # The real SDKs the integration tests drive (tests/it/sdks.rs looks in PULSEBOARD_SDK_PY /

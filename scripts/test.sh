@@ -10,6 +10,10 @@ echo "== format and lints"
 cargo fmt --all -- --check
 cargo clippy --all-targets --features fault-injection -- -D warnings
 
+echo "== packages"
+# The .deb and .rpm a user installs (a release build); tests/package.rs checks what it finds.
+bash scripts/package.sh
+
 echo "== tests"
 # The keychain tests need a real Secret Service: a private D-Bus session with gnome-keyring,
 # its login keyring unlocked with a throwaway password. The window tests need a display (Xvfb)

@@ -25,6 +25,8 @@ pub enum CliError {
     Profile(#[from] crate::profiles::cli::ProfileCliError),
     #[error(transparent)]
     Bench(#[from] crate::bench::BenchError),
+    #[error(transparent)]
+    Engine(#[from] crate::libchdb::cli::EngineCliError),
     /// `export` could not fetch or write the image; the message says what to do.
     #[error("{0}")]
     Export(String),
@@ -72,6 +74,11 @@ pub enum Command {
     Profile {
         #[command(subcommand)]
         command: crate::profiles::cli::ProfileCommand,
+    },
+    /// Install the embedded ClickHouse engine (libchdb) into the user's cache, or show where it is.
+    Engine {
+        #[command(subcommand)]
+        command: crate::libchdb::cli::EngineCommand,
     },
 }
 

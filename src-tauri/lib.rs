@@ -5,7 +5,8 @@
 //! `panels` (and `funnels`) → `charts`, and `alerts` judging rules after every flush. `engine`
 //! wires journal, batcher, store and panels and knows nothing of
 //! HTTP; `instance` is an engine serving its API (and its move to another profile); `profiles`
-//! says which store to use (passwords in the OS keychain, held as `secret::Sensitive`); `cli`,
+//! says which store to use (passwords in the OS keychain, held as `secret::Sensitive`); `libchdb`
+//! fetches and installs the embedded engine's library; `cli`,
 //! `demo` and `bench` drive it; `app` is the desktop window's Tauri glue over `view`.
 //! See docs/ARCHITECTURE.md.
 
@@ -29,6 +30,7 @@ pub mod funnels;
 pub mod http;
 pub mod instance;
 pub mod journal;
+pub mod libchdb;
 pub mod panels;
 pub mod profiles;
 pub mod secret;

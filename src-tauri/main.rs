@@ -26,6 +26,9 @@ fn main() {
                 Command::Profile { command } => pulseboard::profiles::cli::run(command, None)
                     .await
                     .map_err(Into::into),
+                Command::Engine { command } => pulseboard::libchdb::cli::run(command)
+                    .await
+                    .map_err(Into::into),
             }
         }),
     };

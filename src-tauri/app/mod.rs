@@ -2,9 +2,11 @@
 //! commands are thin wrappers over [`view`](crate::view), [`demo`](crate::demo),
 //! [`charts`](crate::charts), [`profiles`](crate::profiles) and [`alerts`](crate::alerts), and the
 //! engine pushes a fresh [`View`] after flushes (and alert transitions, with a desktop
-//! notification).
+//! notification). When the embedded engine's library is missing (an installed app's first
+//! start), the window first offers to fetch it (`engine`).
 
 mod alerts;
+mod engine;
 mod funnels;
 mod profiles;
 
@@ -18,8 +20,9 @@ use tokio::sync::watch;
 
 use crate::cli::{CliError, ServeArgs};
 use crate::demo::{campaign, Scenario};
+use crate::engine::EngineConfig;
 use crate::filters::Filters;
-use crate::instance::Instance;
+use crate::instance::{Endpoint, Instance, InstanceError};
 use crate::panels::Range;
 use crate::secret::Sensitive;
 use crate::settings::{Choice, Settings};
@@ -102,7 +105,7 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), CliE
     endpoint
         .access
         .check(args.bind)
-        .map_err(|e| crate::instance::InstanceError::Serve(e.into()))?;
+        .map_err(|e| InstanceError::Serve(e.into()))?;
     let config = args.engine.config()?;
     let shared_slot: Arc<Mutex<Option<Arc<Shared>>>> = Arc::default();
     let exit_slot = shared_slot.clone();
@@ -135,30 +138,25 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), CliE
             alerts::alerts,
             alerts::save_alert,
             alerts::delete_alert,
+            engine::engine_missing,
+            engine::engine_install,
+            engine::engine_cancel,
         ])
         .setup(move |app| {
+            let start = Start {
+                token: endpoint.access.token.clone(),
+                config,
+                endpoint,
+                slot: shared_slot,
+            };
+            if engine::missing(&start.config) {
+                app.manage(engine::Pending::new(start));
+                return Ok(open_window(app, WebviewUrl::App(engine::PAGE.into()))?);
+            }
             let runtime = tauri::async_runtime::handle();
-            let token = endpoint.access.token.clone();
-            let instance = runtime.block_on(Instance::start(config, endpoint))?;
-            let settings = Settings::load();
-            let shared = Arc::new(Shared {
-                instance,
-                viewer: Viewer::default(),
-                token,
-                choice: Mutex::new(settings.choice()),
-                settings,
-                demo: Mutex::new(None),
-            });
-            *shared_slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(shared.clone());
-            app.manage(shared.clone());
+            runtime.block_on(start_dashboard(app.handle(), &start))?;
             // The window opens only now, so its first request finds the engine running.
-            WebviewWindowBuilder::new(app, "main", WebviewUrl::default())
-                .title("Pulseboard")
-                .inner_size(1280.0, 800.0)
-                .min_inner_size(420.0, 360.0)
-                .build()?;
-            tauri::async_runtime::spawn(alerts::notify(app.handle().clone(), shared.clone()));
-            tauri::async_runtime::spawn(push(app.handle().clone(), shared));
+            open_window(app, WebviewUrl::default())?;
             Ok(())
         })
         .build(tauri::generate_context!())
@@ -171,6 +169,44 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), CliE
             }
         }
     });
+    Ok(())
+}
+
+/// What starting the dashboard takes; held while the engine's library is being fetched.
+struct Start {
+    config: EngineConfig,
+    endpoint: Endpoint,
+    /// The ingest token, which the in-process demo must send like any client.
+    token: Option<Sensitive<String>>,
+    /// Where the exit handler finds the running instance to stop it.
+    slot: Arc<Mutex<Option<Arc<Shared>>>>,
+}
+
+/// Starts the engine and its API, hands it to the commands and starts pushing views.
+async fn start_dashboard(app: &tauri::AppHandle, start: &Start) -> Result<(), InstanceError> {
+    let instance = Instance::start(start.config.clone(), start.endpoint.clone()).await?;
+    let settings = Settings::load();
+    let shared = Arc::new(Shared {
+        instance,
+        viewer: Viewer::default(),
+        token: start.token.clone(),
+        choice: Mutex::new(settings.choice()),
+        settings,
+        demo: Mutex::new(None),
+    });
+    *start.slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(shared.clone());
+    app.manage(shared.clone());
+    tauri::async_runtime::spawn(alerts::notify(app.clone(), shared.clone()));
+    tauri::async_runtime::spawn(push(app.clone(), shared));
+    Ok(())
+}
+
+fn open_window<M: Manager<tauri::Wry>>(app: &M, page: WebviewUrl) -> tauri::Result<()> {
+    WebviewWindowBuilder::new(app, "main", page)
+        .title("Pulseboard")
+        .inner_size(1280.0, 800.0)
+        .min_inner_size(420.0, 360.0)
+        .build()?;
     Ok(())
 }
 

@@ -14,7 +14,8 @@ use libloading::Library;
 
 use super::StoreError;
 
-/// The libchdb release the set-up script fetches and the app looks for.
+/// The libchdb release `pulseboard engine install` and the set-up script fetch, and the app
+/// looks for.
 pub const LIBCHDB_VERSION: &str = "26.5.3";
 /// Environment variable naming the library file explicitly.
 pub const LIBCHDB_ENV: &str = "PULSEBOARD_LIBCHDB";
@@ -228,14 +229,10 @@ pub fn library_candidates() -> Vec<PathBuf> {
     paths
 }
 
-/// The cache folder the set-up script fills: `$XDG_CACHE_HOME/pulseboard/libchdb/<version>`.
+/// The cache folder `pulseboard engine install` (and the set-up script) fills:
+/// `$XDG_CACHE_HOME/pulseboard/libchdb/<version>`.
 pub fn library_cache_dir() -> Option<PathBuf> {
-    directories::BaseDirs::new().map(|dirs| {
-        dirs.cache_dir()
-            .join("pulseboard")
-            .join("libchdb")
-            .join(LIBCHDB_VERSION)
-    })
+    crate::libchdb::cache_root().map(|root| root.join(LIBCHDB_VERSION))
 }
 
 /// Finds the library or explains how to get it.

@@ -15,12 +15,16 @@ use super::chdb;
 pub enum StoreError {
     #[error(
         "libchdb.so (chDB {ver}) was not found; looked in: {searched}. \
-         Run `scripts/setup.sh` to fetch it into the cache, or set {env}=/path/to/libchdb.so",
+         Run `pulseboard engine install` (or open the window, which offers to) to fetch it \
+         into the cache, or set {env}=/path/to/libchdb.so",
         ver = chdb::LIBCHDB_VERSION,
         env = chdb::LIBCHDB_ENV
     )]
     LibraryMissing { searched: String },
-    #[error("cannot load {path}: {reason}. Re-run `scripts/setup.sh` to fetch a fresh copy")]
+    #[error(
+        "cannot load {path}: {reason}. Delete it and run `pulseboard engine install` to fetch \
+         a fresh copy"
+    )]
     LibraryLoad { path: PathBuf, reason: String },
     #[error("chDB runs one engine per process and it is already open")]
     AlreadyOpen,
