@@ -45,7 +45,13 @@ pub async fn measure(
     let (condition, mut params) = rule.filters.condition("f_");
     params.push(("start_ms".into(), window.start_ms.to_string()));
     params.push(("end_ms".into(), window.end_ms.to_string()));
-    let sql = WINDOW_SQL.replace("{filter}", &condition);
+    let sessions = match rule.metric {
+        Metric::ActiveUsers => "uniqExact(session_id)",
+        _ => "toUInt64(0)",
+    };
+    let sql = WINDOW_SQL
+        .replace("{filter}", &condition)
+        .replace("{sessions}", sessions);
     let rows: Vec<Counts> = store.query(&sql, params).await?;
     let c = rows.first().copied().unwrap_or(Counts {
         events: 0,
