@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::filters::Filters;
-use crate::panels::Range;
+use crate::panels::{Range, Scope};
 
 /// The window's remembered choices (`window.json` in the config directory). Window size and
 /// position are the window-state plugin's.
@@ -19,6 +19,16 @@ pub struct Choice {
     pub range: Range,
     pub filters: Filters,
     pub funnel: Option<String>,
+}
+
+impl Choice {
+    /// What the window's panels and funnels are computed over: the range and filters, now.
+    pub fn scope(&self) -> Scope {
+        Scope {
+            filters: self.filters.clone(),
+            ..Scope::new(self.range)
+        }
+    }
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]

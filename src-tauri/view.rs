@@ -11,9 +11,9 @@ use serde::Serialize;
 
 use crate::charts::{self, thousands};
 use crate::engine::{Engine, Health, Replay};
-use crate::filters::Filters;
 use crate::funnels::{Funnel, FunnelReport};
 use crate::panels::{conversion_pct, error_rate_pct, Dashboard, PanelError, Range, Scope};
+use crate::settings::Choice;
 
 pub use alerts::{AlertRow, AlertsView};
 
@@ -132,11 +132,8 @@ pub enum Level {
 /// What the window asks for: the range and the instance's own state.
 #[derive(Debug, Clone)]
 pub struct Request<'a> {
-    pub range: Range,
-    /// The filter bar's filters, applied to every panel.
-    pub filters: Filters,
-    /// The funnel to show in the signup panel's place.
-    pub funnel: Option<String>,
+    /// The range, the filter bar's filters and the funnel for the signup panel.
+    pub choice: Choice,
     /// Where the instance listens (for the empty state's curl line).
     pub url: &'a str,
     pub demo_running: bool,
@@ -175,16 +172,13 @@ impl Viewer {
     }
 }
 
-/// Builds the view of `request.range` from the engine's panels now.
+/// Builds the view of `request.choice.range` from the engine's panels now.
 pub async fn build(engine: &Engine, request: &Request<'_>) -> Result<View, PanelError> {
     // "Now" (not a fixed end): the cache serves every viewer until the next flush or minute.
-    let scope = Scope {
-        filters: request.filters.clone(),
-        ..Scope::new(request.range)
-    };
+    let scope = request.choice.scope();
     let dashboard = engine.panels.dashboard(&scope).await?;
     let mut view = assemble(engine, request, &dashboard);
-    if let Some(id) = &request.funnel {
+    if let Some(id) = &request.choice.funnel {
         view.funnel = funnel_panel(engine, id, &scope).await;
     }
     Ok(view)
@@ -207,10 +201,7 @@ async fn funnel_panel(engine: &Engine, id: &str, scope: &Scope) -> Option<Funnel
 /// server that is down at start): the status and the charts' frames, not an error.
 fn without_data(engine: &Engine, request: &Request<'_>) -> View {
     let now = engine.config.clock.now();
-    let scope = Scope {
-        filters: request.filters.clone(),
-        ..Scope::new(request.range)
-    };
+    let scope = request.choice.scope();
     let mut view = assemble(
         engine,
         request,
@@ -221,7 +212,7 @@ fn without_data(engine: &Engine, request: &Request<'_>) -> View {
 }
 
 fn assemble(engine: &Engine, request: &Request<'_>, dashboard: &Dashboard) -> View {
-    let range = request.range;
+    let range = request.choice.range;
     let rules = engine.alerts.list();
     let charts = dashboard
         .panels()

@@ -29,11 +29,7 @@ pub struct FunnelAnswer {
 }
 
 fn scope(shared: &Shared) -> Scope {
-    let choice = shared.choice();
-    Scope {
-        filters: choice.filters,
-        ..Scope::new(choice.range)
-    }
+    shared.choice().scope()
 }
 
 async fn listing(shared: &Shared) -> Result<FunnelsView, CommandError> {

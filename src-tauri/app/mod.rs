@@ -83,11 +83,8 @@ impl Shared {
 
     async fn view(&self) -> View {
         let url = self.instance.url();
-        let choice = self.choice();
         let request = view::Request {
-            range: choice.range,
-            filters: choice.filters,
-            funnel: choice.funnel,
+            choice: self.choice(),
             url: &url,
             demo_running: self.demo_running(),
         };
