@@ -1,20 +1,23 @@
--- Distinct sessions per bucket of {bucket_s} seconds over the range: whole quarter-hours from
--- quarter_uniques when buckets are made of quarters (24h), the other whole minutes from
--- minute_uniques, the partial minutes at the range's edges from raw events.
+-- Distinct sessions per bucket of {bucket_s} seconds over the range, from session_rollups'
+-- rows for every country and device: whole quarter-hours when buckets are made of quarters
+-- (24h), the other whole minutes at 1-minute grain, the partial minutes at the range's edges
+-- from raw events.
 SELECT toUnixTimestamp(t) AS t, uniqCombinedMerge(14)(s) AS sessions
 FROM
 (
-    SELECT toStartOfInterval(quarter, toIntervalSecond({bucket_s:UInt32})) AS t, sessions AS s
-    FROM quarter_uniques
-    WHERE quarter >= toDateTime({series_q_from_s:Int64}, 'UTC')
-      AND quarter < toDateTime({series_q_to_s:Int64}, 'UTC')
+    SELECT toStartOfInterval(bucket, toIntervalSecond({bucket_s:UInt32})) AS t, sessions AS s
+    FROM session_rollups
+    WHERE by_dims = 0 AND grain = 900
+      AND bucket >= toDateTime({series_q_from_s:Int64}, 'UTC')
+      AND bucket < toDateTime({series_q_to_s:Int64}, 'UTC')
     UNION ALL
-    SELECT toStartOfInterval(minute, toIntervalSecond({bucket_s:UInt32})) AS t, sessions AS s
-    FROM minute_uniques
-    WHERE minute >= toDateTime({full_from_s:Int64}, 'UTC')
-      AND minute < toDateTime({full_to_s:Int64}, 'UTC')
-      AND (minute < toDateTime({series_q_from_s:Int64}, 'UTC')
-           OR minute >= toDateTime({series_q_to_s:Int64}, 'UTC'))
+    SELECT toStartOfInterval(bucket, toIntervalSecond({bucket_s:UInt32})) AS t, sessions AS s
+    FROM session_rollups
+    WHERE by_dims = 0 AND grain = 60
+      AND bucket >= toDateTime({full_from_s:Int64}, 'UTC')
+      AND bucket < toDateTime({full_to_s:Int64}, 'UTC')
+      AND (bucket < toDateTime({series_q_from_s:Int64}, 'UTC')
+           OR bucket >= toDateTime({series_q_to_s:Int64}, 'UTC'))
     UNION ALL
     SELECT toStartOfInterval(toDateTime(timestamp, 'UTC'), toIntervalSecond({bucket_s:UInt32})) AS t,
            uniqCombinedState(14)(session_id) AS s

@@ -1,10 +1,13 @@
 //! `pulseboard bench`: the figures in docs/BENCHMARKS.md, measured through the real engine.
 //!
-//! 1. Ingest: N clients post 500-event batches over HTTP; events/s acknowledged and stored.
-//! 2. Event-to-panel latency at default flush settings: from the 202 to the event counted in
-//!    `GET /api/panels/active_users`.
+//! 1. Ingest: N clients post 500-event batches over HTTP; events/s acknowledged and stored. Then
+//!    chDB's own insert rate for the same kind of rows, into a table without views and into
+//!    `events` with its views: what end-to-end ingest is measured against.
+//! 2. Event-to-panel latency at default flush settings, at a trickle and under a steady load:
+//!    from the 202 to the probe counted in `GET /api/panels/active_users`.
 //! 3. Panel and funnel query latency (24h range, cache bypassed) at each requested stored-event
-//!    count; the bulk loader writes straight through the store's insert path.
+//!    count, idle and while a steady load is ingested; the bulk loader writes straight through
+//!    the store's insert path.
 //! 4. Memory (RSS, peak RSS) and disk after each phase.
 
 use std::net::SocketAddr;
@@ -39,6 +42,14 @@ pub struct BenchArgs {
     /// Event-to-panel latency samples (0 skips the phase)
     #[arg(long, default_value_t = 20)]
     pub latency_samples: usize,
+    /// Events per second ingested in the background while the latency is measured a second
+    /// time (0 measures at a trickle only)
+    #[arg(long, default_value_t = 10_000)]
+    pub latency_load: u64,
+    /// Events per second ingested in the background while the panels are timed a second time
+    /// (0 times them idle only)
+    #[arg(long, default_value_t = 50_000)]
+    pub panel_load: u64,
     /// Stored-event counts at which to time the panel queries, comma-separated
     #[arg(long, value_delimiter = ',', default_value = "1000000,10000000")]
     pub panel_sizes: Vec<u64>,
@@ -68,10 +79,17 @@ pub struct BenchArgs {
 }
 
 mod formats;
+mod load;
 mod soak;
+
+use load::Load;
 
 const BATCH: usize = 500;
 const LOAD_CHUNK: u64 = 200_000;
+/// Rows per INSERT when measuring chDB's own insert rate (a flush under load is about this big).
+const RATE_CHUNK: usize = 50_000;
+/// The probes' country: none of the demo traffic's, so a probe is visible under any load.
+const PROBE_COUNTRY: &str = "AQ";
 
 /// A benchmark that could not run to the end; the message says where it stopped.
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +158,7 @@ async fn phases(
     }
     if args.events > 0 {
         ingest(args, engine, addr).await?;
+        insert_rates(engine, dir, args.events).await?;
         report_resources(dir);
         if args.format_events > 0 {
             formats::run(engine, addr, args.clients, args.format_events).await?;
@@ -150,7 +169,10 @@ async fn phases(
         }
     }
     if args.latency_samples > 0 {
-        latency(args.latency_samples, addr).await?;
+        latency(args.latency_samples, addr, 0).await?;
+        if args.latency_load > 0 {
+            latency(args.latency_samples, addr, args.latency_load).await?;
+        }
     }
     // Without the views the panels would read stale tables: nothing to time.
     let sizes = if args.without_views {
@@ -159,7 +181,7 @@ async fn phases(
         &args.panel_sizes[..]
     };
     for &size in sizes {
-        panels(engine, size, args.runs).await?;
+        panels(engine, addr, size, args).await?;
         report_resources(dir);
     }
     Ok(())
@@ -361,12 +383,90 @@ pub(crate) async fn stored_events(engine: &Engine) -> Result<u64, String> {
     Ok(rows.first().map_or(0, |c| c.n))
 }
 
+/// chDB's insert rate for `n` demo events in RATE_CHUNK-row inserts: into a copy of `events`
+/// without views (the yardstick for end-to-end ingest), then into `events` itself.
+async fn insert_rates(engine: &Engine, dir: &Path, n: u64) -> Result<(), String> {
+    eprintln!("insert rates: {n} events straight into chDB…");
+    let chunks = demo_rows(n)?;
+    let raw = "bench_raw_events";
+    let store = &engine.store;
+    let run = |sql: String| async move { store.execute(&sql).await.map_err(|e| e.to_string()) };
+    run(format!("DROP TABLE IF EXISTS {raw}")).await?;
+    run(format!("CREATE TABLE {raw} AS events")).await?;
+    let file = dir.join("bench-rows.bin");
+    let started = Instant::now();
+    for rows in &chunks {
+        std::fs::write(&file, rows).map_err(|e| e.to_string())?;
+        run(format!(
+            "INSERT INTO {raw} ({}) SELECT * FROM file('{}', 'RowBinary', '{}')",
+            rowbinary::COLUMNS,
+            file.display(),
+            rowbinary::STRUCTURE
+        ))
+        .await?;
+    }
+    let bare = n as f64 / started.elapsed().as_secs_f64();
+    let _ = std::fs::remove_file(&file);
+    run(format!("DROP TABLE {raw}")).await?;
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    let started = Instant::now();
+    for (i, rows) in chunks.into_iter().enumerate() {
+        store
+            .insert(rows, &format!("bench-rate-{token}-{i}"))
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let viewed = n as f64 / started.elapsed().as_secs_f64();
+    let views = migrations::views().len();
+    println!("## chDB insert rate, same rows ({RATE_CHUNK}-row RowBinary inserts)\n");
+    println!("| table | rows/s |\n|---|---|");
+    println!("| a copy of `events` without views | {bare:.0} |");
+    println!("| `events` with its {views} materialized views | {viewed:.0} |\n");
+    Ok(())
+}
+
+/// `n` demo events stamped now, RowBinary-encoded in RATE_CHUNK-event chunks.
+fn demo_rows(n: u64) -> Result<Vec<Vec<u8>>, String> {
+    let mut model = TrafficModel::new(13, 100_000);
+    let now_ms = Utc::now().timestamp_millis();
+    let mut chunks = Vec::new();
+    let mut left = n as usize;
+    while left > 0 {
+        let size = left.min(RATE_CHUNK);
+        let mut rows = Vec::with_capacity(size * 160);
+        for _ in 0..size {
+            encode_demo(&mut model, now_ms, now_ms, &mut rows)?;
+        }
+        chunks.push(rows);
+        left -= size;
+    }
+    Ok(chunks)
+}
+
+/// Appends the model's next event, stamped `at_ms` and validated as the API would, as RowBinary.
+fn encode_demo(
+    model: &mut TrafficModel,
+    at_ms: i64,
+    now_ms: i64,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    let mut value = serde_json::to_value(model.next_event()).expect("demo events serialise");
+    value["timestamp"] = at_ms.into();
+    let event = event::validate(value, event::TimeBounds::new(now_ms, 90))
+        .map_err(|e| format!("demo event rejected: {e}"))?;
+    rowbinary::encode(&event, out);
+    Ok(())
+}
+
 // ---- 2. event-to-panel latency ------------------------------------------------------------
 
-async fn latency(samples: usize, addr: SocketAddr) -> Result<(), String> {
-    eprintln!("latency: {samples} samples at default flush settings…");
+/// From the 202 for one probe event (a new session from PROBE_COUNTRY) to the headline of the
+/// dashboard filtered by that country counting it, while `load` events/s of demo traffic
+/// arrive in the background (0: none).
+async fn latency(samples: usize, addr: SocketAddr, load: u64) -> Result<(), String> {
+    eprintln!("latency: {samples} samples, {load} events/s in the background…");
     let http = reqwest::Client::new();
-    let panel = format!("http://{addr}/api/panels/active_users?range=1h");
+    let panel = format!("http://{addr}/api/panels/active_users?range=1h&country={PROBE_COUNTRY}");
     let active = |http: reqwest::Client, url: String| async move {
         let v: serde_json::Value = http
             .get(&url)
@@ -380,10 +480,12 @@ async fn latency(samples: usize, addr: SocketAddr) -> Result<(), String> {
             .as_u64()
             .ok_or_else(|| format!("unexpected panel: {v}"))
     };
+    let background = (load > 0).then(|| Load::start(addr, load));
     let mut times = Vec::with_capacity(samples);
     for i in 0..samples {
         let before = active(http.clone(), panel.clone()).await?;
-        let body = serde_json::json!([{"event_name": "page_view", "session_id": format!("latency-{i}-{}", uuid::Uuid::new_v4())}]);
+        let body = serde_json::json!([{"event_name": "page_view", "country_code": PROBE_COUNTRY,
+            "session_id": format!("latency-{i}-{}", uuid::Uuid::new_v4())}]);
         let response = http
             .post(format!("http://{addr}/v1/events"))
             .json(&body)
@@ -395,16 +497,20 @@ async fn latency(samples: usize, addr: SocketAddr) -> Result<(), String> {
             return Err(format!("latency probe answered {}", response.status()));
         }
         while active(http.clone(), panel.clone()).await? <= before {
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
         times.push(acked.elapsed());
         // Spread probes over the flush cycle.
         tokio::time::sleep(Duration::from_millis(fastrand::u64(100..1500))).await;
     }
+    let achieved = match background {
+        Some(load) => format!("{:.0}", load.stop().await?),
+        None => "0 (a trickle: the probes only)".to_owned(),
+    };
     println!("## Event-to-panel latency (default flush: 200 ms minimum gap, 1000 events, 2 s)\n");
-    println!("| samples | p50 | p95 | max |\n|---|---|---|---|");
+    println!("| background load, events/s | samples | p50 | p95 | max |\n|---|---|---|---|---|");
     println!(
-        "| {samples} | {} | {} | {} |\n",
+        "| {achieved} | {samples} | {} | {} | {} |\n",
         ms(pct(&mut times, 50)),
         ms(pct(&mut times, 95)),
         ms(pct(&mut times, 100))
@@ -414,32 +520,52 @@ async fn latency(samples: usize, addr: SocketAddr) -> Result<(), String> {
 
 // ---- 3. panel query latency ---------------------------------------------------------------
 
-async fn panels(engine: &Arc<Engine>, size: u64, runs: usize) -> Result<(), String> {
+async fn panels(
+    engine: &Arc<Engine>,
+    addr: SocketAddr,
+    size: u64,
+    args: &BenchArgs,
+) -> Result<(), String> {
+    let runs = args.runs;
     let have = stored_events(engine).await?;
     if have < size {
         bulk_load(engine, size - have).await?;
     }
     let stored = stored_events(engine).await?;
     eprintln!("panels: timing at {stored} stored events…");
-    let views = time_panels(engine, &Scope::new(Range::H24), runs).await?;
+    let views = Scope::new(Range::H24);
+    let idle = time_panels(engine, &views, runs).await?;
+    let (busy, load) = match args.panel_load {
+        0 => (None, "not measured".to_owned()),
+        rate => {
+            let load = Load::start(addr, rate);
+            let busy = time_panels(engine, &views, runs).await;
+            let achieved = load.stop().await?;
+            (Some(busy?), format!("{achieved:.0} events/s"))
+        }
+    };
     let raw = Scope {
         source: Source::Raw,
-        ..Scope::new(Range::H24)
+        ..views
     };
     let raw = time_panels(engine, &raw, runs).await?;
     println!("## Panel queries, 24h range, {stored} events stored ({runs} runs, cache bypassed)\n");
-    println!("| panel | views p50 | views p95 | raw events p50 | raw events p95 |");
-    println!("|---|---|---|---|---|");
+    println!("While ingesting: {load} posted over HTTP in the background meanwhile.\n");
+    println!("| panel | views p50 | views p95 | while ingesting p50 | while ingesting p95 | raw events p50 | raw events p95 |");
+    println!("|---|---|---|---|---|---|---|");
     let names = PanelName::ALL
         .iter()
         .map(|p| p.as_str())
         .chain(["**all four**"]);
     for (i, name) in names.enumerate() {
-        let (mut v, mut r) = (views[i].clone(), raw[i].clone());
+        let (mut v, mut r) = (idle[i].clone(), raw[i].clone());
+        let mut b = busy.as_ref().map_or_else(Vec::new, |b| b[i].clone());
         println!(
-            "| {name} | {} | {} | {} | {} |",
+            "| {name} | {} | {} | {} | {} | {} | {} |",
             ms(pct(&mut v, 50)),
             ms(pct(&mut v, 95)),
+            ms_or_dash(&mut b, 50),
+            ms_or_dash(&mut b, 95),
             ms(pct(&mut r, 50)),
             ms(pct(&mut r, 95))
         );
@@ -554,12 +680,8 @@ async fn bulk_load(engine: &Engine, n: u64) -> Result<(), String> {
         let chunk = LOAD_CHUNK.min(n - loaded);
         let mut rows = Vec::with_capacity(chunk as usize * 160);
         for _ in 0..chunk {
-            let mut value =
-                serde_json::to_value(model.next_event()).expect("demo events serialise");
-            value["timestamp"] = (now_ms - fastrand::i64(1..86_400_000)).into();
-            let event = event::validate(value, event::TimeBounds::new(now_ms, 90))
-                .map_err(|e| format!("demo event rejected: {e}"))?;
-            rowbinary::encode(&event, &mut rows);
+            let at_ms = now_ms - fastrand::i64(1..86_400_000);
+            encode_demo(&mut model, at_ms, now_ms, &mut rows)?;
         }
         engine
             .store
@@ -615,6 +737,13 @@ fn pct(times: &mut [Duration], p: usize) -> Duration {
 
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn ms_or_dash(times: &mut [Duration], p: usize) -> String {
+    match times.is_empty() {
+        true => "—".to_owned(),
+        false => ms(pct(times, p)),
+    }
 }
 
 /// A temporary directory removed on drop.

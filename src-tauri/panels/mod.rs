@@ -60,8 +60,9 @@ impl Scope {
         }
     }
 
-    /// The SQL that answers these filters from this source: the plain rollups when unfiltered,
-    /// the rollups with dimensions for country and device, raw events for properties.
+    /// The SQL that answers these filters from this source: the quarter and hourly rollups
+    /// (with the minute ones around them) when unfiltered, the minute rollups by country and
+    /// device for those filters, raw events for properties.
     fn sql(&self) -> &'static PanelSql {
         match self.source {
             Source::Raw => &RAW,
@@ -82,18 +83,23 @@ struct PanelSql {
 // The headline is exact by definition and reads five minutes of raw events in either source.
 const ACTIVE_USERS_VALUE: &str = include_str!("../../sql/panels/active_users_value.sql");
 
+// Counts read count_rollups either way: its rows for all countries and devices when unfiltered
+// (`{filter}` is then `1`), its rows per country and device otherwise.
+const SIGNUP_FUNNEL: &str = include_str!("../../sql/panels/signup_funnel.sql");
+const ERROR_RATE: &str = include_str!("../../sql/panels/error_rate.sql");
+
 static VIEWS: PanelSql = PanelSql {
     active_series: include_str!("../../sql/panels/active_users_series.sql"),
-    signup_funnel: include_str!("../../sql/panels/signup_funnel.sql"),
+    signup_funnel: SIGNUP_FUNNEL,
     top_features: include_str!("../../sql/panels/top_features.sql"),
-    error_rate: include_str!("../../sql/panels/error_rate.sql"),
+    error_rate: ERROR_RATE,
 };
 
 static DIMS: PanelSql = PanelSql {
     active_series: include_str!("../../sql/panels/dims/active_users_series.sql"),
-    signup_funnel: include_str!("../../sql/panels/dims/signup_funnel.sql"),
+    signup_funnel: SIGNUP_FUNNEL,
     top_features: include_str!("../../sql/panels/dims/top_features.sql"),
-    error_rate: include_str!("../../sql/panels/dims/error_rate.sql"),
+    error_rate: ERROR_RATE,
 };
 
 static RAW: PanelSql = PanelSql {
@@ -201,7 +207,8 @@ impl Panels {
         })
     }
 
-    /// Runs `sql` over `window` with `{filter}` standing for the filters' condition.
+    /// Runs `sql` over `window` with `{filter}` standing for the filters' condition and
+    /// `{by_dims}` choosing the rollups' rows per country and device (filtered) or for all.
     async fn rows<T: DeserializeOwned>(
         &self,
         sql: &str,
@@ -210,6 +217,8 @@ impl Panels {
     ) -> Result<Vec<T>, StoreError> {
         let (condition, mut params) = filters.condition("f_");
         params.extend(window.params());
+        let by_dims = u8::from(!filters.is_empty());
+        params.push(("by_dims".to_owned(), by_dims.to_string()));
         let sql = sql.replace("{filter}", &condition);
         self.store.query(&sql, params).await
     }
@@ -220,9 +229,8 @@ struct Count {
     sessions: u64,
 }
 
-/// The grain of the rollups in `sql/schema/004_quarter_rollups.sql`.
+/// The rollups' coarser grains (`grain` in `sql/schema/007_grain_rollups.sql`).
 const QUARTER_S: i64 = 900;
-/// The grain of `sql/schema/006_hour_rollups.sql`.
 const HOUR_S: i64 = 3600;
 
 /// The whole `step`-aligned stretch inside `[from, to)`, or an empty one at `from`.

@@ -654,9 +654,18 @@ mod tests {
         // table a view fills, though the flush was inserted twice.
         for (sql, expected) in [
             ("SELECT count() AS n FROM events", 3),
-            ("SELECT sum(events) AS n FROM minute_counts", 3),
-            ("SELECT sum(events) AS n FROM minute_features", 1),
-            ("SELECT sum(events) AS n FROM quarter_features", 1),
+            (
+                "SELECT sum(events) AS n FROM count_rollups WHERE by_dims = 0",
+                3,
+            ),
+            (
+                "SELECT sum(events) AS n FROM count_rollups WHERE by_dims = 1",
+                3,
+            ),
+            (
+                "SELECT sum(events) AS n FROM feature_rollups WHERE grain = 3600",
+                1,
+            ),
         ] {
             let counted: Vec<N> = store.query(sql, Vec::new()).await.unwrap();
             assert_eq!(counted[0].n, expected, "{sql}");

@@ -65,7 +65,8 @@ async fn views_created_after_events_exist_are_backfilled_and_match_raw() {
             "003_compact_uniques",
             "004_quarter_rollups",
             "005_dimension_rollups",
-            "006_hour_rollups"
+            "006_hour_rollups",
+            "007_grain_rollups"
         ]
     );
     // Applying again changes nothing.
@@ -76,8 +77,8 @@ async fn views_created_after_events_exist_are_backfilled_and_match_raw() {
         Arc::new(Status::default()),
         pulseboard::clock::Clock::system(),
     );
-    // Unfiltered (the plain rollups) and filtered by country and device (the rollups with
-    // those dimensions) alike.
+    // Unfiltered (the rollups' rows for every country and device, at every grain) and filtered
+    // by country and device (the rows per country and device) alike.
     let filters = [
         vec![],
         vec![("country", "de")],

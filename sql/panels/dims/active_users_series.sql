@@ -1,12 +1,14 @@
 -- Filtered by country or device: distinct sessions per bucket of {bucket_s} seconds, whole
--- minutes from minute_dim_sessions, the partial minutes at the range's edges from raw events.
+-- minutes from session_rollups' rows per country and device, the partial minutes at the
+-- range's edges from raw events.
 SELECT toUnixTimestamp(t) AS t, uniqCombinedMerge(14)(s) AS sessions
 FROM
 (
-    SELECT toStartOfInterval(minute, toIntervalSecond({bucket_s:UInt32})) AS t, sessions AS s
-    FROM minute_dim_sessions
-    WHERE minute >= toDateTime({full_from_s:Int64}, 'UTC')
-      AND minute < toDateTime({full_to_s:Int64}, 'UTC')
+    SELECT toStartOfInterval(bucket, toIntervalSecond({bucket_s:UInt32})) AS t, sessions AS s
+    FROM session_rollups
+    WHERE by_dims = 1 AND grain = 60
+      AND bucket >= toDateTime({full_from_s:Int64}, 'UTC')
+      AND bucket < toDateTime({full_to_s:Int64}, 'UTC')
       AND {filter}
     UNION ALL
     SELECT toStartOfInterval(toDateTime(timestamp, 'UTC'), toIntervalSecond({bucket_s:UInt32})) AS t,

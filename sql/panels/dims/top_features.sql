@@ -1,12 +1,14 @@
 -- Filtered by country or device: the ten features with the most unique users, whole minutes
--- from minute_dim_features, the partial minutes at the range's edges from raw events.
+-- from feature_rollups' rows per country and device, the partial minutes at the range's edges
+-- from raw events.
 SELECT feature, uniqCombinedMerge(14)(u) AS users, sum(n) AS events
 FROM
 (
     SELECT feature, users AS u, toUInt64(events) AS n
-    FROM minute_dim_features
-    WHERE minute >= toDateTime({full_from_s:Int64}, 'UTC')
-      AND minute < toDateTime({full_to_s:Int64}, 'UTC')
+    FROM feature_rollups
+    WHERE by_dims = 1 AND grain = 60
+      AND bucket >= toDateTime({full_from_s:Int64}, 'UTC')
+      AND bucket < toDateTime({full_to_s:Int64}, 'UTC')
       AND {filter}
     UNION ALL
     SELECT JSONExtractString(properties, 'feature') AS feature,
