@@ -13,6 +13,11 @@
 -- 1 minute and, for the long ranges, 15 minutes (sessions, features) and 1 hour (features). A
 -- flag rather than an empty country: an event's country may itself be empty. Sessions and
 -- feature users stay uniqCombined(14) sketches (< 2 % per bucket, measured in 003).
+--
+-- Granules of 256 rows for the sketch tables: a sketch is up to ~12 KB, and ClickHouse reads
+-- whole granules, so with the default 8,192 rows (capped at 10 MB) reading the 96 quarter-hour
+-- rows of a day dragged in hundreds of neighbouring minute sketches. At 10M events, merged:
+-- 24h sparkline 56 → 32 ms, top features 64 → 43 ms (the nine tables before: 45 and 54 ms).
 
 CREATE TABLE IF NOT EXISTS count_rollups
 (
@@ -54,7 +59,7 @@ ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMM(bucket)
 ORDER BY (by_dims, grain, country_code, device_type, bucket)
 TTL bucket + INTERVAL {retention_days} DAY
-SETTINGS non_replicated_deduplication_window = 1000;
+SETTINGS non_replicated_deduplication_window = 1000, index_granularity = 256;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS session_rollups_mv TO session_rollups AS
 SELECT g.1 AS by_dims, g.2 AS grain, g.3 AS bucket, g.4 AS country_code, g.5 AS device_type,
@@ -85,7 +90,7 @@ ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMM(bucket)
 ORDER BY (by_dims, grain, country_code, device_type, bucket, feature)
 TTL bucket + INTERVAL {retention_days} DAY
-SETTINGS non_replicated_deduplication_window = 1000;
+SETTINGS non_replicated_deduplication_window = 1000, index_granularity = 256;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS feature_rollups_mv TO feature_rollups AS
 SELECT g.1 AS by_dims, g.2 AS grain, g.3 AS bucket, g.4 AS country_code, g.5 AS device_type,

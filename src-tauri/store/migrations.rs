@@ -93,18 +93,19 @@ pub fn statements(sql: &str) -> Vec<&str> {
         .collect()
 }
 
-/// The materialized views that exist once every migration ran, in order of creation.
-pub fn views() -> Vec<&'static str> {
-    let mut names = Vec::new();
+/// The materialized views that exist once every migration ran, in order of creation, each as
+/// (view, the table it fills).
+pub fn views() -> Vec<(&'static str, &'static str)> {
+    let mut views: Vec<(&str, &str)> = Vec::new();
     for statement in MIGRATIONS.iter().flat_map(|(_, sql)| statements(sql)) {
         if let Some(view) = View::parse(statement) {
-            names.retain(|n| *n != view.name);
-            names.push(view.name);
+            views.retain(|(name, _)| *name != view.name);
+            views.push((view.name, view.target));
         } else if let Some(dropped) = code(statement).strip_prefix("DROP VIEW IF EXISTS ") {
-            names.retain(|n| *n != dropped.trim());
+            views.retain(|(name, _)| *name != dropped.trim());
         }
     }
-    names
+    views
 }
 
 /// The statements to run for one statement of a file: a materialized view comes after the

@@ -969,6 +969,11 @@ async fn bench_window() {
         "launch to data on screen: {} ms",
         launched.elapsed().as_millis()
     );
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    println!(
+        "idle RSS of the app's processes before any load: {} MiB",
+        rss_kib(&app_processes(&home)) / 1024
+    );
 
     // The probe is one event from a country no other event comes from, with the dashboard
     // filtered by that country: its 1h total counts the probe once it is on screen, however
@@ -1017,7 +1022,7 @@ async fn bench_window() {
         pids.len()
     );
     println!(
-        "idle RSS of the app's processes: {} MiB",
+        "idle RSS of the app's processes after the probes and the load: {} MiB",
         rss_kib(&pids) / 1024
     );
     app.close().await;
