@@ -551,7 +551,9 @@ async fn panels(
     };
     let raw = time_panels(engine, &raw, runs).await?;
     println!("## Panel queries, 24h range, {stored} events stored ({runs} runs, cache bypassed)\n");
-    println!("Timed {settled} While ingesting: {load} posted over HTTP in the background meanwhile.\n");
+    println!(
+        "Timed {settled} While ingesting: {load} posted over HTTP in the background meanwhile.\n"
+    );
     println!("| panel | views p50 | views p95 | while ingesting p50 | while ingesting p95 | raw events p50 | raw events p95 |");
     println!("|---|---|---|---|---|---|---|");
     let names = PanelName::ALL

@@ -243,9 +243,9 @@ mod tests {
         assert_eq!(
             super::views(),
             [
-                "count_rollups_mv",
-                "session_rollups_mv",
-                "feature_rollups_mv"
+                ("count_rollups_mv", "count_rollups"),
+                ("session_rollups_mv", "session_rollups"),
+                ("feature_rollups_mv", "feature_rollups"),
             ]
         );
     }
