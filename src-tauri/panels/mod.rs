@@ -74,6 +74,8 @@ impl Scope {
 }
 
 struct PanelSql {
+    /// Which rows of the rollups the SQL reads (`{by_dims}`): 1 per country and device, 0 all.
+    by_dims: u8,
     active_series: &'static str,
     signup_funnel: &'static str,
     top_features: &'static str,
@@ -89,6 +91,7 @@ const SIGNUP_FUNNEL: &str = include_str!("../../sql/panels/signup_funnel.sql");
 const ERROR_RATE: &str = include_str!("../../sql/panels/error_rate.sql");
 
 static VIEWS: PanelSql = PanelSql {
+    by_dims: 0,
     active_series: include_str!("../../sql/panels/active_users_series.sql"),
     signup_funnel: SIGNUP_FUNNEL,
     top_features: include_str!("../../sql/panels/top_features.sql"),
@@ -96,6 +99,7 @@ static VIEWS: PanelSql = PanelSql {
 };
 
 static DIMS: PanelSql = PanelSql {
+    by_dims: 1,
     active_series: include_str!("../../sql/panels/dims/active_users_series.sql"),
     signup_funnel: SIGNUP_FUNNEL,
     top_features: include_str!("../../sql/panels/dims/top_features.sql"),
@@ -103,6 +107,8 @@ static DIMS: PanelSql = PanelSql {
 };
 
 static RAW: PanelSql = PanelSql {
+    // Raw events have no rollup rows to choose.
+    by_dims: 0,
     active_series: include_str!("../../sql/panels/raw/active_users_series.sql"),
     signup_funnel: include_str!("../../sql/panels/raw/signup_funnel.sql"),
     top_features: include_str!("../../sql/panels/raw/top_features.sql"),
@@ -187,37 +193,45 @@ impl Panels {
         let filters = &scope.filters;
         Ok(match name {
             PanelName::ActiveUsers => {
-                let value: Vec<Count> = self.rows(ACTIVE_USERS_VALUE, &window, filters).await?;
-                let series: Vec<SessionsRow> =
-                    self.rows(sql.active_series, &window, filters).await?;
+                let value: Vec<Count> = self
+                    .rows(ACTIVE_USERS_VALUE, &window, filters, sql.by_dims)
+                    .await?;
+                let series: Vec<SessionsRow> = self
+                    .rows(sql.active_series, &window, filters, sql.by_dims)
+                    .await?;
                 let value = value.first().map_or(0, |c| c.sessions);
                 Panel::ActiveUsers(ActiveUsers::build(&window, value, &series))
             }
             PanelName::SignupFunnel => {
-                let rows: Vec<FunnelRow> = self.rows(sql.signup_funnel, &window, filters).await?;
+                let rows: Vec<FunnelRow> = self
+                    .rows(sql.signup_funnel, &window, filters, sql.by_dims)
+                    .await?;
                 Panel::SignupFunnel(FunnelHour::build(&window, &rows))
             }
-            PanelName::TopFeatures => {
-                Panel::TopFeatures(self.rows(sql.top_features, &window, filters).await?)
-            }
+            PanelName::TopFeatures => Panel::TopFeatures(
+                self.rows(sql.top_features, &window, filters, sql.by_dims)
+                    .await?,
+            ),
             PanelName::ErrorRate => {
-                let rows: Vec<ErrorRow> = self.rows(sql.error_rate, &window, filters).await?;
+                let rows: Vec<ErrorRow> = self
+                    .rows(sql.error_rate, &window, filters, sql.by_dims)
+                    .await?;
                 Panel::ErrorRate(ErrorRate::build(&rows))
             }
         })
     }
 
     /// Runs `sql` over `window` with `{filter}` standing for the filters' condition and
-    /// `{by_dims}` choosing the rollups' rows per country and device (filtered) or for all.
+    /// `{by_dims}` for which rollup rows to read.
     async fn rows<T: DeserializeOwned>(
         &self,
         sql: &str,
         window: &Window,
         filters: &Filters,
+        by_dims: u8,
     ) -> Result<Vec<T>, StoreError> {
         let (condition, mut params) = filters.condition("f_");
         params.extend(window.params());
-        let by_dims = u8::from(!filters.is_empty());
         params.push(("by_dims".to_owned(), by_dims.to_string()));
         let sql = sql.replace("{filter}", &condition);
         self.store.query(&sql, params).await
