@@ -60,9 +60,9 @@ impl Scope {
         }
     }
 
-    /// The SQL that answers these filters from this source: the quarter and hourly rollups
-    /// (with the minute ones around them) when unfiltered, the minute rollups by country and
-    /// device for those filters, raw events for properties.
+    /// The SQL that answers these filters from this source: the rollups' rows for every
+    /// country and device when unfiltered, their rows per country and device for those filters
+    /// (both at every grain), raw events for properties.
     fn sql(&self) -> &'static PanelSql {
         match self.source {
             Source::Raw => &RAW,
@@ -85,26 +85,19 @@ struct PanelSql {
 // The headline is exact by definition and reads five minutes of raw events in either source.
 const ACTIVE_USERS_VALUE: &str = include_str!("../../sql/panels/active_users_value.sql");
 
-// Counts read count_rollups either way: its rows for all countries and devices when unfiltered
-// (`{filter}` is then `1`), its rows per country and device otherwise.
-const SIGNUP_FUNNEL: &str = include_str!("../../sql/panels/signup_funnel.sql");
-const ERROR_RATE: &str = include_str!("../../sql/panels/error_rate.sql");
+/// The rollups' SQL, unfiltered (`{filter}` is then `1`) or by country and device.
+const fn rollups(by_dims: u8) -> PanelSql {
+    PanelSql {
+        by_dims,
+        active_series: include_str!("../../sql/panels/active_users_series.sql"),
+        signup_funnel: include_str!("../../sql/panels/signup_funnel.sql"),
+        top_features: include_str!("../../sql/panels/top_features.sql"),
+        error_rate: include_str!("../../sql/panels/error_rate.sql"),
+    }
+}
 
-static VIEWS: PanelSql = PanelSql {
-    by_dims: 0,
-    active_series: include_str!("../../sql/panels/active_users_series.sql"),
-    signup_funnel: SIGNUP_FUNNEL,
-    top_features: include_str!("../../sql/panels/top_features.sql"),
-    error_rate: ERROR_RATE,
-};
-
-static DIMS: PanelSql = PanelSql {
-    by_dims: 1,
-    active_series: include_str!("../../sql/panels/dims/active_users_series.sql"),
-    signup_funnel: SIGNUP_FUNNEL,
-    top_features: include_str!("../../sql/panels/dims/top_features.sql"),
-    error_rate: ERROR_RATE,
-};
+static VIEWS: PanelSql = rollups(0);
+static DIMS: PanelSql = rollups(1);
 
 static RAW: PanelSql = PanelSql {
     // Raw events have no rollup rows to choose.

@@ -39,6 +39,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "007_grain_rollups",
         include_str!("../../sql/schema/007_grain_rollups.sql"),
     ),
+    (
+        "008_dimension_grains",
+        include_str!("../../sql/schema/008_dimension_grains.sql"),
+    ),
 ];
 
 #[derive(serde::Deserialize)]
@@ -67,6 +71,11 @@ pub async fn apply(
         if applied.iter().any(|a| a.name == *name) {
             continue;
         }
+        // A view's backfill reads every stored event: at 100M events a minute or more.
+        tracing::info!(
+            migration = name,
+            "applying a schema migration (rebuilding rollups from stored events can take a while)"
+        );
         let sql = sql.replace("{retention_days}", &retention_days.to_string());
         for statement in statements(&sql).into_iter().flat_map(with_backfill) {
             store.execute(&statement).await?;

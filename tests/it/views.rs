@@ -66,7 +66,8 @@ async fn views_created_after_events_exist_are_backfilled_and_match_raw() {
             "004_quarter_rollups",
             "005_dimension_rollups",
             "006_hour_rollups",
-            "007_grain_rollups"
+            "007_grain_rollups",
+            "008_dimension_grains"
         ]
     );
     // Applying again changes nothing.
