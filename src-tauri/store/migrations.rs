@@ -71,11 +71,9 @@ pub async fn apply(
         if applied.iter().any(|a| a.name == *name) {
             continue;
         }
-        // A view's backfill reads every stored event: at 100M events a minute or more.
-        tracing::info!(
-            migration = name,
-            "applying a schema migration (rebuilding rollups from stored events can take a while)"
-        );
+        // Said before, not only after: a view's backfill reads every stored event, which
+        // takes a minute or more at 100M events.
+        tracing::info!(migration = name, "applying a schema migration");
         let sql = sql.replace("{retention_days}", &retention_days.to_string());
         for statement in statements(&sql).into_iter().flat_map(with_backfill) {
             store.execute(&statement).await?;
