@@ -134,15 +134,15 @@ async fn run_phases(args: BenchArgs) -> Result<(), String> {
 /// Drops the materialized views of a fresh store, so ingest runs without pre-aggregation.
 async fn drop_views(engine: &Engine) -> Result<(), String> {
     for (view, _) in migrations::views() {
-        let drop = format!("DROP VIEW IF EXISTS {view}");
-        engine
-            .store
-            .execute(&drop)
-            .await
-            .map_err(|e| e.to_string())?;
+        execute(engine, format!("DROP VIEW IF EXISTS {view}")).await?;
     }
     eprintln!("materialized views dropped: ingest runs without pre-aggregation");
     Ok(())
+}
+
+/// Runs one statement on the bench's store.
+async fn execute(engine: &Engine, sql: String) -> Result<(), String> {
+    engine.store.execute(&sql).await.map_err(|e| e.to_string())
 }
 
 async fn phases(
@@ -389,29 +389,28 @@ async fn insert_rates(engine: &Engine, dir: &Path, n: u64) -> Result<(), String>
     eprintln!("insert rates: {n} events straight into chDB…");
     let chunks = demo_rows(n)?;
     let raw = "bench_raw_events";
-    let store = &engine.store;
-    let run = |sql: String| async move { store.execute(&sql).await.map_err(|e| e.to_string()) };
-    run(format!("DROP TABLE IF EXISTS {raw}")).await?;
-    run(format!("CREATE TABLE {raw} AS events")).await?;
+    execute(engine, format!("DROP TABLE IF EXISTS {raw}")).await?;
+    execute(engine, format!("CREATE TABLE {raw} AS events")).await?;
     let file = dir.join("bench-rows.bin");
     let started = Instant::now();
     for rows in &chunks {
         std::fs::write(&file, rows).map_err(|e| e.to_string())?;
-        run(format!(
+        let insert = format!(
             "INSERT INTO {raw} ({}) SELECT * FROM file('{}', 'RowBinary', '{}')",
             rowbinary::COLUMNS,
             file.display(),
             rowbinary::STRUCTURE
-        ))
-        .await?;
+        );
+        execute(engine, insert).await?;
     }
     let bare = n as f64 / started.elapsed().as_secs_f64();
     let _ = std::fs::remove_file(&file);
-    run(format!("DROP TABLE {raw}")).await?;
+    execute(engine, format!("DROP TABLE {raw}")).await?;
     let token = uuid::Uuid::new_v4().simple().to_string();
     let started = Instant::now();
     for (i, rows) in chunks.into_iter().enumerate() {
-        store
+        engine
+            .store
             .insert(rows, &format!("bench-rate-{token}-{i}"))
             .await
             .map_err(|e| e.to_string())?;
@@ -583,12 +582,7 @@ async fn panels(
 async fn settle(engine: &Engine) -> Result<String, String> {
     let started = Instant::now();
     for (_, table) in migrations::views() {
-        let optimize = format!("OPTIMIZE TABLE {table} FINAL");
-        engine
-            .store
-            .execute(&optimize)
-            .await
-            .map_err(|e| e.to_string())?;
+        execute(engine, format!("OPTIMIZE TABLE {table} FINAL")).await?;
     }
     Ok(format!(
         "after merging the rollup tables' parts (`OPTIMIZE … FINAL`, {:.1} s; raw events as loaded).",
