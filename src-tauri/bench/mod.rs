@@ -536,12 +536,14 @@ async fn panels(
     let views = Scope::new(Range::H24);
     let idle = time_panels(engine, &views, runs).await?;
     let (busy, load) = match args.panel_load {
-        0 => (None, "not measured".to_owned()),
+        0 => (None, "not measured (`--panel-load 0`).".to_owned()),
         rate => {
             let load = Load::start(addr, rate);
             let busy = time_panels(engine, &views, runs).await;
             let achieved = load.stop().await?;
-            (Some(busy?), format!("{achieved:.0} events/s"))
+            let load =
+                format!("{achieved:.0} events/s posted over HTTP in the background meanwhile.");
+            (Some(busy?), load)
         }
     };
     let raw = Scope {
@@ -550,9 +552,7 @@ async fn panels(
     };
     let raw = time_panels(engine, &raw, runs).await?;
     println!("## Panel queries, 24h range, {stored} events stored ({runs} runs, cache bypassed)\n");
-    println!(
-        "Timed {settled} While ingesting: {load} posted over HTTP in the background meanwhile.\n"
-    );
+    println!("Timed {settled} While ingesting: {load}\n");
     println!("| panel | views p50 | views p95 | while ingesting p50 | while ingesting p95 | raw events p50 | raw events p95 |");
     println!("|---|---|---|---|---|---|---|");
     let names = PanelName::ALL
