@@ -1,40 +1,23 @@
 //! Pulseboard: live product analytics on a laptop.
 //!
-//! The data flow, one module per stage: `http` (routes, status codes) → `event` (validation) →
-//! `journal` (durable SQLite) → `batcher` → `store` (ClickHouse: embedded chDB or a server) →
-//! `panels` (and `funnels`) → `charts`, and `alerts` judging rules after every flush. `engine`
-//! wires journal, batcher, store and panels and knows nothing of
-//! HTTP; `instance` is an engine serving its API (and its move to another profile); `profiles`
-//! says which store to use (passwords in the OS keychain, held as `secret::Sensitive`); `libchdb`
-//! fetches and installs the embedded engine's library; `cli`,
-//! `demo` and `bench` drive it; `app` is the desktop window's Tauri glue over `view`.
-//! See docs/ARCHITECTURE.md.
+//! The top level reads as the data flow, one folder per stage:
+//! - `ingest`: the event and its rules, SDK formats, aliases;
+//! - `storage`: the SQLite journal, the batcher, the ClickHouse store (embedded chDB or a
+//!   server), connection profiles and the embedded engine's library;
+//! - `questions`: filters, the dashboard's panels (a registry of tile kinds), funnels;
+//! - `delivery`: charts, alerts and their channels, the window's view model.
+//!
+//! Around them: `http` is the API server (every route, one error enum deciding the status),
+//! `engine` wires journal, batcher, store, questions and alerts (and `engine::instance` serves
+//! it on an address), `app` is the desktop window's Tauri glue, `cli` the command line with the
+//! demo and the bench, and `support` the leaf helpers every stage uses. See docs/ARCHITECTURE.md.
 
-pub mod alerts;
-pub mod aliases;
 pub mod app;
-pub mod batcher;
-pub mod bench;
-pub mod charts;
 pub mod cli;
-pub mod clock;
-pub mod connect;
-pub mod datadir;
-pub mod demo;
+pub mod delivery;
 pub mod engine;
-pub mod event;
-pub mod files;
-pub mod filters;
-pub mod formats;
-pub mod funnels;
 pub mod http;
-pub mod instance;
-pub mod journal;
-pub mod libchdb;
-pub mod panels;
-pub mod profiles;
-pub mod secret;
-pub mod settings;
-pub mod store;
-pub mod urls;
-pub mod view;
+pub mod ingest;
+pub mod questions;
+pub mod storage;
+pub mod support;

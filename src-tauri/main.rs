@@ -22,11 +22,13 @@ fn main() {
                 Command::Serve(args) => cli::serve(args).await,
                 Command::Demo(args) => cli::demo(args).await,
                 Command::Export(args) => cli::export(args).await,
-                Command::Bench(args) => pulseboard::bench::run(args).await.map_err(Into::into),
-                Command::Profile { command } => pulseboard::profiles::cli::run(command, None)
-                    .await
-                    .map_err(Into::into),
-                Command::Engine { command } => pulseboard::libchdb::cli::run(command)
+                Command::Bench(args) => pulseboard::cli::bench::run(args).await.map_err(Into::into),
+                Command::Profile { command } => {
+                    pulseboard::storage::profiles::cli::run(command, None)
+                        .await
+                        .map_err(Into::into)
+                }
+                Command::Engine { command } => pulseboard::storage::libchdb::cli::run(command)
                     .await
                     .map_err(Into::into),
             }

@@ -1,4 +1,4 @@
-//! The engine installer (`pulseboard::libchdb`) against a registry on 127.0.0.1 that this file
+//! The engine installer (`pulseboard::storage::libchdb`) against a registry on 127.0.0.1 that this file
 //! runs: a small fake package (a real gzipped npm-style tarball, its SHA-512 pinned by the
 //! test), served whole, cut off mid-body, trickled, refused or not at all.
 //!
@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use pulseboard::libchdb::{InstallError, Installer, Package, Progress};
+use pulseboard::storage::libchdb::{InstallError, Installer, Package, Progress};
 use sha2::{Digest, Sha512};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};

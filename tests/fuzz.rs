@@ -16,10 +16,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
-use pulseboard::event::{
+use pulseboard::ingest::event::{
     self, BodyError, Event, Parsed, TimeBounds, MAX_BATCH, MAX_PROPERTIES_BYTES,
 };
-use pulseboard::urls;
+use pulseboard::support::urls;
 use serde_json::{Map, Value};
 
 const DAY_MS: i64 = 86_400_000;
@@ -618,7 +618,7 @@ fn origins_are_scheme_and_host_only() {
 /// per message, and whatever they map keeps the field rules once validated.
 #[test]
 fn sdk_adapters_map_any_json_into_events_that_keep_the_rules() {
-    use pulseboard::formats::{normalize_name, posthog, segment};
+    use pulseboard::ingest::formats::{normalize_name, posthog, segment};
     let body = prop_oneof![
         json_text(),
         prop::collection::vec(json_text(), 0..8)
@@ -646,7 +646,7 @@ fn sdk_adapters_map_any_json_into_events_that_keep_the_rules() {
             }
             for items in mapped {
                 let n = items.len();
-                let parsed = pulseboard::event::validate_all(items.into_iter(), time);
+                let parsed = pulseboard::ingest::event::validate_all(items.into_iter(), time);
                 prop_assert_eq!(parsed.accepted.len() + parsed.rejected.len(), n);
                 for e in &parsed.accepted {
                     check_event(e, time)?;

@@ -18,7 +18,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use pulseboard::profiles::{keychain, ActiveStore, Profile, Profiles, Sensitive};
+use pulseboard::storage::profiles::{keychain, ActiveStore, Profile, Profiles, Sensitive};
 use support::files_containing;
 
 /// A keychain account (and profile name) unique to this run and test.

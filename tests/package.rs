@@ -184,7 +184,7 @@ fn the_unpacked_binary_serves_health_with_the_cached_engine() {
         .args(["serve", "--port", "0", "--data-dir"])
         .arg(data.path())
         .envs(test_env("200ms"))
-        .env_remove(pulseboard::store::chdb::LIBCHDB_ENV)
+        .env_remove(pulseboard::storage::store::chdb::LIBCHDB_ENV)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();

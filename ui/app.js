@@ -7,7 +7,6 @@ const { listen } = window.__TAURI__.event;
 
 const $ = (id) => document.getElementById(id);
 const number = new Intl.NumberFormat("en-US");
-const PANELS = ["active_users", "signup_funnel", "top_features", "error_rate"];
 let lastView = null;
 const shown = new Map();
 
@@ -29,11 +28,12 @@ function render(view) {
   // The signup panel shows the chosen funnel instead of the hourly signups, when there is one.
   const funnel = view.funnel;
   $("funnel-title").textContent = funnel ? `Funnel: ${funnel.name}` : "Signup funnel";
-  $("funnel-summary").textContent = funnel ? funnel.summary : view.summaries.funnel;
+  $("funnel-summary").textContent = funnel ? funnel.summary : view.summaries.signup_funnel;
   const charts = { ...view.charts, ...(funnel ? { signup_funnel: funnel.chart } : {}) };
   renderTopFeature(p.top_features);
-  $("error-summary").textContent = view.summaries.errors;
-  for (const name of PANELS) {
+  $("error-summary").textContent = view.summaries.error_rate;
+  // Every panel the engine registered: its chart goes into `chart-<name>`.
+  for (const name of Object.keys(view.charts)) {
     // The engine's own plotters SVG (no scripts, escaped text): safe to place inline. Unchanged
     // charts are left alone so an idle dashboard costs the web process nothing.
     const chart = $(`chart-${name}`);

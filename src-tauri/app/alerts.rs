@@ -1,17 +1,18 @@
-//! The Alerts dialog's commands (one-line calls into [`crate::alerts`], as `/api/alerts`) and
+//! The Alerts dialog's commands (one-line calls into [`crate::delivery::alerts`], as `/api/alerts`) and
 //! the desktop notification of each transition.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use tauri::{Emitter, State};
+use tauri::State;
 use tauri_plugin_notification::NotificationExt;
 use tokio::sync::broadcast::error::RecvError;
 
+use super::push::{self, Push};
 use super::{CommandError, Shared};
-use crate::alerts::Notice;
-use crate::view::AlertsView;
+use crate::delivery::alerts::Notice;
+use crate::delivery::view::AlertsView;
 
 /// How often the notifier checks whether a profile switch replaced the engine it listens to.
 const ENGINE_CHECK: Duration = Duration::from_secs(5);
@@ -66,7 +67,7 @@ pub async fn notify(app: tauri::AppHandle, shared: Arc<Shared>) {
         if !notice.rule.muted {
             show(&app, &notice);
         }
-        let _ = app.emit("dashboard", shared.view().await);
+        push::send(&app, Push::Dashboard(Box::new(shared.view().await)));
     }
 }
 

@@ -1,17 +1,18 @@
 //! The first start of an installed app: the embedded engine's library is missing, so the
 //! window opens on `ui/engine.html`, which says what is missing and offers to fetch it (progress
-//! pushed as `engine-progress`, a cancel). Glue over [`libchdb`](crate::libchdb): once the
+//! pushed as `engine-progress`, a cancel). Glue over [`libchdb`](crate::storage::libchdb): once the
 //! library is installed the dashboard starts as on any other launch and the page moves to it.
 
 use std::sync::Mutex;
 
-use tauri::{AppHandle, Emitter, State};
+use tauri::{AppHandle, State};
 use tokio::sync::watch;
 
+use super::push::{self, Push};
 use super::{CommandError, Start};
 use crate::engine::EngineConfig;
-use crate::libchdb::{Installer, Status, DOWNLOAD_MB, INSTALLED_MB};
-use crate::store::chdb;
+use crate::storage::libchdb::{Installer, Status, DOWNLOAD_MB, INSTALLED_MB};
+use crate::storage::store::chdb;
 
 /// The page the window opens on while the library is missing.
 pub(super) const PAGE: &str = "engine.html";
@@ -79,7 +80,7 @@ pub(super) async fn engine_install(
     let page = app.clone();
     let progress = move |p| {
         // A page that went away misses a report; the install goes on.
-        let _ = page.emit("engine-progress", p);
+        push::send(&page, Push::EngineProgress(p));
     };
     let installed = installer.install(progress, cancel).await;
     pending

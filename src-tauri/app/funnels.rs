@@ -1,4 +1,4 @@
-//! The Funnels dialog's commands: one-line calls into [`crate::funnels`], the same library the
+//! The Funnels dialog's commands: one-line calls into [`crate::questions::funnels`], the same library the
 //! `/api/funnels` routes use, over the dashboard's range and filters.
 
 use std::sync::Arc;
@@ -8,9 +8,9 @@ use serde_json::Value;
 use tauri::State;
 
 use super::{CommandError, Shared};
-use crate::funnels::{Breakdown, EventName, Funnel, FunnelError, FunnelReport};
-use crate::panels::Scope;
-use crate::view::View;
+use crate::delivery::view::View;
+use crate::questions::funnels::{Breakdown, EventName, Funnel, FunnelError, FunnelReport};
+use crate::questions::panels::Scope;
 
 /// What the dialog lists: the funnels, and the event names seen in the range to build steps from.
 #[derive(Debug, Serialize)]
@@ -65,7 +65,7 @@ pub async fn funnel_report(
         .funnels
         .report(&id, &scope(&shared), breakdown)
         .await?;
-    let chart = crate::charts::funnel_svg(&funnel.name, &report);
+    let chart = crate::questions::funnels::chart::svg(&funnel.name, &report);
     Ok(FunnelAnswer { report, chart })
 }
 

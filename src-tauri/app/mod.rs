@@ -1,6 +1,6 @@
 //! The desktop window (Tauri v2). The engine runs in this process exactly as in `serve`; the
-//! commands are thin wrappers over [`view`](crate::view), [`demo`](crate::demo),
-//! [`charts`](crate::charts), [`profiles`](crate::profiles) and [`alerts`](crate::alerts), and the
+//! commands are thin wrappers over [`view`](crate::delivery::view), [`demo`](crate::cli::demo),
+//! [`charts`](crate::delivery::charts), [`profiles`](crate::storage::profiles) and [`alerts`](crate::delivery::alerts), and the
 //! engine pushes a fresh [`View`] after flushes (and alert transitions, with a desktop
 //! notification). When the embedded engine's library is missing (an installed app's first
 //! start), the window first offers to fetch it (`engine`).
@@ -9,24 +9,26 @@ mod alerts;
 mod engine;
 mod funnels;
 mod profiles;
+mod push;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tauri::{Emitter, Manager, RunEvent, State, WebviewUrl, WebviewWindowBuilder};
+use tauri::{Manager, RunEvent, State, WebviewUrl, WebviewWindowBuilder};
 use tauri_plugin_dialog::DialogExt;
 use tokio::sync::watch;
 
+use crate::cli::demo::{campaign, Scenario};
 use crate::cli::{CliError, ServeArgs};
-use crate::demo::{campaign, Scenario};
+use crate::delivery::settings::{Choice, Settings};
+use crate::delivery::view::{self, View, Viewer};
+use crate::engine::instance::{Endpoint, Instance, InstanceError};
 use crate::engine::EngineConfig;
-use crate::filters::Filters;
-use crate::instance::{Endpoint, Instance, InstanceError};
-use crate::panels::Range;
-use crate::secret::Sensitive;
-use crate::settings::{Choice, Settings};
-use crate::view::{self, View, Viewer};
+use crate::questions::filters::Filters;
+use crate::questions::panels::Range;
+use crate::support::secret::Sensitive;
+use push::Push;
 
 /// Pushes at most this often (5 a second), however fast flushes come.
 const MIN_PUSH_GAP: Duration = Duration::from_millis(200);
@@ -256,7 +258,7 @@ async fn push(app: tauri::AppHandle, shared: Arc<Shared>) {
         }
         tokio::time::sleep(MIN_PUSH_GAP.saturating_sub(last.elapsed())).await;
         last = Instant::now();
-        let _ = app.emit("dashboard", shared.view().await);
+        push::send(&app, Push::Dashboard(Box::new(shared.view().await)));
     }
 }
 
@@ -295,7 +297,7 @@ async fn start_demo(
         funnels.put(campaign::FUNNEL_ID, &campaign::funnel_definition())?;
     }
     let (stop_tx, stop) = watch::channel(false);
-    let options = crate::demo::DemoOptions {
+    let options = crate::cli::demo::DemoOptions {
         url: shared.instance.url(),
         rate: DEMO_RATE,
         duration: DEMO_LONGEST,
@@ -304,7 +306,7 @@ async fn start_demo(
     };
     tokio::spawn(async move {
         // The receiver drops when the run ends, which `demo_running` sees as a closed channel.
-        if let Err(error) = crate::demo::run(options, stop, |_| {}).await {
+        if let Err(error) = crate::cli::demo::run(options, stop, |_| {}).await {
             tracing::warn!(%error, "demo traffic stopped");
         }
     });
@@ -322,9 +324,14 @@ async fn stop_demo(shared: State<'_, Arc<Shared>>) -> Result<View, CommandError>
 
 /// "Connect your product": SDK snippets pointed at this instance, with its key.
 #[tauri::command]
-async fn connect(shared: State<'_, Arc<Shared>>) -> Result<crate::connect::Connect, CommandError> {
+async fn connect(
+    shared: State<'_, Arc<Shared>>,
+) -> Result<crate::delivery::connect::Connect, CommandError> {
     let token = shared.token.as_ref().map(|t| t.expose().as_str());
-    Ok(crate::connect::connect(&shared.instance.url(), token))
+    Ok(crate::delivery::connect::connect(
+        &shared.instance.url(),
+        token,
+    ))
 }
 
 #[tauri::command]
@@ -359,7 +366,7 @@ async fn save_png(
         return Ok(None);
     };
     let view = shared.view().await;
-    let png = crate::charts::dashboard_png(&view.panels, range)?;
+    let png = view.panels.png()?;
     std::fs::write(&path, png)
         .map_err(|e| CommandError(format!("cannot write {}: {e}", path.display())))?;
     Ok(Some(path.display().to_string()))

@@ -1,5 +1,5 @@
-//! The profiles dialog's commands: one-line calls into [`crate::profiles`] and
-//! [`crate::instance`], the same library the `pulseboard profile` command uses.
+//! The profiles dialog's commands: one-line calls into [`crate::storage::profiles`] and
+//! [`crate::engine::instance`], the same library the `pulseboard profile` command uses.
 
 use std::sync::Arc;
 
@@ -7,8 +7,8 @@ use serde::Serialize;
 use tauri::State;
 
 use super::{CommandError, Shared};
-use crate::instance;
-use crate::profiles::{self, Password, Profile, ProfileView};
+use crate::engine::instance;
+use crate::storage::profiles::{self, Password, Profile, ProfileView};
 
 /// What the dialog lists: every profile, the active one, and the one the engine runs on now.
 #[derive(Debug, Serialize)]

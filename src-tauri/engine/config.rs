@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::batcher::FlushPolicy;
-use crate::clock::Clock;
-use crate::profiles::{self, ProfileError, EMBEDDED};
-use crate::store::ServerConfig;
+use crate::storage::batcher::FlushPolicy;
+use crate::storage::profiles::{self, ProfileError, EMBEDDED};
+use crate::storage::store::ServerConfig;
+use crate::support::clock::Clock;
 
 /// Everything the engine needs to start. Each field is the flag of the same name (`serve
 /// --help`), so errors name the flag.
@@ -171,7 +171,7 @@ impl EngineConfig {
         if self.store_timeout.is_zero() {
             return Err(invalid("store-timeout", "must be more than 0", "0s"));
         }
-        if !crate::store::is_identifier(&self.database) {
+        if !crate::storage::store::is_identifier(&self.database) {
             return Err(invalid(
                 "database",
                 "must be a letter or _ followed by letters, digits or _",

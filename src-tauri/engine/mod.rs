@@ -3,18 +3,19 @@
 
 mod config;
 mod health;
+pub mod instance;
 
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::alerts::{AlertError, Alerts, Saved};
-use crate::batcher::{self, FlushError, Status};
-use crate::funnels::{Definitions, FunnelError, Funnels};
-use crate::journal::{Journal, JournalError};
-use crate::panels::Panels;
-use crate::store::{Embedded, Schema, Server, ServerConfig, Store, StoreError};
+use crate::delivery::alerts::{AlertError, Alerts, Saved};
+use crate::questions::funnels::{Definitions, FunnelError, Funnels};
+use crate::questions::panels::Panels;
+use crate::storage::batcher::{self, FlushError, Status};
+use crate::storage::journal::{Journal, JournalError};
+use crate::storage::store::{Embedded, Schema, Server, ServerConfig, Store, StoreError};
 
 pub use config::{ConfigError, EngineConfig, ProfileResolver, ResolveFn};
 pub use health::{Condition, Health, Replay};
@@ -23,7 +24,7 @@ pub use health::{Condition, Health, Replay};
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error(transparent)]
-    DataDir(#[from] crate::datadir::DataDirError),
+    DataDir(#[from] crate::support::datadir::DataDirError),
     #[error(transparent)]
     Journal(#[from] JournalError),
     #[error(transparent)]
@@ -31,7 +32,7 @@ pub enum EngineError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(transparent)]
-    Aliases(#[from] crate::aliases::AliasError),
+    Aliases(#[from] crate::ingest::aliases::AliasError),
     #[error(transparent)]
     Alerts(#[from] AlertError),
     #[error(transparent)]
@@ -90,7 +91,7 @@ async fn deliver_leftovers(config: &EngineConfig, journal: &Journal) -> Result<(
 pub struct Engine {
     pub config: EngineConfig,
     /// Event names mapped onto the panels' names at ingest.
-    pub aliases: crate::aliases::Aliases,
+    pub aliases: crate::ingest::aliases::Aliases,
     pub journal: Arc<Journal>,
     pub store: Arc<Store>,
     pub status: Arc<Status>,
@@ -107,9 +108,9 @@ impl Engine {
     /// Opens the journal and the store, migrates the schema and starts the batcher.
     pub async fn start(config: EngineConfig) -> Result<Arc<Self>, EngineError> {
         config.validate()?;
-        crate::datadir::create_private(&config.data_dir)?;
+        crate::support::datadir::create_private(&config.data_dir)?;
         let journal = Arc::new(Journal::open(&config.data_dir, config.journal_cap_bytes)?);
-        let aliases = crate::aliases::Aliases::load(&config.data_dir)?;
+        let aliases = crate::ingest::aliases::Aliases::load(&config.data_dir)?;
         let alert_rules = Saved::load(&config.data_dir)?;
         let funnel_definitions = Definitions::load(&config.data_dir)?;
         deliver_leftovers(&config, &journal).await?;

@@ -17,7 +17,7 @@ use axum::response::Response;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::{body, ApiError};
-use crate::secret::Sensitive;
+use crate::support::secret::Sensitive;
 
 /// The access rules of one listening address.
 #[derive(Debug, Clone, Default)]
@@ -132,7 +132,7 @@ impl Access {
 fn origin_header(origin: &str) -> Result<HeaderValue, AccessError> {
     let bad = || AccessError::BadOrigin(origin.to_string());
     if origin != "*" {
-        crate::urls::check_origin(origin).map_err(|_| bad())?;
+        crate::support::urls::check_origin(origin).map_err(|_| bad())?;
     }
     HeaderValue::from_str(origin).map_err(|_| bad())
 }

@@ -9,7 +9,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::ApiError;
-use crate::alerts::{AlertError, AlertView, RuleError};
+use crate::delivery::alerts::{AlertError, AlertView, RuleError};
 use crate::engine::Engine;
 
 /// `GET /api/alerts`: `{"alerts": [rule with state, …]}`, by id.

@@ -6,13 +6,13 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use crate::alerts::AlertError;
-use crate::charts::ChartError;
-use crate::event::{BodyError, Rejection};
-use crate::filters::FilterError;
-use crate::funnels::FunnelError;
-use crate::journal::JournalError;
-use crate::panels::PanelError;
+use crate::delivery::alerts::AlertError;
+use crate::delivery::charts::ChartError;
+use crate::ingest::event::{BodyError, Rejection};
+use crate::questions::filters::FilterError;
+use crate::questions::funnels::FunnelError;
+use crate::questions::panels::{PanelError, PanelName};
+use crate::storage::journal::JournalError;
 
 /// Seconds a client should wait before retrying when the journal is full or the store is down.
 pub const RETRY_AFTER_S: u64 = 5;
@@ -27,9 +27,7 @@ pub enum ApiError {
     AllRejected(Vec<Rejection>),
     #[error(transparent)]
     Journal(#[from] JournalError),
-    #[error(
-        "unknown panel {0:?}; panels are active_users, signup_funnel, top_features, error_rate"
-    )]
+    #[error("unknown panel {0:?}; panels are {names}", names = PanelName::names())]
     UnknownPanel(String),
     #[error("range must be 1h, 6h or 24h (got {0:?})")]
     BadRange(String),
@@ -148,8 +146,8 @@ impl IntoResponse for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::funnels::DefinitionError;
-    use crate::store::StoreError;
+    use crate::questions::funnels::DefinitionError;
+    use crate::storage::store::StoreError;
 
     fn unreachable() -> StoreError {
         StoreError::Unreachable {
@@ -222,7 +220,7 @@ mod tests {
                 None,
             ),
             (
-                ApiError::Alert(AlertError::BadRule(crate::alerts::RuleError {
+                ApiError::Alert(AlertError::BadRule(crate::delivery::alerts::RuleError {
                     field: "op".into(),
                     rule: "above or below".into(),
                 })),

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::{ingest, ApiError};
 use crate::engine::Engine;
-use crate::event;
+use crate::ingest::event;
 
 pub(super) async fn post_events(
     State(engine): State<Arc<Engine>>,

@@ -6,16 +6,16 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
 use super::panels::{parse_scope, Pairs};
 use super::{ingest, ApiError};
-use crate::charts;
+
 use crate::engine::Engine;
-use crate::funnels::{Breakdown, DefinitionError, FunnelError};
+use crate::questions::funnels::{self, Breakdown, DefinitionError, FunnelError};
 
 fn path(id: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
     id.map(|Path(id)| id)
@@ -75,8 +75,10 @@ pub(super) async fn get(
     let report = engine.funnels.report(&id, &asked.scope, breakdown).await?;
     if svg {
         let funnel = engine.funnels.get(&id)?;
-        let chart = charts::funnel_svg(&funnel.name, &report);
-        return Ok(([(header::CONTENT_TYPE, "image/svg+xml")], chart).into_response());
+        return Ok(super::panels::svg(funnels::chart::svg(
+            &funnel.name,
+            &report,
+        )));
     }
     Ok(Json(report).into_response())
 }

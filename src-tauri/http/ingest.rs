@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, Uri};
 
 use super::{body, ApiError};
 use crate::engine::Engine;
-use crate::event::{Parsed, Rejection, TimeBounds};
+use crate::ingest::event::{Parsed, Rejection, TimeBounds};
 
 /// The request's body, once the journal has room for it (a full journal answers 503 after
 /// reading and discarding the body, so the client hears it).

@@ -121,11 +121,11 @@ async fn no_route(method: Method, uri: Uri) -> ApiError {
 #[cfg(feature = "fault-injection")]
 #[derive(serde::Deserialize)]
 struct SetFault {
-    mode: crate::store::faults::Fault,
+    mode: crate::storage::store::faults::Fault,
 }
 
 #[cfg(feature = "fault-injection")]
 async fn set_store_fault(Json(fault): Json<SetFault>) -> axum::http::StatusCode {
-    crate::store::faults::set(fault.mode);
+    crate::storage::store::faults::set(fault.mode);
     axum::http::StatusCode::NO_CONTENT
 }

@@ -4,18 +4,18 @@ use std::sync::Arc;
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::{ingest, ApiError};
-use crate::charts;
 use crate::engine::Engine;
-use crate::event::TimeBounds;
-use crate::filters::Filters;
-use crate::panels::{PanelName, Range, Scope, Source};
+use crate::ingest::event::TimeBounds;
+use crate::questions::filters::Filters;
+use crate::questions::panels::{PanelName, Range, Scope, Source};
+use crate::support::csv::Csv;
 
 /// A query string as its `(name, value)` pairs, in order.
 pub(super) type Pairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
@@ -111,29 +111,70 @@ pub(super) async fn dashboard_png(
     query: Pairs,
 ) -> Result<Response, ApiError> {
     let scope = parse_scope(query, ingest::time_bounds(&engine), &[])?.scope;
-    let dashboard = engine.panels.dashboard(&scope).await?;
-    let png = charts::dashboard_png(&dashboard, scope.range)?;
+    let png = engine.panels.dashboard(&scope).await?.png()?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
 }
 
 pub(super) async fn one_panel(
     State(engine): State<Arc<Engine>>,
+    headers: HeaderMap,
     name: Result<Path<String>, PathRejection>,
     query: Pairs,
 ) -> Result<Response, ApiError> {
     let Path(name) = name.map_err(|e| ApiError::BadQuery(e.body_text()))?;
     let scope = parse_scope(query, ingest::time_bounds(&engine), &[])?.scope;
-    let (panel_name, svg) = match name.strip_suffix(".svg") {
-        Some(stem) => (stem, true),
-        None => (name.as_str(), false),
-    };
-    let panel_name =
-        PanelName::parse(panel_name).ok_or_else(|| ApiError::UnknownPanel(name.clone()))?;
+    let (stem, format) = Format::of(&name, &headers);
+    let panel_name = PanelName::parse(stem).ok_or_else(|| ApiError::UnknownPanel(name.clone()))?;
     let dashboard = engine.panels.dashboard(&scope).await?;
     let panel = dashboard.panel(panel_name);
-    if svg {
-        let chart = charts::svg(&panel, scope.range);
-        return Ok(([(header::CONTENT_TYPE, "image/svg+xml")], chart).into_response());
+    Ok(match format {
+        Format::Svg => svg(panel.svg(scope.range, &[])),
+        Format::Csv => csv(panel_name.as_str(), &panel.csv()),
+        Format::Json => Json(json!({ panel_name.as_str(): panel })).into_response(),
+    })
+}
+
+/// How an answer is asked for: `name.svg`, `name.csv` (or `Accept: text/csv`), else JSON.
+pub(super) enum Format {
+    Json,
+    Svg,
+    Csv,
+}
+
+impl Format {
+    /// The name without its suffix, and the format asked for.
+    pub(super) fn of<'a>(name: &'a str, headers: &HeaderMap) -> (&'a str, Format) {
+        if let Some(stem) = name.strip_suffix(".svg") {
+            return (stem, Format::Svg);
+        }
+        if let Some(stem) = name.strip_suffix(".csv") {
+            return (stem, Format::Csv);
+        }
+        let accepts_csv = headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.split(',').any(|t| t.trim().starts_with("text/csv")));
+        match accepts_csv {
+            true => (name, Format::Csv),
+            false => (name, Format::Json),
+        }
     }
-    Ok(Json(json!({ panel_name.as_str(): panel })).into_response())
+}
+
+pub(super) fn svg(chart: String) -> Response {
+    ([(header::CONTENT_TYPE, "image/svg+xml")], chart).into_response()
+}
+
+/// A CSV download named `name.csv`.
+pub(super) fn csv(name: &str, table: &Csv) -> Response {
+    let disposition = format!("attachment; filename=\"{name}.csv\"");
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        table.render(),
+    )
+        .into_response()
 }

@@ -1,5 +1,5 @@
 //! The SDK routes: Segment's HTTP Tracking API and PostHog's capture API, answered the way
-//! their clients expect. The mapping itself is in `crate::formats`.
+//! their clients expect. The mapping itself is in `crate::ingest::formats`.
 
 use std::sync::Arc;
 
@@ -13,8 +13,8 @@ use serde_json::{json, Value};
 
 use super::{ingest, ApiError, Authorized};
 use crate::engine::Engine;
-use crate::event::{self, BodyError};
-use crate::formats::{posthog, segment, Item};
+use crate::ingest::event::{self, BodyError};
+use crate::ingest::formats::{posthog, segment, Item};
 
 /// Segment's routes and the message type each implies (`None`: a batch of typed messages).
 /// The one-letter ones are what analytics.js (the browser library) posts to.

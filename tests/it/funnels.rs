@@ -745,7 +745,7 @@ async fn funnels_survive_a_restart_and_the_builtin_stays_deleted() {
 }
 
 /// A demo event as a test event.
-fn from_demo(e: &pulseboard::demo::DemoEvent) -> Ev {
+fn from_demo(e: &pulseboard::cli::demo::DemoEvent) -> Ev {
     let props = e.properties.as_object().unwrap();
     Ev {
         name: e.event_name.to_owned(),
@@ -760,7 +760,7 @@ fn from_demo(e: &pulseboard::demo::DemoEvent) -> Ev {
 
 #[tokio::test]
 async fn the_campaign_scenario_breaks_gmail_and_recovers() {
-    use pulseboard::demo::{Campaign, BROKEN_TO_MS};
+    use pulseboard::cli::demo::{Campaign, BROKEN_TO_MS};
 
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &[]);

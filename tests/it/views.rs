@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use pulseboard::batcher::Status;
-use pulseboard::event;
-use pulseboard::filters::Filters;
-use pulseboard::panels::{Panel, PanelName, Panels, Range, Scope, Source};
-use pulseboard::store::{migrations, rowbinary, Embedded, Store};
+use pulseboard::ingest::event;
+use pulseboard::questions::filters::Filters;
+use pulseboard::questions::panels::{Panel, PanelName, Panels, Range, Scope, Source};
+use pulseboard::storage::batcher::Status;
+use pulseboard::storage::store::{migrations, rowbinary, Embedded, Store};
 use serde_json::json;
 
 #[tokio::test]
@@ -76,7 +76,7 @@ async fn views_created_after_events_exist_are_backfilled_and_match_raw() {
     let panels = Panels::new(
         store.clone(),
         Arc::new(Status::default()),
-        pulseboard::clock::Clock::system(),
+        pulseboard::support::clock::Clock::system(),
     );
     // Unfiltered (the rollups' rows for every country and device, at every grain) and filtered
     // by country and device (the rows per country and device) alike.

@@ -296,7 +296,7 @@ impl App {
 /// The profiles dialog: add a server profile (its password goes to the keychain and nowhere
 /// else), test it, fail to switch to it (nobody answers), delete it.
 async fn profiles_dialog(app: &App, home: &Home) {
-    use pulseboard::profiles::{Keychain, SecretStore};
+    use pulseboard::storage::profiles::{Keychain, SecretStore};
     let name = format!("e2e-team-{}", std::process::id());
     let password = format!("s3cret-{}-pw", std::process::id());
     app.click("profile").await;
@@ -720,7 +720,7 @@ async fn the_dashboard_shows_live_data_switches_ranges_and_survives_an_outage() 
     let info = decoder.read_info().unwrap().info().clone();
     assert_eq!(
         (info.width, info.height),
-        pulseboard::charts::DASHBOARD_PNG_SIZE
+        pulseboard::questions::panels::DASHBOARD_PNG_SIZE
     );
 
     profiles_dialog(&app, &home).await;

@@ -1,0 +1,503 @@
+//! Alerts: rules over a trailing window of events (`rule`), judged after every flush and every
+//! 15 s from one stable view of the store (`measure`, `state`); each transition is logged,
+//! POSTed to the rule's webhook (`webhook`, on a background task) and announced to whoever
+//! subscribes (the window's desktop notifications). Rules and their states live in
+//! `alerts.json` in the data directory.
+
+mod measure;
+mod rule;
+mod state;
+mod webhook;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::{broadcast, mpsc, watch, Notify};
+use tokio::task::JoinHandle;
+
+use crate::questions::funnels::Funnels;
+use crate::storage::batcher::Status;
+use crate::storage::store::Store;
+use crate::support::clock::Clock;
+
+pub use rule::{check_id, window_text, Metric, Op, Rule, RuleError, BUILT_IN_ID};
+pub use state::{Measure, RuleState, State, Transition, WebhookFailure, KEPT_TRANSITIONS};
+pub use webhook::{Payload, RETRIES};
+
+/// Rules are judged at least this often, so a window slides past old events with no traffic.
+const EVERY: Duration = Duration::from_secs(15);
+/// And at most this often: under load flushes come five a second, and each evaluation reads
+/// the store once per rule.
+const MIN_GAP: Duration = Duration::from_secs(1);
+const FILE: &str = "alerts.json";
+
+/// Errors keeping rules.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AlertError {
+    #[error(transparent)]
+    BadRule(#[from] RuleError),
+    #[error("no alert rule {0:?}: GET /api/alerts lists them")]
+    NotFound(String),
+    #[error("cannot write {}: {source}; check the data directory's free space and permissions", path.display())]
+    Save {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not a valid alerts file ({reason}): fix or delete it", path.display())]
+    BadFile { path: PathBuf, reason: String },
+}
+
+/// Rules and their states, as `alerts.json` holds them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Book {
+    rules: BTreeMap<String, Rule>,
+    states: BTreeMap<String, RuleState>,
+}
+
+/// A rule with its state, as `GET /api/alerts` and the window show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertView {
+    pub id: String,
+    #[serde(flatten)]
+    pub rule: Rule,
+    #[serde(flatten)]
+    pub state: RuleState,
+}
+
+/// A transition, announced to subscribers (the window) and worded for people.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub id: String,
+    pub rule: Rule,
+    pub transition: Transition,
+}
+
+impl Notice {
+    /// `Errors spike is firing` / `Errors spike resolved`: a notification's summary.
+    pub fn summary(&self) -> String {
+        match self.transition.state {
+            State::Firing => format!("{} is firing", self.rule.name),
+            State::Ok => format!("{} resolved", self.rule.name),
+        }
+    }
+
+    /// `error_rate_pct is 2.5 (above 1) over the last 5m`: a notification's body.
+    pub fn body(&self) -> String {
+        let t = &self.transition;
+        format!(
+            "{} is {} ({} {}) over the last {}",
+            self.rule.metric.name(),
+            t.value,
+            self.rule.op.as_str(),
+            t.threshold,
+            window_text(self.rule.window_s)
+        )
+    }
+
+    /// The webhook's body: Slack shows `text`; the other fields are for machines.
+    pub fn payload(&self) -> Payload {
+        let t = &self.transition;
+        Payload {
+            text: format!("{}: {}", self.summary(), self.body()),
+            rule: self.id.clone(),
+            state: t.state.as_str(),
+            metric: self.rule.metric.name(),
+            value: t.value,
+            threshold: t.threshold,
+            at: t.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        }
+    }
+}
+
+/// A webhook POST waiting for the delivery task.
+struct Delivery {
+    id: String,
+    url: String,
+    payload: Payload,
+}
+
+/// The rules and states read from a data directory, before the engine starts judging them (a
+/// damaged file stops the start before the store opens).
+pub struct Saved {
+    path: PathBuf,
+    book: Book,
+}
+
+impl Saved {
+    /// Reads `alerts.json` in `data_dir`: the built-in rule alone when there is none yet.
+    pub fn load(data_dir: &Path) -> Result<Self, AlertError> {
+        let path = data_dir.join(FILE);
+        let book = load(&path)?;
+        Ok(Self { path, book })
+    }
+}
+
+/// The rules of one engine, their states, and the tasks that judge them and call webhooks.
+pub struct Alerts {
+    path: PathBuf,
+    book: Mutex<Book>,
+    store: Arc<Store>,
+    /// What `funnel_conversion_pct:<id>` rules measure.
+    funnels: Arc<Funnels>,
+    status: Arc<Status>,
+    clock: Clock,
+    /// A rule was added or changed: judge now rather than at the next tick.
+    changed: Notify,
+    notices: broadcast::Sender<Notice>,
+    deliveries: mpsc::UnboundedSender<Delivery>,
+}
+
+impl Alerts {
+    /// Starts judging `saved`'s rules until `shutdown` turns true.
+    pub fn start(
+        Saved { path, book }: Saved,
+        store: Arc<Store>,
+        funnels: Arc<Funnels>,
+        status: Arc<Status>,
+        clock: Clock,
+        shutdown: watch::Receiver<bool>,
+    ) -> (Arc<Self>, JoinHandle<()>) {
+        let (deliveries, queue) = mpsc::unbounded_channel();
+        let alerts = Arc::new(Self {
+            path,
+            book: Mutex::new(book),
+            store,
+            funnels,
+            status,
+            clock,
+            changed: Notify::new(),
+            notices: broadcast::channel(64).0,
+            deliveries,
+        });
+        tokio::spawn(deliver_all(
+            Arc::downgrade(&alerts),
+            queue,
+            shutdown.clone(),
+        ));
+        let task = tokio::spawn(alerts.clone().run(shutdown));
+        (alerts, task)
+    }
+
+    fn book(&self) -> std::sync::MutexGuard<'_, Book> {
+        self.book.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every rule with its state, by id.
+    pub fn list(&self) -> Vec<AlertView> {
+        let book = self.book();
+        book.rules
+            .iter()
+            .map(|(id, rule)| view(id, rule, &book.states))
+            .collect()
+    }
+
+    /// Stores `body` as rule `id` (checked first, saved before it takes effect; a rule replaced
+    /// keeps its state, so the next judgement reports a change the edit causes).
+    pub fn put(&self, id: &str, body: &Value) -> Result<AlertView, AlertError> {
+        let rule = Rule::parse(id, body)?;
+        if let Metric::FunnelConversionPct(funnel) = &rule.metric {
+            self.funnels.get(funnel).map_err(|_| RuleError {
+                field: "metric".into(),
+                rule: format!("no funnel {funnel:?}: GET /api/funnels lists them"),
+            })?;
+        }
+        let mut book = self.book();
+        let mut next = book.clone();
+        next.rules.insert(id.to_owned(), rule);
+        save(&self.path, &next)?;
+        *book = next;
+        let stored = view(id, &book.rules[id], &book.states);
+        drop(book);
+        self.changed.notify_one();
+        Ok(stored)
+    }
+
+    /// Deletes rule `id` (the built-in one too: it stays deleted) and its state.
+    pub fn delete(&self, id: &str) -> Result<(), AlertError> {
+        check_id(id)?;
+        let mut book = self.book();
+        if !book.rules.contains_key(id) {
+            return Err(AlertError::NotFound(id.to_owned()));
+        }
+        let mut next = book.clone();
+        next.rules.remove(id);
+        next.states.remove(id);
+        save(&self.path, &next)?;
+        *book = next;
+        Ok(())
+    }
+
+    /// Transitions from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Notice> {
+        self.notices.subscribe()
+    }
+
+    async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut flushes = self.status.subscribe();
+        let mut last = Instant::now() - MIN_GAP;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(MIN_GAP.saturating_sub(last.elapsed())) => {}
+                _ = shutdown.changed() => break,
+            }
+            last = Instant::now();
+            self.evaluate().await;
+            tokio::select! {
+                _ = flushes.changed() => {}
+                _ = self.changed.notified() => {}
+                _ = tokio::time::sleep(EVERY) => {}
+                _ = shutdown.changed() => break,
+            }
+        }
+    }
+
+    /// Judges every rule: one query each, all from one stable view of the store, each over its
+    /// window ending at the same "now".
+    async fn evaluate(&self) {
+        let rules: Vec<(String, Rule)> = self.book().rules.clone().into_iter().collect();
+        if rules.is_empty() {
+            return;
+        }
+        let view = self.status.stable_view().await;
+        let at = self.clock.now();
+        let mut measured = Vec::with_capacity(rules.len());
+        for (id, rule) in rules {
+            let measure = measure::measure(&self.store, &self.funnels, &rule, at).await;
+            measured.push((id, rule, measure));
+        }
+        let as_of_flush = view.flushes;
+        drop(view);
+        for notice in self.record(measured, at, as_of_flush) {
+            self.announce(notice);
+        }
+    }
+
+    /// Applies measurements to the states; returns the transitions. A rule changed or deleted
+    /// while it was measured is left to the next evaluation.
+    fn record(
+        &self,
+        measured: Vec<(String, Rule, Result<Measure, measure::MeasureError>)>,
+        at: chrono::DateTime<chrono::Utc>,
+        as_of_flush: u64,
+    ) -> Vec<Notice> {
+        let mut book = self.book();
+        let mut notices = Vec::new();
+        for (id, rule, measure) in measured {
+            if book.rules.get(&id) != Some(&rule) {
+                continue;
+            }
+            let measure = match measure {
+                Ok(measure) => measure,
+                // The store is down or refusing (/health says so), or the rule's funnel was
+                // deleted: the state waits.
+                Err(error) => {
+                    tracing::debug!(rule = %id, %error, "alert rule not judged");
+                    continue;
+                }
+            };
+            let state = book.states.entry(id.clone()).or_default();
+            if let Some(transition) = state.judge(&rule, measure, at, as_of_flush) {
+                notices.push(Notice {
+                    id,
+                    rule,
+                    transition,
+                });
+            }
+        }
+        if !notices.is_empty() {
+            self.keep(&book);
+        }
+        notices
+    }
+
+    /// Saves the states, which the engine can live without: a failure is logged, not fatal.
+    fn keep(&self, book: &Book) {
+        if let Err(error) = save(&self.path, book) {
+            tracing::warn!(%error, "alert states not saved; they are kept in memory");
+        }
+    }
+
+    /// The log line, the webhook and the subscribers' notice of one transition.
+    fn announce(&self, notice: Notice) {
+        let t = &notice.transition;
+        match t.state {
+            State::Firing => {
+                tracing::warn!(rule = %notice.id, value = t.value, threshold = t.threshold, "alert firing: {}", notice.body())
+            }
+            State::Ok => {
+                tracing::info!(rule = %notice.id, value = t.value, threshold = t.threshold, "alert resolved: {}", notice.body())
+            }
+        }
+        if let Some(url) = &notice.rule.webhook {
+            let delivery = Delivery {
+                id: notice.id.clone(),
+                url: url.clone(),
+                payload: notice.payload(),
+            };
+            // The queue lives as long as the engine; a stopped one has nobody to deliver for.
+            let _ = self.deliveries.send(delivery);
+        }
+        // Nobody listening (serve has no window) is fine.
+        let _ = self.notices.send(notice);
+    }
+
+    /// Shows a webhook's failure on its rule, or clears an earlier one after a success.
+    fn webhook_outcome(&self, id: &str, failure: Option<WebhookFailure>) {
+        let mut book = self.book();
+        let Some(state) = book.states.get_mut(id) else {
+            return;
+        };
+        if state.last_webhook_error == failure {
+            return;
+        }
+        state.last_webhook_error = failure;
+        self.keep(&book);
+    }
+}
+
+fn view(id: &str, rule: &Rule, states: &BTreeMap<String, RuleState>) -> AlertView {
+    AlertView {
+        id: id.to_owned(),
+        rule: rule.clone(),
+        state: states.get(id).cloned().unwrap_or_default(),
+    }
+}
+
+/// Delivers webhooks one at a time, in the order of the transitions, until the engine stops.
+async fn deliver_all(
+    alerts: Weak<Alerts>,
+    mut queue: mpsc::UnboundedReceiver<Delivery>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let client = reqwest::Client::new();
+    loop {
+        let delivery = tokio::select! {
+            delivery = queue.recv() => delivery,
+            _ = shutdown.changed() => None,
+        };
+        let Some(Delivery { id, url, payload }) = delivery else {
+            return;
+        };
+        let outcome = tokio::select! {
+            outcome = webhook::deliver(&client, &url, &payload) => outcome,
+            _ = shutdown.changed() => return,
+        };
+        let failure = outcome.err().map(|failed| {
+            tracing::warn!(rule = %id, error = %failed, "alert webhook failed");
+            WebhookFailure {
+                at: chrono::Utc::now(),
+                error: failed.to_string(),
+            }
+        });
+        let Some(alerts) = alerts.upgrade() else {
+            return;
+        };
+        alerts.webhook_outcome(&id, failure);
+    }
+}
+
+/// The rules and states in `path`; the built-in rule alone when the file does not exist yet.
+fn load(path: &Path) -> Result<Book, AlertError> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| AlertError::BadFile {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Book {
+            rules: BTreeMap::from([(BUILT_IN_ID.to_owned(), Rule::built_in())]),
+            states: BTreeMap::new(),
+        }),
+        Err(source) => Err(AlertError::Read {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+fn save(path: &Path, book: &Book) -> Result<(), AlertError> {
+    let bytes = serde_json::to_vec_pretty(book).expect("rules and states serialise");
+    crate::support::files::write_private(path, &bytes).map_err(|source| AlertError::Save {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::DateTime;
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_book_round_trips_through_its_file_and_starts_with_the_built_in_rule() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        let mut book = load(&path).unwrap();
+        assert_eq!(
+            book.rules.keys().collect::<Vec<_>>(),
+            [BUILT_IN_ID],
+            "the built-in rule"
+        );
+        let body = json!({"metric": "active_users", "op": "below", "threshold": 3, "for": "10m",
+                          "filters": {"device": "mobile"}, "webhook": "http://localhost:9/x"});
+        book.rules
+            .insert("few".into(), Rule::parse("few", &body).unwrap());
+        let at = DateTime::parse_from_rfc3339("2026-11-23T18:00:00Z")
+            .unwrap()
+            .to_utc();
+        let measure = Measure {
+            events: 30,
+            value: Some(2.0),
+        };
+        let rule = book.rules["few"].clone();
+        book.states
+            .entry("few".into())
+            .or_default()
+            .judge(&rule, measure, at, 7);
+        book.rules.remove(BUILT_IN_ID);
+        save(&path, &book).unwrap();
+        let again = load(&path).unwrap();
+        assert_eq!(again.rules, book.rules, "deleted stays deleted");
+        assert_eq!(again.states, book.states);
+        assert_eq!(again.states["few"].state, State::Firing);
+    }
+
+    #[test]
+    fn a_notice_words_the_transition_for_people_and_slack() {
+        let notice = Notice {
+            id: "spike".into(),
+            rule: Rule {
+                name: "Errors spike".into(),
+                window_s: 60,
+                ..Rule::built_in()
+            },
+            transition: Transition {
+                state: State::Firing,
+                at: DateTime::parse_from_rfc3339("2026-11-23T18:00:00Z")
+                    .unwrap()
+                    .to_utc(),
+                value: 2.5,
+                threshold: 1.0,
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(notice.payload()).unwrap(),
+            json!({
+                "text": "Errors spike is firing: error_rate_pct is 2.5 (above 1) over the last 1m",
+                "rule": "spike", "state": "firing", "metric": "error_rate_pct", "value": 2.5,
+                "threshold": 1.0, "at": "2026-11-23T18:00:00.000Z",
+            })
+        );
+    }
+}

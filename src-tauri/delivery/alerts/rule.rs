@@ -1,0 +1,467 @@
+//! An alert rule as the API takes it, checked field by field: a bad rule is refused with the
+//! field it breaks named, never half stored.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use crate::questions::filters::Filters;
+
+/// The shortest and longest trailing window a rule may judge.
+const MIN_WINDOW_S: u32 = 60;
+const MAX_WINDOW_S: u32 = 24 * 3600;
+const DEFAULT_WINDOW_S: u32 = 300;
+/// Below this many events in the window a rule is not judged (one error in three events is not
+/// an error spike).
+pub const DEFAULT_MIN_EVENTS: u64 = 20;
+const MAX_NAME_CHARS: usize = 100;
+const MAX_ID_CHARS: usize = 64;
+/// The built-in rule, there until deleted.
+pub const BUILT_IN_ID: &str = "error_rate";
+
+/// A field of a rule (or the rule's id) that breaks its rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {rule}")]
+pub struct RuleError {
+    pub field: String,
+    pub rule: String,
+}
+
+impl RuleError {
+    fn new(field: &str, rule: impl Into<String>) -> Self {
+        Self {
+            field: field.to_owned(),
+            rule: rule.into(),
+        }
+    }
+}
+
+/// What a rule measures over its window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Metric {
+    /// Errors (`error_occurred`) / events × 100, two decimals.
+    ErrorRatePct,
+    /// Events in the window.
+    Events,
+    /// Distinct sessions in the window.
+    ActiveUsers,
+    /// Last step / first step × 100 of the funnel with this id, for actors entering in the
+    /// window (one decimal).
+    FunnelConversionPct(String),
+}
+
+const FUNNEL_PREFIX: &str = "funnel_conversion_pct:";
+
+impl Metric {
+    fn parse(s: &str) -> Result<Self, RuleError> {
+        let bad = |rule: &str| Err(RuleError::new("metric", rule));
+        match s {
+            "error_rate_pct" => Ok(Self::ErrorRatePct),
+            "events" => Ok(Self::Events),
+            "active_users" => Ok(Self::ActiveUsers),
+            _ => match s.strip_prefix(FUNNEL_PREFIX) {
+                Some(id) if check_id(id).is_ok() => Ok(Self::FunnelConversionPct(id.to_owned())),
+                Some(_) => bad("funnel_conversion_pct:<funnel id>, the id 1 to 64 characters of a-z 0-9 _ -"),
+                None => bad(
+                    "one of error_rate_pct, events, active_users, funnel_conversion_pct:<funnel id>",
+                ),
+            },
+        }
+    }
+
+    pub fn name(&self) -> String {
+        match self {
+            Self::ErrorRatePct => "error_rate_pct".into(),
+            Self::Events => "events".into(),
+            Self::ActiveUsers => "active_users".into(),
+            Self::FunnelConversionPct(id) => format!("{FUNNEL_PREFIX}{id}"),
+        }
+    }
+}
+
+impl Serialize for Metric {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.name().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Metric {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Which side of the threshold fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Op {
+    Above,
+    Below,
+}
+
+impl Op {
+    /// Whether `value` is on the firing side (strictly: a value equal to the threshold is ok).
+    pub fn crossed(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Op::Above => value > threshold,
+            Op::Below => value < threshold,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Above => "above",
+            Op::Below => "below",
+        }
+    }
+}
+
+/// A checked rule. Stored as it serialises; [`Rule::parse`] is the only way in from outside.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    pub name: String,
+    pub metric: Metric,
+    pub op: Op,
+    pub threshold: f64,
+    /// The trailing window, in seconds (`"5m"` in JSON).
+    #[serde(rename = "for", with = "window")]
+    pub window_s: u32,
+    pub min_events: u64,
+    pub filters: Filters,
+    pub webhook: Option<String>,
+    /// Muted rules are judged and call their webhook, but the window does not notify.
+    pub muted: bool,
+}
+
+impl Rule {
+    /// The built-in rule: error_rate_pct above 1.0 over 5 minutes, at least 20 events.
+    pub fn built_in() -> Self {
+        Self {
+            name: "Error rate above 1 %".into(),
+            metric: Metric::ErrorRatePct,
+            op: Op::Above,
+            threshold: crate::questions::panels::ERROR_THRESHOLD_PCT,
+            window_s: DEFAULT_WINDOW_S,
+            min_events: DEFAULT_MIN_EVENTS,
+            filters: Filters::default(),
+            webhook: None,
+            muted: false,
+        }
+    }
+
+    /// Checks a rule as the API sends it (a JSON object); `id` names it when `name` is absent.
+    pub fn parse(id: &str, body: &Value) -> Result<Self, RuleError> {
+        check_id(id)?;
+        let fields = body
+            .as_object()
+            .ok_or_else(|| RuleError::new("rule", "must be a JSON object"))?;
+        if let Some(unknown) = fields.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+            let rule = format!("unknown field; a rule has {}", FIELDS.join(", "));
+            return Err(RuleError::new(unknown, rule));
+        }
+        Ok(Self {
+            name: name(fields, id)?,
+            metric: Metric::parse(required(fields, "metric")?.as_str().ok_or_else(|| {
+                RuleError::new("metric", "must be a string such as \"error_rate_pct\"")
+            })?)?,
+            op: op(required(fields, "op")?)?,
+            threshold: threshold(required(fields, "threshold")?)?,
+            window_s: match fields.get("for") {
+                None | Some(Value::Null) => DEFAULT_WINDOW_S,
+                Some(v) => window::parse(v)?,
+            },
+            min_events: min_events(fields.get("min_events"))?,
+            filters: filters(fields.get("filters"))?,
+            webhook: webhook(fields.get("webhook"))?,
+            muted: match fields.get("muted") {
+                None | Some(Value::Null) => false,
+                Some(v) => v
+                    .as_bool()
+                    .ok_or_else(|| RuleError::new("muted", "must be true or false"))?,
+            },
+        })
+    }
+}
+
+const FIELDS: [&str; 9] = [
+    "name",
+    "metric",
+    "op",
+    "threshold",
+    "for",
+    "min_events",
+    "filters",
+    "webhook",
+    "muted",
+];
+
+/// A rule's id (in its URL): 1 to 64 characters of `a-z 0-9 _ -`.
+pub fn check_id(id: &str) -> Result<(), RuleError> {
+    let valid = (1..=MAX_ID_CHARS).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if valid {
+        return Ok(());
+    }
+    Err(RuleError::new(
+        "id",
+        format!("1 to {MAX_ID_CHARS} characters of a-z 0-9 _ - (got {id:?})"),
+    ))
+}
+
+fn required<'a>(fields: &'a Map<String, Value>, field: &str) -> Result<&'a Value, RuleError> {
+    match fields.get(field) {
+        None | Some(Value::Null) => Err(RuleError::new(field, "required")),
+        Some(v) => Ok(v),
+    }
+}
+
+fn name(fields: &Map<String, Value>, id: &str) -> Result<String, RuleError> {
+    let bad = || {
+        let rule = format!("1 to {MAX_NAME_CHARS} characters, no control characters");
+        RuleError::new("name", rule)
+    };
+    let name = match fields.get("name") {
+        None | Some(Value::Null) => return Ok(id.to_owned()),
+        Some(v) => v.as_str().ok_or_else(bad)?.trim(),
+    };
+    let chars = name.chars().count();
+    if !(1..=MAX_NAME_CHARS).contains(&chars) || name.chars().any(char::is_control) {
+        return Err(bad());
+    }
+    Ok(name.to_owned())
+}
+
+fn op(value: &Value) -> Result<Op, RuleError> {
+    serde_json::from_value(value.clone()).map_err(|_| RuleError::new("op", "above or below"))
+}
+
+fn threshold(value: &Value) -> Result<f64, RuleError> {
+    value
+        .as_f64()
+        .filter(|t| t.is_finite())
+        .ok_or_else(|| RuleError::new("threshold", "must be a number"))
+}
+
+fn min_events(value: Option<&Value>) -> Result<u64, RuleError> {
+    match value {
+        None | Some(Value::Null) => Ok(DEFAULT_MIN_EVENTS),
+        Some(v) => v
+            .as_u64()
+            .ok_or_else(|| RuleError::new("min_events", "a whole number, 0 or more")),
+    }
+}
+
+fn filters(value: Option<&Value>) -> Result<Filters, RuleError> {
+    let map: BTreeMap<String, String> = match value {
+        None | Some(Value::Null) => return Ok(Filters::default()),
+        Some(v) => serde_json::from_value(v.clone()).map_err(|_| {
+            RuleError::new(
+                "filters",
+                "an object of filter to text, such as {\"country\": \"DE\"}",
+            )
+        })?,
+    };
+    Filters::from_map(&map).map_err(|e| RuleError::new(&format!("filters.{}", e.param), e.rule))
+}
+
+fn webhook(value: Option<&Value>) -> Result<Option<String>, RuleError> {
+    let url = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(v) => v
+            .as_str()
+            .ok_or_else(|| RuleError::new("webhook", "an http(s) URL"))?,
+    };
+    crate::support::urls::check_http_url(url).map_err(|rule| RuleError::new("webhook", rule))?;
+    Ok(Some(url.to_owned()))
+}
+
+/// The window as people write it: `90s`, `5m`, `1h` (any duration of whole seconds).
+mod window {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use serde_json::Value;
+
+    use super::{RuleError, MAX_WINDOW_S, MIN_WINDOW_S};
+    use crate::support::duration::{self, Largest};
+
+    pub fn parse(value: &Value) -> Result<u32, RuleError> {
+        let bad = || {
+            RuleError::new(
+                "for",
+                "a duration from 1m to 24h, such as \"90s\", \"5m\" or \"1h\"",
+            )
+        };
+        let text = value.as_str().ok_or_else(bad)?;
+        let seconds = duration::whole_seconds(text)
+            .ok()
+            .and_then(|s| u32::try_from(s).ok())
+            .ok_or_else(bad)?;
+        if !(MIN_WINDOW_S..=MAX_WINDOW_S).contains(&seconds) {
+            return Err(bad());
+        }
+        Ok(seconds)
+    }
+
+    /// The largest whole unit up to hours: 3600 → `1h`, 90 → `90s`.
+    pub fn text(seconds: u32) -> String {
+        duration::text(seconds.into(), Largest::Hour)
+    }
+
+    pub fn serialize<S: Serializer>(seconds: &u32, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&text(*seconds))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+        parse(&Value::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+pub use window::text as window_text;
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_full_rule_round_trips_and_defaults_fill_in() {
+        let body = json!({
+            "name": "Errors spike", "metric": "error_rate_pct", "op": "above", "threshold": 1.0,
+            "for": "60m", "min_events": 50, "filters": {"country": "de"},
+            "webhook": "http://127.0.0.1:9000/hook", "muted": true,
+        });
+        let rule = Rule::parse("spike", &body).unwrap();
+        assert_eq!(rule.window_s, 3600);
+        assert_eq!(
+            serde_json::to_value(&rule).unwrap(),
+            json!({
+                "name": "Errors spike", "metric": "error_rate_pct", "op": "above",
+                "threshold": 1.0, "for": "1h", "min_events": 50, "filters": {"country": "DE"},
+                "webhook": "http://127.0.0.1:9000/hook", "muted": true,
+            })
+        );
+        let stored: Rule = serde_json::from_value(serde_json::to_value(&rule).unwrap()).unwrap();
+        assert_eq!(stored, rule);
+
+        let funnel =
+            json!({"metric": "funnel_conversion_pct:signup", "op": "below", "threshold": 40});
+        let rule = Rule::parse("conversion", &funnel).unwrap();
+        assert_eq!(rule.metric, Metric::FunnelConversionPct("signup".into()));
+        assert_eq!(
+            serde_json::to_value(&rule).unwrap()["metric"],
+            "funnel_conversion_pct:signup"
+        );
+
+        let minimal = json!({"metric": "events", "op": "below", "threshold": 10});
+        let rule = Rule::parse("quiet", &minimal).unwrap();
+        assert_eq!(
+            (
+                rule.name.as_str(),
+                rule.window_s,
+                rule.min_events,
+                rule.muted
+            ),
+            ("quiet", 300, 20, false)
+        );
+        assert_eq!(rule.webhook, None);
+    }
+
+    #[test]
+    fn bad_rules_name_the_field() {
+        let good = json!({"metric": "events", "op": "above", "threshold": 1});
+        let with = |field: &str, value: Value| {
+            let mut body = good.clone();
+            body[field] = value;
+            body
+        };
+        let cases: Vec<(&str, Value, &str, &str)> = vec![
+            ("Bad Id", good.clone(), "id", "a-z 0-9"),
+            ("x", json!([]), "rule", "JSON object"),
+            (
+                "x",
+                json!({"op": "above", "threshold": 1}),
+                "metric",
+                "required",
+            ),
+            ("x", with("metric", json!("errors")), "metric", "one of"),
+            ("x", with("metric", json!(3)), "metric", "string"),
+            (
+                "x",
+                with("metric", json!("funnel_conversion_pct:")),
+                "metric",
+                "funnel id",
+            ),
+            ("x", with("op", json!("over")), "op", "above or below"),
+            ("x", with("threshold", json!("1")), "threshold", "number"),
+            ("x", with("for", json!("30s")), "for", "1m to 24h"),
+            ("x", with("for", json!("25h")), "for", "1m to 24h"),
+            ("x", with("for", json!("5 m")), "for", "1m to 24h"),
+            ("x", with("for", json!(300)), "for", "1m to 24h"),
+            (
+                "x",
+                with("min_events", json!(-1)),
+                "min_events",
+                "whole number",
+            ),
+            (
+                "x",
+                with("min_events", json!(2.5)),
+                "min_events",
+                "whole number",
+            ),
+            (
+                "x",
+                with("filters", json!({"country": "DEU"})),
+                "filters.country",
+                "two letters",
+            ),
+            (
+                "x",
+                with("filters", json!({"colour": "red"})),
+                "filters.colour",
+                "unknown",
+            ),
+            ("x", with("filters", json!(["DE"])), "filters", "object"),
+            ("x", with("webhook", json!("ftp://x")), "webhook", "http://"),
+            (
+                "x",
+                with("webhook", json!("https://u:p@hooks.example")),
+                "webhook",
+                "password",
+            ),
+            ("x", with("muted", json!("yes")), "muted", "true or false"),
+            ("x", with("name", json!("")), "name", "1 to 100"),
+            ("x", with("name", json!("a\u{7}b")), "name", "control"),
+            ("x", with("colour", json!("red")), "colour", "unknown field"),
+        ];
+        for (id, body, field, rule) in cases {
+            let error = Rule::parse(id, &body).unwrap_err();
+            assert_eq!(error.field, field, "{body}");
+            assert!(error.rule.contains(rule), "{body}: {}", error.rule);
+        }
+    }
+
+    #[test]
+    fn windows_read_and_write_in_whole_units() {
+        for (text, seconds, back) in [
+            ("1m", 60, "1m"),
+            ("90s", 90, "90s"),
+            ("120m", 7200, "2h"),
+            ("24h", 86400, "24h"),
+        ] {
+            assert_eq!(window::parse(&json!(text)), Ok(seconds), "{text}");
+            assert_eq!(window_text(seconds), back);
+        }
+    }
+
+    #[test]
+    fn thresholds_are_crossed_strictly() {
+        assert!(Op::Above.crossed(1.01, 1.0));
+        assert!(!Op::Above.crossed(1.0, 1.0));
+        assert!(Op::Below.crossed(9.0, 10.0));
+        assert!(!Op::Below.crossed(10.0, 10.0));
+    }
+}

@@ -1,0 +1,377 @@
+//! What the dashboard window shows, computed here and not in JavaScript: the four panels with
+//! their charts, the connection status in words, and the empty-state hint.
+
+mod alerts;
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use chrono::Local;
+use serde::Serialize;
+
+use crate::delivery::charts::thousands;
+use crate::delivery::settings::Choice;
+use crate::engine::{Engine, Health, Replay};
+use crate::questions::funnels::{self, Funnel, FunnelReport};
+use crate::questions::panels::{conversion_pct, Dashboard, PanelError, Range, Scope};
+
+pub use alerts::{AlertRow, AlertsView};
+
+/// Everything the window renders, pushed after flushes and returned by every command.
+#[derive(Debug, Clone, Serialize)]
+pub struct View {
+    pub range: Range,
+    pub panels: Dashboard,
+    /// Plotters SVG per panel name: the same charts `/api/panels/{name}.svg` serves.
+    pub charts: BTreeMap<&'static str, String>,
+    pub status: StatusView,
+    /// The one-line summaries under the charts that have one (signup funnel, error rate), by
+    /// panel name, worded and rounded by each panel with its own percentage rules.
+    pub summaries: BTreeMap<&'static str, String>,
+    pub ingest: IngestView,
+    /// The funnel the signup panel shows instead of the hourly signups, when one is chosen.
+    pub funnel: Option<FunnelPanel>,
+    /// No event in the range and none waiting: show how to send one.
+    pub empty: bool,
+    pub demo_running: bool,
+    /// Alert rules in words, the header's badge; their marks are in `charts`.
+    pub alerts: AlertsView,
+}
+
+/// A funnel drawn in the signup panel's place: its steps chart and a one-line summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct FunnelPanel {
+    pub id: String,
+    pub name: String,
+    pub chart: String,
+    pub summary: String,
+}
+
+impl FunnelPanel {
+    fn of(funnel: &Funnel, report: &FunnelReport) -> Self {
+        let (first, last) = match (report.steps.first(), report.steps.last()) {
+            (Some(first), Some(last)) => (first.count, last.count),
+            _ => (0, 0),
+        };
+        let summary = match conversion_pct(first, last) {
+            Some(pct) => format!(
+                "{} of {} converted ({pct:.1} %)",
+                thousands(last),
+                thousands(first)
+            ),
+            None => "nobody entered".into(),
+        };
+        Self {
+            id: funnel.id.clone(),
+            name: funnel.name.clone(),
+            chart: funnels::chart::svg(&funnel.name, report),
+            summary,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IngestView {
+    pub url: String,
+    pub curl: String,
+}
+
+/// The header's dot, its one-word label, and a sentence for the tooltip.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatusView {
+    pub level: Level,
+    pub label: String,
+    pub text: String,
+    /// Events acknowledged but not yet in ClickHouse because it is unreachable.
+    pub spilled: u64,
+    pub profile: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Green,
+    Yellow,
+    Red,
+}
+
+/// What the window asks for: the range and the instance's own state.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    /// The range, the filter bar's filters and the funnel for the signup panel.
+    pub choice: Choice,
+    /// Where the instance listens (for the empty state's curl line).
+    pub url: &'a str,
+    pub demo_running: bool,
+}
+
+/// Builds views and keeps the last good one: while the store cannot answer, the window shows
+/// the last panels (or empty frames when there were none yet) with the current status, so it
+/// turns red, not blank.
+#[derive(Default)]
+pub struct Viewer {
+    last: Mutex<Option<View>>,
+}
+
+impl Viewer {
+    pub async fn view(&self, engine: &Engine, request: &Request<'_>) -> View {
+        let built = build(engine, request).await;
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        match built {
+            Ok(view) => {
+                *last = Some(view.clone());
+                view
+            }
+            Err(error) => {
+                tracing::debug!(%error, "panels unavailable; showing the last ones");
+                match last.clone() {
+                    Some(view) => with_fresh_status(view, engine),
+                    None => without_data(engine, request),
+                }
+            }
+        }
+    }
+
+    /// Forgets the last view (another store's panels must not show after a profile switch).
+    pub fn forget(&self) {
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
+/// Builds the view of `request.choice.range` from the engine's panels now.
+pub async fn build(engine: &Engine, request: &Request<'_>) -> Result<View, PanelError> {
+    // "Now" (not a fixed end): the cache serves every viewer until the next flush or minute.
+    let scope = request.choice.scope();
+    let dashboard = engine.panels.dashboard(&scope).await?;
+    let mut view = assemble(engine, request, &dashboard);
+    if let Some(id) = &request.choice.funnel {
+        view.funnel = funnel_panel(engine, id, &scope).await;
+    }
+    Ok(view)
+}
+
+/// The chosen funnel for the signup panel; none when it was deleted or cannot be computed
+/// (the panel then shows the hourly signups).
+async fn funnel_panel(engine: &Engine, id: &str, scope: &Scope) -> Option<FunnelPanel> {
+    let funnel = engine.funnels.get(id).ok()?;
+    match engine.funnels.report(id, scope, None).await {
+        Ok(report) => Some(FunnelPanel::of(&funnel, &report)),
+        Err(error) => {
+            tracing::debug!(%error, id, "the chosen funnel is unavailable");
+            None
+        }
+    }
+}
+
+/// The view with no panel data, when the store cannot answer and nothing was shown yet (a
+/// server that is down at start): the status and the charts' frames, not an error.
+fn without_data(engine: &Engine, request: &Request<'_>) -> View {
+    let now = engine.config.clock.now();
+    let scope = request.choice.scope();
+    let mut view = assemble(
+        engine,
+        request,
+        &Dashboard::assemble(&scope, now, 0, Vec::new()),
+    );
+    view.empty = false;
+    view
+}
+
+fn assemble(engine: &Engine, request: &Request<'_>, dashboard: &Dashboard) -> View {
+    let range = request.choice.range;
+    let rules = engine.alerts.list();
+    let panels = dashboard.panels();
+    let charts = panels
+        .iter()
+        .map(|panel| {
+            let marks = alerts::marks(&rules, panel.name());
+            (panel.name().as_str(), panel.svg(range, &marks))
+        })
+        .collect();
+    let summaries = panels
+        .iter()
+        .filter_map(|panel| Some((panel.name().as_str(), panel.summary()?)))
+        .collect();
+    let health = engine.health();
+    View {
+        range,
+        empty: dashboard.is_empty() && health.buffer_size == 0,
+        summaries,
+        panels: dashboard.clone(),
+        charts,
+        status: status(engine, &health),
+        ingest: IngestView {
+            url: request.url.to_string(),
+            curl: crate::http::curl_example(request.url),
+        },
+        demo_running: request.demo_running,
+        funnel: None,
+        alerts: AlertsView::of(&rules),
+    }
+}
+
+/// Keeps `last`'s panels (the store cannot answer for new ones) with the engine's status now.
+fn with_fresh_status(mut last: View, engine: &Engine) -> View {
+    let health = engine.health();
+    last.status = status(engine, &health);
+    last.empty = last.empty && health.buffer_size == 0;
+    last
+}
+
+fn status(engine: &Engine, health: &Health) -> StatusView {
+    // More than a few flushes' worth waiting while the store answers: it is behind.
+    let backlog_threshold = engine.config.flush.flush_size.saturating_mul(5);
+    describe(health, backlog_threshold)
+}
+
+fn describe(h: &Health, backlog_threshold: u64) -> StatusView {
+    let waiting = thousands(h.buffer_size);
+    let (level, label, text) = if let Some(reason) = h.refusal() {
+        (
+            Level::Red,
+            "refused",
+            format!("{reason} — {waiting} events waiting locally"),
+        )
+    } else if !h.store_reachable {
+        let since = h
+            .unreachable_since
+            .map(|t| format!(" since {}", t.with_timezone(&Local).format("%H:%M")))
+            .unwrap_or_default();
+        (
+            Level::Red,
+            "unreachable",
+            format!("ClickHouse unreachable{since} — {waiting} events waiting locally"),
+        )
+    } else if let Some(Replay { sent, total }) = h.replay {
+        (
+            Level::Yellow,
+            "replaying",
+            format!(
+                "Replaying the backlog: {} of {} events sent to ClickHouse",
+                thousands(sent),
+                thousands(total)
+            ),
+        )
+    } else if h.buffer_size > backlog_threshold {
+        (
+            Level::Yellow,
+            "catching up",
+            format!("ClickHouse is catching up — {waiting} events waiting locally are being sent"),
+        )
+    } else {
+        (
+            Level::Green,
+            "live",
+            format!(
+                "ClickHouse ({}) reachable; events are flushed as they arrive",
+                h.store
+            ),
+        )
+    };
+    StatusView {
+        level,
+        label: label.to_string(),
+        text,
+        spilled: h.spilled,
+        profile: h.profile.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+
+    fn health(reachable: bool, held: u64) -> Health {
+        Health {
+            status: if reachable {
+                crate::engine::Condition::Ok
+            } else {
+                crate::engine::Condition::Degraded
+            },
+            buffer_size: held,
+            last_flush: None,
+            spilled: Health::spilled(reachable, held),
+            store: "server",
+            profile: "prod".into(),
+            store_reachable: reachable,
+            unreachable_since: None,
+            last_error: None,
+            needs_action: false,
+            journal_bytes: 0,
+            replay: None,
+            flushes: 0,
+            failed_flushes: 0,
+            panel_queries: 0,
+        }
+    }
+
+    #[test]
+    fn status_follows_the_store_and_the_backlog() {
+        let green = describe(&health(true, 120), 5000);
+        assert_eq!((green.level, green.spilled), (Level::Green, 0));
+        assert_eq!(green.label, "live");
+
+        let red = describe(&health(false, 4210), 5000);
+        assert_eq!((red.level, red.spilled), (Level::Red, 4210));
+        assert_eq!(
+            red.text,
+            "ClickHouse unreachable — 4,210 events waiting locally"
+        );
+        assert_eq!(red.profile, "prod");
+
+        let yellow = describe(&health(true, 12_345), 5000);
+        assert_eq!((yellow.level, yellow.spilled), (Level::Yellow, 0));
+        assert!(
+            yellow.text.contains("12,345 events waiting"),
+            "{}",
+            yellow.text
+        );
+    }
+
+    #[test]
+    fn a_refusal_is_shown_with_its_reason() {
+        let reason = "ClickHouse at https://ch:8443 refused the request: authentication failed";
+        let h = Health {
+            last_error: Some(reason.into()),
+            needs_action: true,
+            ..health(false, 42)
+        };
+        let status = describe(&h, 5000);
+        assert_eq!(
+            (status.level, status.label.as_str()),
+            (Level::Red, "refused")
+        );
+        assert_eq!(status.text, format!("{reason} — 42 events waiting locally"));
+    }
+
+    #[test]
+    fn the_red_status_says_since_when() {
+        let since = DateTime::parse_from_rfc3339("2026-11-24T12:03:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let h = Health {
+            unreachable_since: Some(since),
+            ..health(false, 1)
+        };
+        let local = since.with_timezone(&Local).format("%H:%M").to_string();
+        assert_eq!(
+            describe(&h, 5000).text,
+            format!("ClickHouse unreachable since {local} — 1 events waiting locally")
+        );
+    }
+
+    #[test]
+    fn thousands_separators() {
+        for (n, s) in [
+            (0, "0"),
+            (999, "999"),
+            (1000, "1,000"),
+            (4210, "4,210"),
+            (1234567, "1,234,567"),
+        ] {
+            assert_eq!(thousands(n), s);
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! The window's alerts: each rule with its state in words (local time), the header's badge while
+//! rules fire, and the marks each chart draws where a rule fired and resolved.
+
+use chrono::{DateTime, Local, Utc};
+use serde::Serialize;
+
+use crate::delivery::alerts::{window_text, AlertView, Metric, Rule, State};
+use crate::delivery::charts::Mark;
+use crate::questions::panels::PanelName;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertsView {
+    /// `2 alerts firing`; `None` while none fires.
+    pub badge: Option<String>,
+    /// The names of the rules firing, for the badge's tooltip.
+    pub firing: Vec<String>,
+    pub rules: Vec<AlertRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertRow {
+    pub id: String,
+    /// As stored: the edit form starts from it.
+    pub rule: Rule,
+    pub state: State,
+    /// `firing since 14:03 · error_rate_pct is 2.5 (above 1, last 5m)`.
+    pub status: String,
+    pub webhook_error: Option<String>,
+    /// Newest first: `14:03:12 fired at 2.5`.
+    pub transitions: Vec<String>,
+}
+
+impl AlertsView {
+    pub fn of(alerts: &[AlertView]) -> Self {
+        let firing: Vec<String> = alerts
+            .iter()
+            .filter(|a| a.state.state == State::Firing)
+            .map(|a| a.rule.name.clone())
+            .collect();
+        let badge = match firing.len() {
+            0 => None,
+            1 => Some("1 alert firing".to_owned()),
+            n => Some(format!("{n} alerts firing")),
+        };
+        Self {
+            badge,
+            firing,
+            rules: alerts.iter().map(row).collect(),
+        }
+    }
+}
+
+fn row(alert: &AlertView) -> AlertRow {
+    let (rule, s) = (&alert.rule, &alert.state);
+    let window = window_text(rule.window_s);
+    let condition = format!("{} {}, last {window}", rule.op.as_str(), rule.threshold);
+    let status = match (s.events, s.judged, s.since) {
+        (None, ..) => "not judged yet".to_owned(),
+        (Some(events), false, _) => format!(
+            "waiting for {} events ({events} in the last {window})",
+            rule.min_events
+        ),
+        (Some(_), true, since) => format!(
+            "{} since {} · {} is {} ({condition})",
+            s.state.as_str(),
+            since.map_or_else(|| "–".to_owned(), |t| local(t, "%H:%M")),
+            rule.metric.name(),
+            s.value.map_or_else(|| "–".to_owned(), |v| v.to_string()),
+        ),
+    };
+    AlertRow {
+        id: alert.id.clone(),
+        rule: rule.clone(),
+        state: s.state,
+        status,
+        webhook_error: s
+            .last_webhook_error
+            .as_ref()
+            .map(|f| format!("webhook failed at {}: {}", local(f.at, "%H:%M:%S"), f.error)),
+        transitions: s
+            .transitions
+            .iter()
+            .rev()
+            .map(|t| {
+                format!(
+                    "{} {} at {}",
+                    local(t.at, "%H:%M:%S"),
+                    verb(t.state),
+                    t.value
+                )
+            })
+            .collect(),
+    }
+}
+
+fn verb(state: State) -> &'static str {
+    match state {
+        State::Firing => "fired",
+        State::Ok => "resolved",
+    }
+}
+
+fn local(t: DateTime<Utc>, format: &str) -> String {
+    t.with_timezone(&Local).format(format).to_string()
+}
+
+/// The chart a metric is drawn on: error rate for error and event counts (its hover counts
+/// events), active users for sessions; a funnel's conversion has no time chart to mark.
+fn panel_of(metric: &Metric) -> Option<PanelName> {
+    match metric {
+        Metric::ErrorRatePct | Metric::Events => Some(PanelName::ErrorRate),
+        Metric::ActiveUsers => Some(PanelName::ActiveUsers),
+        Metric::FunnelConversionPct(_) => None,
+    }
+}
+
+/// Every transition of the rules drawn on `panel`'s chart.
+pub fn marks(alerts: &[AlertView], panel: PanelName) -> Vec<Mark> {
+    alerts
+        .iter()
+        .filter(|a| panel_of(&a.rule.metric) == Some(panel))
+        .flat_map(|a| {
+            a.state.transitions.iter().map(|t| Mark {
+                at: t.at.timestamp(),
+                firing: t.state == State::Firing,
+                label: format!(
+                    "{} {} ({} {})",
+                    a.rule.name,
+                    verb(t.state),
+                    a.rule.metric.name(),
+                    t.value
+                ),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+    use crate::delivery::alerts::{Measure, RuleState};
+
+    #[test]
+    fn rules_read_in_words_and_mark_their_charts() {
+        let at = DateTime::parse_from_rfc3339("2026-11-23T18:00:00Z")
+            .unwrap()
+            .to_utc();
+        let rule = Rule::built_in();
+        let mut state = RuleState::default();
+        let measure = |events, value| Measure {
+            events,
+            value: Some(value),
+        };
+        state.judge(&rule, measure(40, 2.5), at, 1);
+        state.judge(&rule, measure(40, 0.5), at + Duration::seconds(90), 2);
+        state.judge(&rule, measure(40, 3.0), at + Duration::seconds(180), 3);
+        let firing = AlertView {
+            id: "error_rate".into(),
+            rule: rule.clone(),
+            state,
+        };
+        let mut waiting = RuleState::default();
+        waiting.judge(&rule, measure(5, 100.0), at, 1);
+        let quiet = AlertView {
+            id: "quiet".into(),
+            rule: Rule {
+                name: "Sessions".into(),
+                metric: Metric::ActiveUsers,
+                ..rule
+            },
+            state: waiting,
+        };
+        let view = AlertsView::of(&[firing.clone(), quiet.clone()]);
+        assert_eq!(view.badge.as_deref(), Some("1 alert firing"));
+        assert_eq!(view.firing, ["Error rate above 1 %"]);
+        let since = local(at + Duration::seconds(180), "%H:%M");
+        assert_eq!(
+            view.rules[0].status,
+            format!("firing since {since} · error_rate_pct is 3 (above 1, last 5m)")
+        );
+        assert_eq!(
+            view.rules[0].transitions[0],
+            format!(
+                "{} fired at 3",
+                local(at + Duration::seconds(180), "%H:%M:%S")
+            )
+        );
+        assert_eq!(
+            view.rules[1].status,
+            "waiting for 20 events (5 in the last 5m)"
+        );
+
+        let marks = marks(&[firing, quiet], PanelName::ErrorRate);
+        let labels: Vec<(i64, bool, &str)> = marks
+            .iter()
+            .map(|m| (m.at - at.timestamp(), m.firing, m.label.as_str()))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                (0, true, "Error rate above 1 % fired (error_rate_pct 2.5)"),
+                (
+                    90,
+                    false,
+                    "Error rate above 1 % resolved (error_rate_pct 0.5)"
+                ),
+                (180, true, "Error rate above 1 % fired (error_rate_pct 3)"),
+            ]
+        );
+    }
+}

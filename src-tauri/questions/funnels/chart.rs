@@ -1,0 +1,174 @@
+//! A funnel's steps: one bar per step (actors who reached it), the actors lost since the
+//! previous step drawn faded on top of it, and the drop-off in percent between the bars.
+
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::{FunnelReport, StepCount};
+use crate::delivery::charts::axes::{count_axis, mesh};
+use crate::delivery::charts::frame::{canvas, chart_on, no_data_if};
+use crate::delivery::charts::labels::{event_text, pct, short_name, thousands};
+use crate::delivery::charts::theme::{text, DROPPED, STEP};
+use crate::delivery::charts::{self, Area, DrawResult, Hover, Output};
+
+/// X units per step; the bar takes the middle half of its slot.
+const SLOT: i64 = 20;
+const BAR_HALF: i64 = 5;
+
+/// A funnel's steps as an SVG document, captioned with the funnel's `name`.
+pub fn svg(name: &str, report: &FunnelReport) -> String {
+    // The name is the user's text; the event names keep to [a-z0-9_.:-] but pass the same way.
+    let caption = format!(
+        "{} — {}",
+        event_text(name, Output::Svg),
+        report.range.as_str()
+    );
+    let mut report = report.clone();
+    for step in &mut report.steps {
+        step.event_name = event_text(&step.event_name, Output::Svg);
+    }
+    charts::svg_of(|root, hovers| draw(root, &caption, &report, hovers))
+}
+
+/// `caption` and `report` hold text safe to draw (see [`svg`]).
+fn draw<DB: DrawingBackend>(
+    root: &Area<DB>,
+    caption: &str,
+    report: &FunnelReport,
+    hovers: &mut Vec<Hover>,
+) -> DrawResult<DB> {
+    let area = canvas(root, caption)?;
+    let steps = &report.steps;
+    let n = steps.len() as i64;
+    let max = steps.iter().map(|s| s.count).max().unwrap_or(0);
+    let centres = (0..n).map(|i| i * SLOT + SLOT / 2).collect();
+    let x = (0..n * SLOT).with_key_points(centres);
+    let mut chart = chart_on(&area, x, count_axis(max.saturating_add(max / 5)), 0)?;
+    let label = |x: &i64| {
+        usize::try_from(x.div_euclid(SLOT))
+            .ok()
+            .and_then(|i| steps.get(i))
+            .map_or_else(String::new, |s| short_name(&s.event_name))
+    };
+    mesh(&mut chart)
+        .disable_x_mesh()
+        .x_label_formatter(&label)
+        .draw()?;
+
+    let bar = |i: i64, from: u64, to: u64, color: RGBAColor| {
+        let centre = i * SLOT + SLOT / 2;
+        Rectangle::new(
+            [(centre - BAR_HALF, from), (centre + BAR_HALF, to)],
+            color.filled(),
+        )
+    };
+    let previous = |i: usize| i.checked_sub(1).map_or(0, |p| steps[p].count);
+    chart.draw_series((0..n).map(|i| bar(i, 0, steps[i as usize].count, STEP.to_rgba())))?;
+    chart.draw_series((1..n).map(|i| {
+        let s = &steps[i as usize];
+        bar(
+            i,
+            s.count,
+            previous(i as usize).max(s.count),
+            DROPPED.mix(0.35),
+        )
+    }))?;
+    let above = text(12.0).pos(Pos::new(HPos::Center, VPos::Bottom));
+    chart.draw_series(steps.iter().zip(0..).map(|(s, i)| {
+        let top = previous(i as usize).max(s.count);
+        EmptyElement::at((i * SLOT + SLOT / 2, top))
+            + Text::new(thousands(s.count), (0, -4), above.clone())
+    }))?;
+    // The drop-off sits on the boundary between two steps, at the height of the earlier one.
+    let between = text(12.0)
+        .color(&DROPPED)
+        .pos(Pos::new(HPos::Center, VPos::Center));
+    chart.draw_series(steps.iter().zip(0..).skip(1).filter_map(|(s, i)| {
+        let lost = drop_off(s)?;
+        let y = previous(i as usize) / 2;
+        Some(EmptyElement::at((i * SLOT, y)) + Text::new(lost, (0, 0), between.clone()))
+    }))?;
+
+    hovers.extend(steps.iter().zip(0..).map(|(s, i)| {
+        let (x0, y0) = chart.backend_coord(&(i * SLOT, max.max(1)));
+        let (x1, y1) = chart.backend_coord(&((i + 1) * SLOT, 0));
+        Hover::new(x0..x1, y0..y1, title(s))
+    }));
+    no_data_if(max == 0, &area)
+}
+
+/// "−25 %": the share of the previous step's actors who did not reach this one.
+fn drop_off(step: &StepCount) -> Option<String> {
+    step.pct_of_previous
+        .map(|kept| format!("−{}", pct(&(100.0 - kept))))
+}
+
+fn title(step: &StepCount) -> String {
+    let share = |p: Option<f64>| p.map_or_else(|| "–".to_owned(), |p| pct(&p));
+    format!(
+        "{} · {} · {} of first · {} of previous",
+        step.event_name,
+        thousands(step.count),
+        share(step.pct_of_first),
+        share(step.pct_of_previous)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::svg as funnel_svg;
+    use crate::delivery::charts::fixtures::{assert_svg, has_text, titles};
+    use crate::questions::funnels::{step_counts, CountBy, Funnel, FunnelReport, Step};
+
+    /// A three-step funnel: 240 started, 180 verified, 90 completed over 24h.
+    fn funnel_report() -> FunnelReport {
+        let step = |name: &str| Step {
+            event_name: name.into(),
+            filters: Default::default(),
+        };
+        let funnel = Funnel {
+            steps: vec![
+                step("signup_started"),
+                step("email_verified"),
+                step("signup_completed"),
+            ],
+            ..Funnel::builtin_signup()
+        };
+        FunnelReport {
+            id: funnel.id.clone(),
+            range: crate::questions::panels::Range::H24,
+            window_s: funnel.window_s,
+            count_by: CountBy::User,
+            as_of_flush: 3,
+            filters: Default::default(),
+            steps: step_counts(&funnel, &[240, 180, 90]),
+            breakdown: None,
+            groups: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn steps_show_counts_drop_offs_and_titles() {
+        let svg = funnel_svg("Signup <campaign>", &funnel_report());
+        assert_svg(&svg);
+        assert!(has_text(&svg, "Signup &lt;campaign&gt; — 24h"), "{svg}");
+        for label in ["signup_started", "email_verified", "240", "180", "−25 %"] {
+            assert!(has_text(&svg, label), "missing {label}");
+        }
+        assert_eq!(
+            titles(&svg),
+            [
+                "signup_started · 240 · 100 % of first · – of previous",
+                "email_verified · 180 · 75 % of first · 75 % of previous",
+                "signup_completed · 90 · 37.5 % of first · 50 % of previous",
+            ]
+        );
+        let mut empty = funnel_report();
+        empty.steps.iter_mut().for_each(|s| {
+            s.count = 0;
+            s.pct_of_first = None;
+            s.pct_of_previous = None;
+        });
+        assert!(funnel_svg("Signup", &empty).contains("No data yet"));
+    }
+}

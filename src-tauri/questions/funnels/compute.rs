@@ -1,0 +1,239 @@
+//! A funnel's answer: the SQL of `sql/funnels/funnel.sql` filled in for a definition, a
+//! window, filters and a breakdown, and its rows shaped as the HTTP contract shows them.
+
+use serde::{Deserialize, Serialize, Serializer};
+
+use super::definition::{CountBy, DefinitionError, Funnel};
+use crate::questions::filters::{prop_key, prop_text, Filters};
+use crate::questions::panels::{conversion_pct, Range, Window};
+use crate::storage::store::Params;
+
+const FUNNEL_SQL: &str = include_str!("../../../sql/funnels/funnel.sql");
+/// The groups a breakdown answers with.
+pub const MAX_GROUPS: usize = 10;
+
+/// What a funnel can be broken down by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Breakdown {
+    Country,
+    Device,
+    Prop(String),
+}
+
+impl Breakdown {
+    /// `country`, `device` or `prop.KEY` (KEY as the filters take it).
+    pub fn parse(text: &str) -> Result<Self, DefinitionError> {
+        let bad = |rule: String| DefinitionError::new("breakdown", rule);
+        match text {
+            "country" => Ok(Self::Country),
+            "device" => Ok(Self::Device),
+            _ if text.starts_with("prop.") => prop_key(text)
+                .map(|key| Self::Prop(key.to_owned()))
+                .map_err(|e| bad(e.rule)),
+            _ => Err(bad(format!("country, device or prop.KEY (got {text:?})"))),
+        }
+    }
+
+    pub fn as_text(&self) -> String {
+        match self {
+            Self::Country => "country".to_owned(),
+            Self::Device => "device".to_owned(),
+            Self::Prop(key) => format!("prop.{key}"),
+        }
+    }
+
+    /// The SQL of the value on an event row; binds the property key in `params`.
+    fn sql(&self, params: &mut Params) -> String {
+        match self {
+            Self::Country => "country_code".to_owned(),
+            Self::Device => "device_type".to_owned(),
+            Self::Prop(key) => {
+                params.push(("b_key".to_owned(), key.clone()));
+                prop_text("{b_key:String}")
+            }
+        }
+    }
+}
+
+impl Serialize for Breakdown {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.as_text())
+    }
+}
+
+/// A step's count, as the answer shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepCount {
+    pub event_name: String,
+    /// Actors that reached at least this step.
+    pub count: u64,
+    pub pct_of_first: Option<f64>,
+    pub pct_of_previous: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Group {
+    pub value: String,
+    pub steps: Vec<StepCount>,
+}
+
+/// `GET /api/funnels/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FunnelReport {
+    pub id: String,
+    pub range: Range,
+    pub window_s: u64,
+    pub count_by: CountBy,
+    pub as_of_flush: u64,
+    pub filters: Filters,
+    pub steps: Vec<StepCount>,
+    pub breakdown: Option<Breakdown>,
+    /// Empty without a breakdown.
+    pub groups: Vec<Group>,
+}
+
+/// The counts of one funnel over one window, before they are dressed as a report.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Counts {
+    /// Actors that reached at least step k (k from 1), one per step.
+    pub total: Vec<u64>,
+    /// The largest groups, largest first (empty without a breakdown).
+    pub groups: Vec<(String, Vec<u64>)>,
+}
+
+impl Counts {
+    /// Last step over first step, in percent (1 decimal), null when nobody entered.
+    pub fn conversion_pct(&self) -> Option<f64> {
+        let first = self.total.first().copied().unwrap_or(0);
+        conversion_pct(first, self.total.last().copied().unwrap_or(0))
+    }
+}
+
+/// A row of `funnel.sql`.
+#[derive(Debug, Deserialize)]
+pub(super) struct Row {
+    value: String,
+    total: u8,
+    counts: Vec<u64>,
+}
+
+/// The query for `funnel` over `window`, narrowed by `filters`, grouped by `breakdown`.
+pub(super) fn query(
+    funnel: &Funnel,
+    window: &Window,
+    filters: &Filters,
+    breakdown: Option<&Breakdown>,
+) -> (String, Params) {
+    let (filter, mut params) = filters.condition("f_");
+    let mut names = Vec::new();
+    let mut steps = Vec::new();
+    for (i, step) in funnel.steps.iter().enumerate() {
+        let name = format!("s{i}");
+        names.push(format!("{{{name}:String}}"));
+        params.push((name.clone(), step.event_name.clone()));
+        let (condition, step_params) = step.filters.condition(&format!("w{i}_"));
+        params.extend(step_params);
+        steps.push(format!("(event_name = {{{name}:String}} AND {condition})"));
+    }
+    let actor = match funnel.count_by {
+        CountBy::User => "coalesce(user_id, session_id)",
+        CountBy::Session => "session_id",
+    };
+    let breakdown = breakdown.map_or_else(|| "''".to_owned(), |b| b.sql(&mut params));
+    params.extend([
+        ("window_ms".to_owned(), (funnel.window_s * 1000).to_string()),
+        ("step_count".to_owned(), funnel.steps.len().to_string()),
+        ("start_ms".to_owned(), window.start_ms.to_string()),
+        ("end_ms".to_owned(), window.end_ms.to_string()),
+    ]);
+    let sql = FUNNEL_SQL
+        .replace("{actor}", actor)
+        .replace("{steps}", &steps.join(", "))
+        .replace("{first}", &steps[0])
+        .replace("{names}", &names.join(", "))
+        .replace("{breakdown}", &breakdown)
+        .replace("{filter}", &filter);
+    (sql, params)
+}
+
+/// The query's rows as counts: the total row, then the groups when `grouped`.
+pub(super) fn counts(rows: Vec<Row>, steps: usize, grouped: bool) -> Counts {
+    let mut counts = Counts {
+        // No actor entered: no rows at all.
+        total: vec![0; steps],
+        groups: Vec::new(),
+    };
+    for mut row in rows {
+        // sumForEach over no actors is an empty array.
+        row.counts.resize(steps, 0);
+        if row.total == 1 {
+            counts.total = row.counts;
+        } else if grouped && counts.groups.len() < MAX_GROUPS {
+            counts.groups.push((row.value, row.counts));
+        }
+    }
+    counts
+}
+
+/// The steps of `funnel` with their counts and percentages.
+pub fn step_counts(funnel: &Funnel, counts: &[u64]) -> Vec<StepCount> {
+    let first = counts.first().copied().unwrap_or(0);
+    funnel
+        .steps
+        .iter()
+        .zip(counts)
+        .enumerate()
+        .map(|(i, (step, &count))| StepCount {
+            event_name: step.event_name.clone(),
+            count,
+            pct_of_first: conversion_pct(first, count),
+            pct_of_previous: i
+                .checked_sub(1)
+                .and_then(|p| conversion_pct(counts[p], count)),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages_round_to_one_decimal_and_are_null_on_an_empty_base() {
+        let funnel = Funnel {
+            steps: [0, 1, 2]
+                .map(|_| Funnel::builtin_signup().steps[0].clone())
+                .to_vec(),
+            ..Funnel::builtin_signup()
+        };
+        let steps = step_counts(&funnel, &[3, 2, 0]);
+        let pcts: Vec<_> = steps
+            .iter()
+            .map(|s| (s.count, s.pct_of_first, s.pct_of_previous))
+            .collect();
+        assert_eq!(
+            pcts,
+            [
+                (3, Some(100.0), None),
+                (2, Some(66.7), Some(66.7)),
+                (0, Some(0.0), Some(0.0))
+            ]
+        );
+        let empty = step_counts(&funnel, &[0, 0, 0]);
+        assert!(empty
+            .iter()
+            .all(|s| s.pct_of_first.is_none() && s.pct_of_previous.is_none()));
+    }
+
+    #[test]
+    fn breakdowns_parse_like_filters() {
+        assert_eq!(Breakdown::parse("country"), Ok(Breakdown::Country));
+        assert_eq!(
+            Breakdown::parse("prop.email_domain"),
+            Ok(Breakdown::Prop("email_domain".into()))
+        );
+        for bad in ["", "colour", "prop.", "prop.a b", "Country"] {
+            assert_eq!(Breakdown::parse(bad).unwrap_err().field, "breakdown");
+        }
+    }
+}

@@ -1,0 +1,334 @@
+//! Funnels: their definitions (`definition.rs`), kept in `funnels.json` in the data directory,
+//! and their computation over raw events with ClickHouse's `windowFunnel` (`compute.rs`,
+//! `sql/funnels/funnel.sql`), cached like the panels: one computation per (definition, scope,
+//! breakdown) per flush, however many viewers ask.
+
+pub mod chart;
+mod compute;
+mod definition;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::questions::filters::Filters;
+use crate::questions::panels::{Range, Scope, Snapshot, SnapshotCache, Window};
+use crate::storage::batcher::Status;
+use crate::storage::store::{Store, StoreError};
+use crate::support::clock::Clock;
+
+pub use compute::{step_counts, Breakdown, Counts, FunnelReport, Group, StepCount, MAX_GROUPS};
+pub use definition::{check_id, CountBy, DefinitionError, Funnel, Step, MAX_STEPS, MIN_STEPS};
+
+const FILE: &str = "funnels.json";
+const EVENT_NAMES_SQL: &str = include_str!("../../../sql/funnels/event_names.sql");
+
+/// Errors defining, storing or computing funnels.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FunnelError {
+    /// A definition or a query parameter that breaks its rule (the field is named).
+    #[error(transparent)]
+    Invalid(#[from] DefinitionError),
+    #[error("no funnel {0:?}: GET /api/funnels lists them, PUT /api/funnels/{0} defines it")]
+    Unknown(String),
+    #[error("{}: {source}; check the data directory's permissions and free space", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not a valid funnels file ({reason}): fix or delete it", path.display())]
+    BadFile { path: PathBuf, reason: String },
+    #[error("funnel query failed: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl FunnelError {
+    /// Whether asking again later may succeed (the store is down or busy).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, FunnelError::Store(e) if e.is_retryable())
+    }
+}
+
+/// An event name seen in a range, with how often.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventName {
+    pub event_name: String,
+    pub count: u64,
+}
+
+/// `GET /api/event_names`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventNames {
+    pub range: Range,
+    pub as_of_flush: u64,
+    pub filters: Filters,
+    pub event_names: Vec<EventName>,
+}
+
+/// The funnels a data directory defines, read before the engine opens its store (a bad file
+/// stops the start with nothing to undo).
+pub struct Definitions {
+    path: PathBuf,
+    funnels: BTreeMap<String, Arc<Funnel>>,
+}
+
+impl Definitions {
+    /// Reads `<data_dir>/funnels.json`; without one, the built-in `signup` funnel alone.
+    pub fn load(data_dir: &Path) -> Result<Self, FunnelError> {
+        let path = data_dir.join(FILE);
+        let funnels = match std::fs::read(&path) {
+            Ok(bytes) => parse_file(&bytes).map_err(|reason| FunnelError::BadFile {
+                path: path.clone(),
+                reason,
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let signup = Funnel::builtin_signup();
+                BTreeMap::from([(signup.id.clone(), Arc::new(signup))])
+            }
+            Err(source) => return Err(FunnelError::Io { path, source }),
+        };
+        Ok(Self { path, funnels })
+    }
+}
+
+/// The question a funnel answer is cached for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Question {
+    funnel: Arc<Funnel>,
+    scope: Scope,
+    breakdown: Option<Breakdown>,
+}
+
+/// The funnels of an instance: definitions, their file, and their answers.
+pub struct Funnels {
+    path: PathBuf,
+    /// Held while a change is saved, so the file and the map never disagree.
+    defined: Mutex<BTreeMap<String, Arc<Funnel>>>,
+    store: Arc<Store>,
+    status: Arc<Status>,
+    clock: Clock,
+    reports: SnapshotCache<Question, FunnelReport>,
+    names: SnapshotCache<Scope, EventNames>,
+}
+
+impl Funnels {
+    /// The funnels of `definitions`, computed over `store`.
+    pub fn new(
+        definitions: Definitions,
+        store: Arc<Store>,
+        status: Arc<Status>,
+        clock: Clock,
+    ) -> Self {
+        Self {
+            path: definitions.path,
+            defined: Mutex::new(definitions.funnels),
+            store,
+            status,
+            clock,
+            reports: SnapshotCache::default(),
+            names: SnapshotCache::default(),
+        }
+    }
+
+    /// Every funnel, by id.
+    pub fn list(&self) -> Vec<Arc<Funnel>> {
+        self.lock().values().cloned().collect()
+    }
+
+    pub fn get(&self, id: &str) -> Result<Arc<Funnel>, FunnelError> {
+        self.lock()
+            .get(id)
+            .cloned()
+            .ok_or_else(|| FunnelError::Unknown(id.to_owned()))
+    }
+
+    /// Defines (or redefines) funnel `id` from `body`; saved before it takes effect.
+    pub fn put(&self, id: &str, body: &Value) -> Result<Arc<Funnel>, FunnelError> {
+        let funnel = Arc::new(Funnel::parse(id, body)?);
+        let mut defined = self.lock();
+        let mut next = defined.clone();
+        next.insert(id.to_owned(), funnel.clone());
+        self.save(&next)?;
+        *defined = next;
+        Ok(funnel)
+    }
+
+    /// Deletes funnel `id` (the built-in one too: it stays deleted).
+    pub fn delete(&self, id: &str) -> Result<(), FunnelError> {
+        let mut defined = self.lock();
+        if !defined.contains_key(id) {
+            return Err(FunnelError::Unknown(id.to_owned()));
+        }
+        let mut next = defined.clone();
+        next.remove(id);
+        self.save(&next)?;
+        *defined = next;
+        Ok(())
+    }
+
+    /// Funnel `id` over `scope`, optionally broken down: from the cache when no flush landed
+    /// (and, for "now", no minute passed) since it was computed.
+    pub async fn report(
+        &self,
+        id: &str,
+        scope: &Scope,
+        breakdown: Option<Breakdown>,
+    ) -> Result<Arc<FunnelReport>, FunnelError> {
+        let question = Question {
+            funnel: self.get(id)?,
+            scope: scope.clone(),
+            breakdown,
+        };
+        let q = &question;
+        let compute = move |snapshot: Snapshot| async move {
+            let window = Window::new(q.scope.range, snapshot.end);
+            let counts = self
+                .counts(&q.funnel, &window, &q.scope.filters, q.breakdown.as_ref())
+                .await?;
+            Ok::<_, FunnelError>(FunnelReport {
+                id: q.funnel.id.clone(),
+                range: q.scope.range,
+                window_s: q.funnel.window_s,
+                count_by: q.funnel.count_by,
+                as_of_flush: snapshot.flushes,
+                filters: q.scope.filters.clone(),
+                steps: step_counts(&q.funnel, &counts.total),
+                breakdown: q.breakdown.clone(),
+                groups: counts
+                    .groups
+                    .iter()
+                    .map(|(value, c)| Group {
+                        value: value.clone(),
+                        steps: step_counts(&q.funnel, c),
+                    })
+                    .collect(),
+            })
+        };
+        self.reports
+            .get(q, scope.at, &self.status, &self.clock, compute)
+            .await
+    }
+
+    /// `funnel_conversion_pct:<id>` for alerts: last step over first step (percent, 1 decimal)
+    /// for actors entering in `window` under `filters`; `None` when nobody entered. Not
+    /// cached, and not held still against flushes: one query, one snapshot.
+    pub async fn conversion(
+        &self,
+        id: &str,
+        window: &Window,
+        filters: &Filters,
+    ) -> Result<Option<f64>, FunnelError> {
+        let funnel = self.get(id)?;
+        let counts = self.counts(&funnel, window, filters, None).await?;
+        Ok(counts.conversion_pct())
+    }
+
+    /// The step counts of `funnel` over `window` (and the largest groups of `breakdown`).
+    pub async fn counts(
+        &self,
+        funnel: &Funnel,
+        window: &Window,
+        filters: &Filters,
+        breakdown: Option<&Breakdown>,
+    ) -> Result<Counts, FunnelError> {
+        let (sql, params) = compute::query(funnel, window, filters, breakdown);
+        let rows = self.store.query(&sql, params).await?;
+        Ok(compute::counts(
+            rows,
+            funnel.steps.len(),
+            breakdown.is_some(),
+        ))
+    }
+
+    /// The event names seen in `scope`, most frequent first (what a funnel editor offers).
+    pub async fn event_names(&self, scope: &Scope) -> Result<Arc<EventNames>, FunnelError> {
+        let compute = |snapshot: Snapshot| async move {
+            let window = Window::new(scope.range, snapshot.end);
+            let (filter, mut params) = scope.filters.condition("f_");
+            params.extend([
+                ("start_ms".to_owned(), window.start_ms.to_string()),
+                ("end_ms".to_owned(), window.end_ms.to_string()),
+            ]);
+            let sql = EVENT_NAMES_SQL.replace("{filter}", &filter);
+            Ok::<_, FunnelError>(EventNames {
+                range: scope.range,
+                as_of_flush: snapshot.flushes,
+                filters: scope.filters.clone(),
+                event_names: self.store.query(&sql, params).await?,
+            })
+        };
+        self.names
+            .get(scope, scope.at, &self.status, &self.clock, compute)
+            .await
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Arc<Funnel>>> {
+        self.defined.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn save(&self, funnels: &BTreeMap<String, Arc<Funnel>>) -> Result<(), FunnelError> {
+        let list: Vec<&Funnel> = funnels.values().map(Arc::as_ref).collect();
+        let bytes = serde_json::to_vec_pretty(&list).expect("funnels serialise");
+        crate::support::files::write_private(&self.path, &bytes).map_err(|source| FunnelError::Io {
+            path: self.path.clone(),
+            source,
+        })
+    }
+}
+
+/// The file: the list of funnels as `GET /api/funnels` shows them, each checked by the rules
+/// a `PUT` must pass.
+fn parse_file(bytes: &[u8]) -> Result<BTreeMap<String, Arc<Funnel>>, String> {
+    let list: Vec<Value> = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let mut funnels = BTreeMap::new();
+    for value in list {
+        let id = value["id"].as_str().ok_or("a funnel without an id")?;
+        let funnel = Funnel::parse(id, &value).map_err(|e| format!("funnel {id:?}: {e}"))?;
+        funnels.insert(id.to_owned(), Arc::new(funnel));
+    }
+    Ok(funnels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn funnels(dir: &Path) -> Funnels {
+        // Definitions never reach the store: one that is never called will do.
+        let config = crate::storage::store::ServerConfig {
+            url: "http://127.0.0.1:9".to_owned(),
+            user: "default".to_owned(),
+            password: None,
+            database: "pulseboard".to_owned(),
+            timeout: std::time::Duration::from_secs(1),
+        };
+        let store = Arc::new(Store::Server(
+            crate::storage::store::Server::offline(&config).unwrap(),
+        ));
+        let definitions = Definitions::load(dir).unwrap();
+        Funnels::new(definitions, store, Arc::default(), Clock::system())
+    }
+
+    #[test]
+    fn definitions_persist_and_the_builtin_stays_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = funnels(dir.path());
+        let ids = |f: &Funnels| f.list().iter().map(|f| f.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&f), ["signup"]);
+        let body = json!({"steps": [{"event_name": "a"}, {"event_name": "b"}]});
+        f.put("checkout", &body).unwrap();
+        f.delete("signup").unwrap();
+        assert!(matches!(f.delete("signup"), Err(FunnelError::Unknown(_))));
+        let again = funnels(dir.path());
+        assert_eq!(ids(&again), ["checkout"]);
+        assert_eq!(again.get("checkout").unwrap(), f.get("checkout").unwrap());
+        // A refused definition changes nothing.
+        assert!(again.put("checkout", &json!({"steps": []})).is_err());
+        assert_eq!(funnels(dir.path()).get("checkout").unwrap().steps.len(), 2);
+    }
+}

@@ -1,0 +1,165 @@
+//! Active users: the headline (distinct sessions in the last 5 minutes, exact) over a sparkline
+//! of distinct sessions per bucket (1 min for 1h, 5 min for 6h, 15 min for 24h).
+
+use plotters::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::kind::Kind;
+use super::model::rfc3339;
+use super::query::{Query, Sql};
+use crate::delivery::charts::axes::{count_axis, time_axis, time_mesh, time_span};
+use crate::delivery::charts::frame::{canvas, caption, chart_on, no_data_if};
+use crate::delivery::charts::hover::columns;
+use crate::delivery::charts::labels::{hh_mm, thousands};
+use crate::delivery::charts::theme::SESSIONS;
+use crate::delivery::charts::{marks, Area, DrawResult, Hover, Mark, Output};
+use crate::questions::range::Range;
+use crate::storage::store::StoreError;
+use crate::support::csv::{Cell, Csv};
+
+// The headline is exact by definition and reads five minutes of raw events in either form.
+const VALUE: &str = include_str!("../../../sql/panels/active_users_value.sql");
+const VALUE_SQL: Sql = Sql {
+    rollups: VALUE,
+    raw: VALUE,
+};
+const SERIES_SQL: Sql = Sql {
+    rollups: include_str!("../../../sql/panels/active_users_series.sql"),
+    raw: include_str!("../../../sql/panels/raw/active_users_series.sql"),
+};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActiveUsers {
+    pub value: u64,
+    pub series: Vec<SessionsPoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionsPoint {
+    #[serde(serialize_with = "rfc3339")]
+    pub t: i64,
+    pub sessions: u64,
+}
+
+/// A row as the series query returns it (times as Unix seconds).
+#[derive(Debug, Deserialize)]
+struct SessionsRow {
+    t: i64,
+    sessions: u64,
+}
+
+#[derive(Deserialize)]
+struct Count {
+    sessions: u64,
+}
+
+impl Kind for ActiveUsers {
+    const NAME: &'static str = "active_users";
+    const TITLE: &'static str = "Active users";
+
+    fn empty() -> Self {
+        Self {
+            value: 0,
+            series: Vec::new(),
+        }
+    }
+
+    async fn compute(q: &Query<'_>) -> Result<Self, StoreError> {
+        let value: Vec<Count> = q.rows(&VALUE_SQL).await?;
+        let rows: Vec<SessionsRow> = q.rows(&SERIES_SQL).await?;
+        // Every bucket of the window, zero where no session was seen.
+        let series = q
+            .window
+            .buckets(q.window.bucket_s)
+            .map(|t| SessionsPoint {
+                t,
+                sessions: rows.iter().find(|r| r.t == t).map_or(0, |r| r.sessions),
+            })
+            .collect();
+        Ok(Self {
+            value: value.first().map_or(0, |c| c.sessions),
+            series,
+        })
+    }
+
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &Area<DB>,
+        range: Range,
+        marks: &[Mark],
+        _out: Output,
+        hovers: &mut Vec<Hover>,
+    ) -> DrawResult<DB> {
+        let title = format!(
+            "{} · {} now",
+            caption(Self::TITLE, range.as_str()),
+            self.value
+        );
+        let area = canvas(root, &title)?;
+        let span = time_span(self.series.iter().map(|s| s.t), range.seconds(), 0);
+        let max = self.series.iter().map(|s| s.sessions).max().unwrap_or(0);
+        let y = count_axis(max);
+        let mut chart = chart_on(&area, time_axis(span.clone()), y.clone(), 0)?;
+        time_mesh(&mut chart).draw()?;
+        let points = self.series.iter().map(|s| (s.t, s.sessions));
+        chart.draw_series(
+            AreaSeries::new(points, 0, SESSIONS.mix(0.3)).border_style(SESSIONS.stroke_width(2)),
+        )?;
+        let xs: Vec<i32> = self
+            .series
+            .iter()
+            .map(|s| chart.backend_coord(&(s.t, 0)).0)
+            .collect();
+        let titles = self
+            .series
+            .iter()
+            .map(|s| format!("{} · {} sessions", hh_mm(&s.t), thousands(s.sessions)));
+        hovers.extend(columns(
+            &xs,
+            chart.plotting_area().get_pixel_range(),
+            titles,
+        ));
+        marks::draw(&mut chart, marks, &span, y, hovers)?;
+        no_data_if(self.series.is_empty(), &area)
+    }
+
+    fn csv(&self) -> Csv {
+        let mut csv = Csv::new(&["t", "sessions"]);
+        for point in &self.series {
+            csv.row([
+                Cell::text(super::model::format_time(point.t)),
+                Cell::number(point.sessions),
+            ]);
+        }
+        csv
+    }
+
+    fn is_empty(&self) -> bool {
+        self.value == 0 && self.series.iter().all(|p| p.sessions == 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::questions::panels::fixtures::{active_users, assert_svg, has_text};
+    use crate::questions::range::Range;
+
+    #[test]
+    fn active_users_shows_headline_and_times() {
+        let svg = active_users().svg(Range::H1, &[]);
+        assert_svg(&svg);
+        assert!(svg.contains("Active users — 1h · 12 now"));
+        assert!(svg.contains(r##"fill="#111827""##), "no dark background");
+        assert!(has_text(&svg, "12:00"), "no HH:MM tick at the hour");
+    }
+
+    #[test]
+    fn its_csv_is_the_series() {
+        let csv = active_users().csv().render();
+        let lines: Vec<_> = csv.split("\r\n").collect();
+        assert_eq!(lines[0], "t,sessions");
+        assert_eq!(lines[1], "2026-01-01T12:00:00Z,0");
+        assert_eq!(lines[7], "2026-01-01T12:06:00Z,6");
+        assert_eq!(lines.len(), 62, "a header, 60 points and the last CRLF");
+    }
+}

@@ -1,0 +1,228 @@
+//! A dashboard: every registered panel of one snapshot, as `GET /api/panels` returns it and as
+//! one PNG (`pulseboard export`, the window's "Save as PNG").
+
+use chrono::{DateTime, Local, TimeZone, Utc};
+use plotters::prelude::*;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use super::model::format_time_ms;
+use super::registry::{Member, Panel, PanelName};
+use super::Scope;
+use crate::delivery::charts::theme::{text, PAGE};
+use crate::delivery::charts::{self, Area, ChartError, DrawResult, Output};
+use crate::questions::filters::Filters;
+use crate::questions::range::Range;
+
+/// The size of [`Dashboard::png`]'s image.
+pub const DASHBOARD_PNG_SIZE: (u32, u32) = (1600, 1000);
+const HEADER_H: u32 = 56;
+const GAP: i32 = 8;
+
+/// Every panel of one snapshot. Serialised as `{"range", "generated_at", "as_of_flush",
+/// "filters", then each panel under its name, in `PanelName::ALL` order}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dashboard {
+    pub range: Range,
+    /// Unix milliseconds.
+    pub generated_at: i64,
+    /// Confirmed flushes the snapshot reflects.
+    pub as_of_flush: u64,
+    /// The filters applied, as the request gave them (normalised).
+    pub filters: Filters,
+    /// Indexed by `PanelName as usize`.
+    panels: Vec<Panel>,
+}
+
+impl Dashboard {
+    /// Puts the panels of one snapshot together; a panel not given shows empty.
+    pub fn assemble(
+        scope: &Scope,
+        end: DateTime<Utc>,
+        as_of_flush: u64,
+        panels: Vec<Panel>,
+    ) -> Self {
+        let mut all: Vec<Panel> = PanelName::ALL.iter().map(|name| name.empty()).collect();
+        for panel in panels {
+            let at = panel.name() as usize;
+            all[at] = panel;
+        }
+        Dashboard {
+            range: scope.range,
+            generated_at: end.timestamp_millis(),
+            as_of_flush,
+            filters: scope.filters.clone(),
+            panels: all,
+        }
+    }
+
+    /// Every panel, in `PanelName::ALL` order.
+    pub fn panels(&self) -> &[Panel] {
+        &self.panels
+    }
+
+    pub fn panel(&self, name: PanelName) -> &Panel {
+        &self.panels[name as usize]
+    }
+
+    /// One panel's typed answer: `dashboard.get::<ActiveUsers>().value`.
+    pub fn get<K: Member>(&self) -> &K {
+        self.panels
+            .iter()
+            .find_map(K::of)
+            .expect("every registered panel is in a dashboard")
+    }
+
+    /// True when the range holds no events at all.
+    pub fn is_empty(&self) -> bool {
+        self.panels.iter().all(Panel::is_empty)
+    }
+
+    /// The whole dashboard as a PNG: a header line, then the panels in a 2x2 grid, drawn by
+    /// the same code as their SVG charts.
+    pub fn png(&self) -> Result<Vec<u8>, ChartError> {
+        charts::png(DASHBOARD_PNG_SIZE, |root| self.draw(root))
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> DrawResult<DB> {
+        root.fill(&PAGE)?;
+        let (header, body) = root.split_vertically(HEADER_H);
+        // Local time, like the charts' labels, with the offset so a shared image is unambiguous.
+        let generated = Local
+            .timestamp_millis_opt(self.generated_at)
+            .single()
+            .map_or_else(String::new, |t| {
+                t.format("%Y-%m-%d %H:%M (UTC%:z)").to_string()
+            });
+        let title = format!(
+            "Pulseboard — {} — generated {generated}",
+            self.range.as_str()
+        );
+        header.draw(&Text::new(title, (20, 16), text(22.0)))?;
+        for (cell, panel) in body.split_evenly((2, 2)).iter().zip(&self.panels) {
+            let cell = cell.margin(0, GAP, GAP, GAP);
+            panel.draw(&cell, self.range, &[], Output::Png, &mut Vec::new())?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Dashboard {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(4 + self.panels.len()))?;
+        map.serialize_entry("range", &self.range)?;
+        map.serialize_entry("generated_at", &format_time_ms(self.generated_at))?;
+        map.serialize_entry("as_of_flush", &self.as_of_flush)?;
+        map.serialize_entry("filters", &self.filters)?;
+        for panel in &self.panels {
+            map.serialize_entry(panel.name().as_str(), panel)?;
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::delivery::charts::theme::{BACKGROUND, COMPLETED, FEATURE, TEXT};
+    use crate::questions::panels::fixtures::{active_users, errors, features, funnel, T0};
+    use crate::questions::panels::{FeatureRow, TopFeatures};
+
+    fn dashboard(top_features: Panel) -> Dashboard {
+        let at = Utc.timestamp_opt(T0, 0).unwrap();
+        let panels = vec![active_users(), funnel(), top_features, errors()];
+        Dashboard::assemble(&Scope::new(Range::H1), at, 1, panels)
+    }
+
+    #[test]
+    fn its_json_has_the_contracts_members_in_order() {
+        let json = serde_json::to_string(&dashboard(features())).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let keys: Vec<_> = value.as_object().unwrap().keys().cloned().collect();
+        // serde_json's map sorts keys; the text keeps the written order.
+        let order: Vec<usize> = [
+            "\"range\"",
+            "\"generated_at\"",
+            "\"as_of_flush\"",
+            "\"filters\"",
+            "\"active_users\"",
+            "\"signup_funnel\"",
+            "\"top_features\"",
+            "\"error_rate\"",
+        ]
+        .iter()
+        .map(|k| json.find(k).unwrap())
+        .collect();
+        assert!(order.is_sorted(), "{json}");
+        assert_eq!(keys.len(), 8);
+        assert_eq!(value["generated_at"], "2026-01-01T12:00:00.000Z");
+        assert_eq!(value["active_users"]["value"], 12);
+        assert_eq!(value["top_features"][1]["feature"], "export & share");
+        assert_eq!(value["signup_funnel"][0]["conversion_pct"], 60.0);
+        assert_eq!(value["error_rate"]["threshold_pct"], 1.0);
+    }
+
+    #[test]
+    fn a_panel_not_given_is_empty_and_typed_access_finds_each() {
+        let at = Utc.timestamp_opt(T0, 0).unwrap();
+        let d = Dashboard::assemble(&Scope::new(Range::H1), at, 0, vec![features()]);
+        assert!(d.get::<TopFeatures>().0.len() == 3);
+        assert_eq!(d.get::<crate::questions::panels::ActiveUsers>().value, 0);
+        assert!(!d.is_empty());
+        let none = Dashboard::assemble(&Scope::new(Range::H1), at, 0, vec![]);
+        assert!(none.is_empty());
+        for name in PanelName::ALL {
+            assert_eq!(none.panel(name).name(), name);
+        }
+    }
+
+    /// The RGB pixels of a PNG of the dashboard's size.
+    fn decode(png: Vec<u8>) -> Vec<u8> {
+        let decoder = ::png::Decoder::new(std::io::Cursor::new(png));
+        let mut reader = decoder.read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+        let frame = reader.next_frame(&mut pixels).unwrap();
+        assert_eq!((frame.width, frame.height), DASHBOARD_PNG_SIZE);
+        pixels.truncate(frame.buffer_size());
+        pixels
+    }
+
+    #[test]
+    fn emoji_in_feature_names_draw_as_the_replacement_mark() {
+        let features = |name: &str| {
+            Panel::TopFeatures(TopFeatures(vec![FeatureRow {
+                feature: name.into(),
+                users: 7,
+                events: 9,
+            }]))
+        };
+        let draw = |name: &str| decode(dashboard(features(name)).png().unwrap());
+        // The top features cell (bottom left) does not move with the clock, unlike the others.
+        let (w, h) = DASHBOARD_PNG_SIZE;
+        let cell = |pixels: &[u8]| -> Vec<u8> {
+            let row = w as usize * 3;
+            let top = (HEADER_H + (h - HEADER_H) / 2) as usize;
+            pixels[top * row..]
+                .chunks(row)
+                .flat_map(|r| r[..row / 2].to_vec())
+                .collect()
+        };
+        let emoji = cell(&draw("ship 🚀 it\u{1b}[0m"));
+        // (`assert!`, not `assert_eq!`: a failure would print a million pixels.)
+        let mark = cell(&draw("ship \u{fffd} it[0m"));
+        assert!(emoji == mark, "the emoji is not drawn as the mark");
+        assert!(emoji != cell(&draw("ship it[0m")), "the name is not drawn");
+    }
+
+    #[test]
+    fn the_dashboard_png_decodes_at_its_size_and_is_not_blank() {
+        let dashboard = dashboard(features());
+        let pixels = decode(dashboard.png().unwrap());
+        let colours: std::collections::HashSet<&[u8]> = pixels.chunks(3).collect();
+        assert!(colours.len() > 50, "only {} colours", colours.len());
+        // Every panel colour is there: the page, a panel background, text, and the bars.
+        for colour in [PAGE, BACKGROUND, TEXT, FEATURE, COMPLETED] {
+            let rgb = [colour.0, colour.1, colour.2];
+            assert!(colours.contains(&rgb[..]), "no pixel of {colour:?}");
+        }
+    }
+}
