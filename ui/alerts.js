@@ -40,7 +40,7 @@
         state.append(div);
       };
       detail(a.status);
-      if (a.webhook_error) detail(a.webhook_error, "detail error");
+      for (const error of a.delivery_errors) detail(error, "detail error");
       if (a.transitions.length) detail(`recent: ${a.transitions.slice(0, 5).join(" · ")}`);
       const actions = row.insertCell();
       const button = (label, id, onClick) => {

@@ -1,5 +1,5 @@
-//! The Alerts dialog's commands (one-line calls into [`crate::delivery::alerts`], as `/api/alerts`) and
-//! the desktop notification of each transition.
+//! The Alerts view's commands (one-line calls into [`crate::delivery::alerts`], as
+//! `/api/alerts`), the desktop notification channel, and a fresh view at each transition.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +11,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::push::{self, Push};
 use super::{CommandError, Shared};
-use crate::delivery::alerts::Notice;
+use crate::delivery::alerts::{Channel, ChannelError, Delivery, Notice, Rule};
 use crate::delivery::view::AlertsView;
 
 /// How often the notifier checks whether a profile switch replaced the engine it listens to.
@@ -46,10 +46,35 @@ pub async fn delete_alert(
     Ok(listing(&shared).await)
 }
 
-/// Shows a desktop notification for each transition of a rule that is not muted, and pushes a
-/// fresh view at once (the badge and the chart's mark), following the engine across profile
-/// switches.
-pub async fn notify(app: tauri::AppHandle, shared: Arc<Shared>) {
+/// Desktop notifications (tauri-plugin-notification: D-Bus on Linux) for rules that are not
+/// muted: the window's alert channel.
+pub struct Desktop(pub tauri::AppHandle);
+
+impl Channel for Desktop {
+    fn name(&self) -> &'static str {
+        "desktop"
+    }
+
+    fn wants(&self, rule: &Rule) -> bool {
+        !rule.muted
+    }
+
+    fn deliver<'a>(&'a self, notice: &'a Notice) -> Delivery<'a> {
+        let shown = self
+            .0
+            .notification()
+            .builder()
+            .title(notice.summary())
+            .body(notice.body())
+            .show()
+            .map_err(|e| ChannelError(e.to_string()));
+        Box::pin(std::future::ready(shown))
+    }
+}
+
+/// Pushes a fresh view at each transition (the badge and the chart's mark), following the
+/// engine across profile switches.
+pub async fn refresh_on_transitions(app: tauri::AppHandle, shared: Arc<Shared>) {
     let mut engine = shared.instance.engine();
     let mut notices = engine.alerts.subscribe();
     loop {
@@ -63,22 +88,8 @@ pub async fn notify(app: tauri::AppHandle, shared: Arc<Shared>) {
             engine = shared.instance.engine();
             notices = engine.alerts.subscribe();
         }
-        let Some(notice) = notice else { continue };
-        if !notice.rule.muted {
-            show(&app, &notice);
+        if notice.is_some() {
+            push::send(&app, Push::Dashboard(Box::new(shared.view().await)));
         }
-        push::send(&app, Push::Dashboard(Box::new(shared.view().await)));
-    }
-}
-
-fn show(app: &tauri::AppHandle, notice: &Notice) {
-    let shown = app
-        .notification()
-        .builder()
-        .title(notice.summary())
-        .body(notice.body())
-        .show();
-    if let Err(error) = shown {
-        tracing::warn!(%error, rule = %notice.id, "desktop notification failed");
     }
 }

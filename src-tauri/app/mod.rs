@@ -142,6 +142,9 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), CliE
             engine::engine_cancel,
         ])
         .setup(move |app| {
+            let mut config = config;
+            let desktop = Arc::new(alerts::Desktop(app.handle().clone()));
+            config.alert_channels = config.alert_channels.with(desktop);
             let start = Start {
                 token: endpoint.access.token.clone(),
                 config,
@@ -195,7 +198,7 @@ async fn start_dashboard(app: &tauri::AppHandle, start: &Start) -> Result<(), In
     });
     *start.slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(shared.clone());
     app.manage(shared.clone());
-    tauri::async_runtime::spawn(alerts::notify(app.clone(), shared.clone()));
+    tauri::async_runtime::spawn(alerts::refresh_on_transitions(app.clone(), shared.clone()));
     tauri::async_runtime::spawn(push(app.clone(), shared));
     Ok(())
 }

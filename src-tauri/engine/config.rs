@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::delivery::alerts::Channels;
 use crate::storage::batcher::FlushPolicy;
 use crate::storage::profiles::{self, ProfileError, EMBEDDED};
 use crate::storage::store::ServerConfig;
@@ -38,6 +39,8 @@ pub struct EngineConfig {
     pub store_timeout: Duration,
     /// "Now" for event time and panels: the system clock but in tests.
     pub clock: Clock,
+    /// Where alert transitions go besides a rule's webhook (the window's desktop notifications).
+    pub alert_channels: Channels,
 }
 
 /// A setting outside its rule, or a profile that cannot be used.
@@ -86,6 +89,7 @@ impl EngineConfig {
             retention_days: 90,
             store_timeout: Duration::from_secs(30),
             clock: Clock::system(),
+            alert_channels: Channels::default(),
         }
     }
 

@@ -145,6 +145,7 @@ impl Engine {
             funnels.clone(),
             status.clone(),
             config.clock.clone(),
+            &config.alert_channels,
             stop.clone(),
         );
         let batcher = tokio::spawn(batcher::run(

@@ -1,13 +1,14 @@
 //! Alerts: rules over a trailing window of events (`rule`), judged after every flush and every
 //! 15 s from one stable view of the store (`measure`, `state`); each transition is logged,
-//! POSTed to the rule's webhook (`webhook`, on a background task) and announced to whoever
-//! subscribes (the window's desktop notifications). Rules and their states live in
-//! `alerts.json` in the data directory.
+//! delivered to the channels the rule wants (`channels`: its webhook, the window's desktop
+//! notifications; each on a task of its own) and announced to whoever subscribes (the window
+//! refreshes its badge and marks). Rules and their states live in `alerts.json` in the data
+//! directory.
 
+pub mod channels;
 mod measure;
 mod rule;
 mod state;
-mod webhook;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,9 +25,10 @@ use crate::storage::batcher::Status;
 use crate::storage::store::Store;
 use crate::support::clock::Clock;
 
+pub use channels::webhook::{Payload, RETRIES};
+pub use channels::{Channel, ChannelError, Channels, Delivery};
 pub use rule::{check_id, window_text, Metric, Op, Rule, RuleError, BUILT_IN_ID};
-pub use state::{Measure, RuleState, State, Transition, WebhookFailure, KEPT_TRANSITIONS};
-pub use webhook::{Payload, RETRIES};
+pub use state::{DeliveryFailure, Measure, RuleState, State, Transition, KEPT_TRANSITIONS};
 
 /// Rules are judged at least this often, so a window slides past old events with no traffic.
 const EVERY: Duration = Duration::from_secs(15);
@@ -72,6 +74,9 @@ pub struct AlertView {
     pub rule: Rule,
     #[serde(flatten)]
     pub state: RuleState,
+    /// The webhook channel's entry of `delivery_errors`, under the name it had before there
+    /// were channels.
+    pub last_webhook_error: Option<DeliveryFailure>,
 }
 
 /// A transition, announced to subscribers (the window) and worded for people.
@@ -119,13 +124,6 @@ impl Notice {
     }
 }
 
-/// A webhook POST waiting for the delivery task.
-struct Delivery {
-    id: String,
-    url: String,
-    payload: Payload,
-}
-
 /// The rules and states read from a data directory, before the engine starts judging them (a
 /// damaged file stops the start before the store opens).
 pub struct Saved {
@@ -154,20 +152,42 @@ pub struct Alerts {
     /// A rule was added or changed: judge now rather than at the next tick.
     changed: Notify,
     notices: broadcast::Sender<Notice>,
-    deliveries: mpsc::UnboundedSender<Delivery>,
+    /// Each channel's queue, drained by its own task.
+    outlets: Vec<Outlet>,
+}
+
+/// A channel and the queue of its task.
+struct Outlet {
+    channel: Arc<dyn Channel>,
+    queue: mpsc::UnboundedSender<Notice>,
 }
 
 impl Alerts {
-    /// Starts judging `saved`'s rules until `shutdown` turns true.
+    /// Starts judging `saved`'s rules until `shutdown` turns true, delivering transitions to
+    /// the webhook channel and to `channels`.
+    #[allow(clippy::too_many_arguments)]
     pub fn start(
         Saved { path, book }: Saved,
         store: Arc<Store>,
         funnels: Arc<Funnels>,
         status: Arc<Status>,
         clock: Clock,
+        channels: &Channels,
         shutdown: watch::Receiver<bool>,
     ) -> (Arc<Self>, JoinHandle<()>) {
-        let (deliveries, queue) = mpsc::unbounded_channel();
+        let webhook: Arc<dyn Channel> = Arc::new(channels::webhook::Webhook::default());
+        let mut queues = Vec::new();
+        let outlets = std::iter::once(&webhook)
+            .chain(channels.all())
+            .map(|channel| {
+                let (queue, receiver) = mpsc::unbounded_channel();
+                queues.push((channel.clone(), receiver));
+                Outlet {
+                    channel: channel.clone(),
+                    queue,
+                }
+            })
+            .collect();
         let alerts = Arc::new(Self {
             path,
             book: Mutex::new(book),
@@ -177,13 +197,12 @@ impl Alerts {
             clock,
             changed: Notify::new(),
             notices: broadcast::channel(64).0,
-            deliveries,
+            outlets,
         });
-        tokio::spawn(deliver_all(
-            Arc::downgrade(&alerts),
-            queue,
-            shutdown.clone(),
-        ));
+        for (channel, queue) in queues {
+            let alerts = Arc::downgrade(&alerts);
+            tokio::spawn(deliver_all(alerts, channel, queue, shutdown.clone()));
+        }
         let task = tokio::spawn(alerts.clone().run(shutdown));
         (alerts, task)
     }
@@ -327,7 +346,7 @@ impl Alerts {
         }
     }
 
-    /// The log line, the webhook and the subscribers' notice of one transition.
+    /// The log line, the channels' deliveries and the subscribers' notice of one transition.
     fn announce(&self, notice: Notice) {
         let t = &notice.transition;
         match t.state {
@@ -338,63 +357,66 @@ impl Alerts {
                 tracing::info!(rule = %notice.id, value = t.value, threshold = t.threshold, "alert resolved: {}", notice.body())
             }
         }
-        if let Some(url) = &notice.rule.webhook {
-            let delivery = Delivery {
-                id: notice.id.clone(),
-                url: url.clone(),
-                payload: notice.payload(),
-            };
-            // The queue lives as long as the engine; a stopped one has nobody to deliver for.
-            let _ = self.deliveries.send(delivery);
+        for outlet in &self.outlets {
+            if outlet.channel.wants(&notice.rule) {
+                // The queue lives as long as the engine; a stopped one has nobody to deliver for.
+                let _ = outlet.queue.send(notice.clone());
+            }
         }
         // Nobody listening (serve has no window) is fine.
         let _ = self.notices.send(notice);
     }
 
-    /// Shows a webhook's failure on its rule, or clears an earlier one after a success.
-    fn webhook_outcome(&self, id: &str, failure: Option<WebhookFailure>) {
+    /// Shows a channel's failure on its rule, or clears an earlier one after a success.
+    fn delivery_outcome(&self, id: &str, channel: &str, failure: Option<DeliveryFailure>) {
         let mut book = self.book();
         let Some(state) = book.states.get_mut(id) else {
             return;
         };
-        if state.last_webhook_error == failure {
+        if state.delivery_errors.get(channel) == failure.as_ref() {
             return;
         }
-        state.last_webhook_error = failure;
+        match failure {
+            Some(failure) => state.delivery_errors.insert(channel.to_owned(), failure),
+            None => state.delivery_errors.remove(channel),
+        };
         self.keep(&book);
     }
 }
 
 fn view(id: &str, rule: &Rule, states: &BTreeMap<String, RuleState>) -> AlertView {
+    let state = states.get(id).cloned().unwrap_or_default();
     AlertView {
         id: id.to_owned(),
         rule: rule.clone(),
-        state: states.get(id).cloned().unwrap_or_default(),
+        last_webhook_error: state.delivery_errors.get("webhook").cloned(),
+        state,
     }
 }
 
-/// Delivers webhooks one at a time, in the order of the transitions, until the engine stops.
+/// Delivers `channel`'s notices one at a time, in the order of the transitions, until the
+/// engine stops; each outcome shows on its rule.
 async fn deliver_all(
     alerts: Weak<Alerts>,
-    mut queue: mpsc::UnboundedReceiver<Delivery>,
+    channel: Arc<dyn Channel>,
+    mut queue: mpsc::UnboundedReceiver<Notice>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let client = reqwest::Client::new();
     loop {
-        let delivery = tokio::select! {
-            delivery = queue.recv() => delivery,
+        let notice = tokio::select! {
+            notice = queue.recv() => notice,
             _ = shutdown.changed() => None,
         };
-        let Some(Delivery { id, url, payload }) = delivery else {
+        let Some(notice) = notice else {
             return;
         };
         let outcome = tokio::select! {
-            outcome = webhook::deliver(&client, &url, &payload) => outcome,
+            outcome = channel.deliver(&notice) => outcome,
             _ = shutdown.changed() => return,
         };
         let failure = outcome.err().map(|failed| {
-            tracing::warn!(rule = %id, error = %failed, "alert webhook failed");
-            WebhookFailure {
+            tracing::warn!(rule = %notice.id, channel = channel.name(), error = %failed, "alert delivery failed");
+            DeliveryFailure {
                 at: chrono::Utc::now(),
                 error: failed.to_string(),
             }
@@ -402,7 +424,7 @@ async fn deliver_all(
         let Some(alerts) = alerts.upgrade() else {
             return;
         };
-        alerts.webhook_outcome(&id, failure);
+        alerts.delivery_outcome(&notice.id, channel.name(), failure);
     }
 }
 

@@ -1,7 +1,7 @@
 //! A rule's state between evaluations (ok or firing, since when, the last value) and the one
 //! function that decides a transition from a measurement.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -37,9 +37,9 @@ pub struct Transition {
     pub threshold: f64,
 }
 
-/// A webhook delivery that failed for good (after its retries).
+/// A channel's delivery that failed for good (after its retries).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WebhookFailure {
+pub struct DeliveryFailure {
     pub at: DateTime<Utc>,
     pub error: String,
 }
@@ -70,7 +70,9 @@ pub struct RuleState {
     pub as_of_flush: Option<u64>,
     /// Oldest first.
     pub transitions: VecDeque<Transition>,
-    pub last_webhook_error: Option<WebhookFailure>,
+    /// The last failure of each channel (`webhook`, `desktop`) since its last success.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub delivery_errors: BTreeMap<String, DeliveryFailure>,
 }
 
 impl RuleState {

@@ -25,7 +25,8 @@ pub struct AlertRow {
     pub state: State,
     /// `firing since 14:03 · error_rate_pct is 2.5 (above 1, last 5m)`.
     pub status: String,
-    pub webhook_error: Option<String>,
+    /// `webhook failed at 14:03:12: …` for each channel whose last delivery failed.
+    pub delivery_errors: Vec<String>,
     /// Newest first: `14:03:12 fired at 2.5`.
     pub transitions: Vec<String>,
 }
@@ -73,10 +74,17 @@ fn row(alert: &AlertView) -> AlertRow {
         rule: rule.clone(),
         state: s.state,
         status,
-        webhook_error: s
-            .last_webhook_error
-            .as_ref()
-            .map(|f| format!("webhook failed at {}: {}", local(f.at, "%H:%M:%S"), f.error)),
+        delivery_errors: s
+            .delivery_errors
+            .iter()
+            .map(|(channel, f)| {
+                format!(
+                    "{channel} failed at {}: {}",
+                    local(f.at, "%H:%M:%S"),
+                    f.error
+                )
+            })
+            .collect(),
         transitions: s
             .transitions
             .iter()
@@ -160,6 +168,7 @@ mod tests {
             id: "error_rate".into(),
             rule: rule.clone(),
             state,
+            last_webhook_error: None,
         };
         let mut waiting = RuleState::default();
         waiting.judge(&rule, measure(5, 100.0), at, 1);
@@ -171,6 +180,7 @@ mod tests {
                 ..rule
             },
             state: waiting,
+            last_webhook_error: None,
         };
         let view = AlertsView::of(&[firing.clone(), quiet.clone()]);
         assert_eq!(view.badge.as_deref(), Some("1 alert firing"));

@@ -5,8 +5,8 @@ use chrono::{DateTime, Local, TimeZone, Utc};
 use plotters::prelude::*;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
+use super::kinds::{Member, Panel, PanelName};
 use super::model::format_time_ms;
-use super::registry::{Member, Panel, PanelName};
 use super::Scope;
 use crate::delivery::charts::theme::{text, PAGE};
 use crate::delivery::charts::{self, Area, ChartError, DrawResult, Output};

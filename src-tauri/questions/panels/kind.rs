@@ -1,4 +1,4 @@
-//! What every built-in panel implements; `registry.rs` lists them.
+//! What every built-in panel implements; `kinds/mod.rs` lists them.
 
 use std::future::Future;
 

@@ -1,22 +1,18 @@
-//! The built-in panels: a registry of kinds (`registry.rs`; each kind in a file of its own with
-//! its SQL from `sql/panels/`, its rows, chart and CSV), the dashboard that holds them, and a
+//! The built-in panels: a registry of kinds (`kinds/mod.rs`; each kind in a file of its own
+//! there with its SQL from `sql/panels/`, its rows, chart and CSV), the dashboard that holds them, and a
 //! cache that makes any number of viewers cost one set of queries per flush.
 //!
 //! A dashboard is one snapshot: its panels are computed while no flush can land
 //! (`Status::stable_view`), and carry the number of flushes they reflect (`as_of_flush`).
 
-mod active_users;
 mod cache;
 mod dashboard;
-mod error_rate;
 #[cfg(test)]
 mod fixtures;
 mod kind;
+mod kinds;
 mod model;
 mod query;
-mod registry;
-mod signup_funnel;
-mod top_features;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -29,16 +25,15 @@ use crate::storage::store::{Store, StoreError};
 use crate::support::clock::Clock;
 
 pub use crate::questions::range::Range;
-pub use active_users::{ActiveUsers, SessionsPoint};
 pub use cache::{Snapshot, SnapshotCache};
 pub use dashboard::{Dashboard, DASHBOARD_PNG_SIZE};
-pub use error_rate::{ErrorMinute, ErrorRate};
 pub use kind::Kind;
+pub use kinds::{
+    ActiveUsers, ErrorMinute, ErrorRate, FeatureRow, FunnelHour, Member, Panel, PanelName,
+    SessionsPoint, SignupFunnel, TopFeatures,
+};
 pub use model::*;
 pub use query::{Query, Read, Sql, Window};
-pub use registry::{Member, Panel, PanelName};
-pub use signup_funnel::{FunnelHour, SignupFunnel};
-pub use top_features::{FeatureRow, TopFeatures};
 
 /// Where panel queries read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -4,21 +4,21 @@
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::kind::Kind;
-use super::model::{conversion_pct, format_time, rfc3339};
-use super::query::{Query, Sql};
 use crate::delivery::charts::axes::{count_axis, time_axis, time_mesh, time_span, HOUR};
 use crate::delivery::charts::frame::{canvas, caption, chart_on, no_data_if, Y_LABELS_W};
 use crate::delivery::charts::labels::{hh_mm, pct, thousands};
 use crate::delivery::charts::theme::{text, BACKGROUND, COMPLETED, CONVERSION, GRID, STARTED};
 use crate::delivery::charts::{Area, DrawResult, Hover, Mark, Output};
+use crate::questions::panels::kind::Kind;
+use crate::questions::panels::model::{conversion_pct, format_time, rfc3339};
+use crate::questions::panels::query::{Query, Sql};
 use crate::questions::range::Range;
 use crate::storage::store::StoreError;
 use crate::support::csv::{Cell, Csv};
 
 const SQL: Sql = Sql {
-    rollups: include_str!("../../../sql/panels/signup_funnel.sql"),
-    raw: include_str!("../../../sql/panels/raw/signup_funnel.sql"),
+    rollups: include_str!("../../../../sql/panels/signup_funnel.sql"),
+    raw: include_str!("../../../../sql/panels/raw/signup_funnel.sql"),
 };
 
 /// Every hour of the range, in order.

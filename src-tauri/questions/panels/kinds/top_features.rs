@@ -5,20 +5,20 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::{Deserialize, Serialize};
 
-use super::kind::Kind;
-use super::query::{Query, Sql};
 use crate::delivery::charts::axes::mesh;
 use crate::delivery::charts::frame::{canvas, caption, no_data};
 use crate::delivery::charts::labels::{event_text, short_name, thousands};
 use crate::delivery::charts::theme::{text, FEATURE};
 use crate::delivery::charts::{Area, DrawResult, Hover, Mark, Output};
+use crate::questions::panels::kind::Kind;
+use crate::questions::panels::query::{Query, Sql};
 use crate::questions::range::Range;
 use crate::storage::store::StoreError;
 use crate::support::csv::{Cell, Csv};
 
 const SQL: Sql = Sql {
-    rollups: include_str!("../../../sql/panels/top_features.sql"),
-    raw: include_str!("../../../sql/panels/raw/top_features.sql"),
+    rollups: include_str!("../../../../sql/panels/top_features.sql"),
+    raw: include_str!("../../../../sql/panels/raw/top_features.sql"),
 };
 
 /// The features, most users first.

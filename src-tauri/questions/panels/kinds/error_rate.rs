@@ -5,22 +5,22 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::{Deserialize, Serialize};
 
-use super::kind::Kind;
-use super::model::{error_rate_pct, format_time, rfc3339, ERROR_THRESHOLD_PCT};
-use super::query::{Query, Sql};
 use crate::delivery::charts::axes::{time_axis, time_mesh, time_span};
 use crate::delivery::charts::frame::{canvas, caption, chart_on, no_data_if};
 use crate::delivery::charts::hover::columns;
 use crate::delivery::charts::labels::{hh_mm, pct, thousands};
 use crate::delivery::charts::theme::{text, RATE, THRESHOLD};
 use crate::delivery::charts::{marks, Area, DrawResult, Hover, Mark, Output};
+use crate::questions::panels::kind::Kind;
+use crate::questions::panels::model::{error_rate_pct, format_time, rfc3339, ERROR_THRESHOLD_PCT};
+use crate::questions::panels::query::{Query, Sql};
 use crate::questions::range::Range;
 use crate::storage::store::StoreError;
 use crate::support::csv::{Cell, Csv};
 
 const SQL: Sql = Sql {
-    rollups: include_str!("../../../sql/panels/error_rate.sql"),
-    raw: include_str!("../../../sql/panels/raw/error_rate.sql"),
+    rollups: include_str!("../../../../sql/panels/error_rate.sql"),
+    raw: include_str!("../../../../sql/panels/raw/error_rate.sql"),
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1,22 +1,29 @@
 //! The registry of built-in panels: the one list of them. Each panel is a type implementing
-//! [`Kind`] in a file of its own — its rows, how its queries compute them, its chart, its CSV
-//! and the window's line under it — and one line in `panels!` below registers it. Everything
+//! [`Kind`] in a file of its own in this folder — its rows, how its queries compute them, its
+//! chart, its CSV and the window's line under it — and a `mod` line and one line in `panels!`
+//! below register it. Everything
 //! that goes over every panel (`/api/panels`, the dashboard's PNG, the window's charts, bench)
 //! goes through [`PanelName::ALL`] and [`Panel`].
 
 use plotters::prelude::DrawingBackend;
 use serde::Serialize;
 
-use super::active_users::ActiveUsers;
-use super::error_rate::ErrorRate;
+mod active_users;
+mod error_rate;
+mod signup_funnel;
+mod top_features;
+
 use super::kind::Kind;
 use super::query::Query;
-use super::signup_funnel::SignupFunnel;
-use super::top_features::TopFeatures;
 use crate::delivery::charts::{self, Area, DrawResult, Hover, Mark, Output};
 use crate::questions::range::Range;
 use crate::storage::store::StoreError;
 use crate::support::csv::Csv;
+
+pub use active_users::{ActiveUsers, SessionsPoint};
+pub use error_rate::{ErrorMinute, ErrorRate};
+pub use signup_funnel::{FunnelHour, SignupFunnel};
+pub use top_features::{FeatureRow, TopFeatures};
 
 /// The typed panel inside a [`Panel`] (`dashboard.get::<ActiveUsers>()`).
 pub trait Member: Kind {

@@ -1,10 +1,40 @@
-//! Webhook delivery: a JSON POST per transition (a valid Slack incoming-webhook body, since it has
-//! `text`), retried with backoff on a background task so that a slow or failing receiver never
-//! holds up evaluation or ingest.
+//! The webhook channel: a JSON POST per transition to the rule's `webhook` (a valid Slack
+//! incoming-webhook body, since it has `text`), retried with backoff on the channel's task so
+//! that a slow or failing receiver never holds up evaluation or ingest.
 
 use std::time::Duration;
 
 use serde::Serialize;
+
+use super::{Channel, ChannelError, Delivery};
+use crate::delivery::alerts::{Notice, Rule};
+
+/// Delivers to the URL a rule names.
+#[derive(Default)]
+pub struct Webhook {
+    client: reqwest::Client,
+}
+
+impl Channel for Webhook {
+    fn name(&self) -> &'static str {
+        "webhook"
+    }
+
+    fn wants(&self, rule: &Rule) -> bool {
+        rule.webhook.is_some()
+    }
+
+    fn deliver<'a>(&'a self, notice: &'a Notice) -> Delivery<'a> {
+        Box::pin(async move {
+            let Some(url) = &notice.rule.webhook else {
+                return Ok(());
+            };
+            deliver(&self.client, url, &notice.payload())
+                .await
+                .map_err(|failed| ChannelError(failed.to_string()))
+        })
+    }
+}
 
 /// Retries after the first attempt, and the pause before the first retry (doubling after it).
 pub const RETRIES: u32 = 3;

@@ -4,28 +4,28 @@
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::kind::Kind;
-use super::model::rfc3339;
-use super::query::{Query, Sql};
 use crate::delivery::charts::axes::{count_axis, time_axis, time_mesh, time_span};
 use crate::delivery::charts::frame::{canvas, caption, chart_on, no_data_if};
 use crate::delivery::charts::hover::columns;
 use crate::delivery::charts::labels::{hh_mm, thousands};
 use crate::delivery::charts::theme::SESSIONS;
 use crate::delivery::charts::{marks, Area, DrawResult, Hover, Mark, Output};
+use crate::questions::panels::kind::Kind;
+use crate::questions::panels::model::rfc3339;
+use crate::questions::panels::query::{Query, Sql};
 use crate::questions::range::Range;
 use crate::storage::store::StoreError;
 use crate::support::csv::{Cell, Csv};
 
 // The headline is exact by definition and reads five minutes of raw events in either form.
-const VALUE: &str = include_str!("../../../sql/panels/active_users_value.sql");
+const VALUE: &str = include_str!("../../../../sql/panels/active_users_value.sql");
 const VALUE_SQL: Sql = Sql {
     rollups: VALUE,
     raw: VALUE,
 };
 const SERIES_SQL: Sql = Sql {
-    rollups: include_str!("../../../sql/panels/active_users_series.sql"),
-    raw: include_str!("../../../sql/panels/raw/active_users_series.sql"),
+    rollups: include_str!("../../../../sql/panels/active_users_series.sql"),
+    raw: include_str!("../../../../sql/panels/raw/active_users_series.sql"),
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -127,7 +127,7 @@ impl Kind for ActiveUsers {
         let mut csv = Csv::new(&["t", "sessions"]);
         for point in &self.series {
             csv.row([
-                Cell::text(super::model::format_time(point.t)),
+                Cell::text(crate::questions::panels::model::format_time(point.t)),
                 Cell::number(point.sessions),
             ]);
         }
