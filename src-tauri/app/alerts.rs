@@ -1,4 +1,4 @@
-//! The Alerts dialog's commands (one-line calls into [`crate::alerts`], as `/api/alerts`) and
+//! The Alerts view's commands (one-line calls into [`crate::alerts`], as `/api/alerts`) and
 //! the desktop notification of each transition.
 
 use std::sync::Arc;

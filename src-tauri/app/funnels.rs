@@ -1,4 +1,4 @@
-//! The Funnels dialog's commands: one-line calls into [`crate::funnels`], the same library the
+//! The Funnels view's commands: one-line calls into [`crate::funnels`], the same library the
 //! `/api/funnels` routes use, over the dashboard's range and filters.
 
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use crate::funnels::{Breakdown, EventName, Funnel, FunnelError, FunnelReport};
 use crate::panels::Scope;
 use crate::view::View;
 
-/// What the dialog lists: the funnels, and the event names seen in the range to build steps from.
+/// What the view lists: the funnels, and the event names seen in the range to build steps from.
 #[derive(Debug, Serialize)]
 pub struct FunnelsView {
     funnels: Vec<Arc<Funnel>>,
