@@ -928,15 +928,16 @@ impl App {
     /// Only view `open` shows (its content loaded, its navigation entry marked); the filter bar
     /// only with the views it narrows.
     async fn expect_view(&self, open: &str) {
-        for (view, content, text) in VIEWS {
+        let (_, content, text) = VIEWS.into_iter().find(|v| v.0 == open).unwrap();
+        let what = format!("the {open} view's #{content} with {text:?}");
+        self.wait_for(&what, |app| async move {
+            app.displayed(content).await
+                && app.text(content).await.is_some_and(|t| t.contains(text))
+        })
+        .await;
+        for (view, content, _) in VIEWS {
             let current = self.attr(&format!("nav-{view}"), "aria-current").await;
             if view == open {
-                let what = format!("the {view} view's #{content} with {text:?}");
-                self.wait_for(&what, |app| async move {
-                    app.displayed(content).await
-                        && app.text(content).await.is_some_and(|t| t.contains(text))
-                })
-                .await;
                 assert_eq!(current.as_deref(), Some("page"), "nav-{view} marked");
             } else {
                 assert!(
