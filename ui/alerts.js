@@ -1,4 +1,4 @@
-// The Alerts dialog and the header's badge: renders what the engine gives (rules with their
+// The Alerts view and the header's badge: renders what the engine gives (rules with their
 // state in words); every action is a command over the library, as /api/alerts.
 "use strict";
 (() => {
@@ -84,11 +84,7 @@
     }
   }
 
-  $("alerts").addEventListener("click", () => {
-    $("alerts-dialog").showModal();
-    action("alerts", {}, () => "");
-  });
-  $("alerts-close").addEventListener("click", () => $("alerts-dialog").close());
+  $("view-alerts").addEventListener("view-shown", () => action("alerts", {}, () => ""));
   $("alert-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const id = $("af-id").value.trim();
@@ -116,7 +112,7 @@
   });
 
   listen("dashboard", (event) => {
-    if ($("alerts-dialog").open) render(event.payload.alerts);
+    if (!$("view-alerts").hidden) render(event.payload.alerts);
     else renderBadge(event.payload.alerts);
   });
   invoke("alerts").then(renderBadge);

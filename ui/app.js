@@ -10,6 +10,48 @@ const number = new Intl.NumberFormat("en-US");
 let lastView = null;
 const shown = new Map();
 
+// The window's views, in the navigation's order. Each is a `<section class="view"
+// data-view="…">` in index.html; `filters`: the filter bar narrows what it shows. A view's own
+// code loads its data on the section's `view-shown` event (again after the range or the
+// filters change, for a view with `filters`).
+const VIEWS = [
+  { id: "dashboard", label: "Dashboard", filters: true },
+  { id: "funnels", label: "Funnels", filters: true, title: "Ordered steps, the drop-off between them, and for whom" },
+  { id: "alerts", label: "Alerts", title: "Alert rules: get notified when a metric crosses a threshold" },
+  { id: "connect", label: "Connect", title: "Send events from your product's Segment or PostHog SDK; event aliases" },
+];
+let currentView = VIEWS[0];
+
+// Opens view `id` (an unknown one, e.g. from a newer version's settings: the dashboard);
+// `remember`: the next launch opens it too.
+function showView(id, remember) {
+  currentView = VIEWS.find((v) => v.id === id) || VIEWS[0];
+  document.body.dataset.view = currentView.id;
+  for (const view of VIEWS) {
+    $(`view-${view.id}`).hidden = view !== currentView;
+    const entry = $(`nav-${view.id}`);
+    if (view === currentView) entry.setAttribute("aria-current", "page");
+    else entry.removeAttribute("aria-current");
+  }
+  $("filters").hidden = !currentView.filters;
+  $(`view-${currentView.id}`).dispatchEvent(new Event("view-shown"));
+  if (remember) act("set_page", { page: currentView.id });
+}
+
+for (const view of VIEWS) {
+  const entry = document.createElement("button");
+  entry.id = `nav-${view.id}`;
+  entry.textContent = view.label;
+  if (view.title) entry.title = view.title;
+  entry.addEventListener("click", () => showView(view.id, true));
+  $("views").append(entry);
+}
+
+// After the range or the filters changed: the open view shows them too.
+function rescoped() {
+  if (currentView.filters) $(`view-${currentView.id}`).dispatchEvent(new Event("view-shown"));
+}
+
 function render(view) {
   lastView = view;
   for (const button of document.querySelectorAll("#ranges button")) {
@@ -22,6 +64,11 @@ function render(view) {
   for (const id of ["demo", "demo-empty"]) {
     $(id).textContent = view.demo_running ? "Stop demo" : "Start demo traffic";
   }
+  $("demo-campaign").hidden = view.demo_running;
+  $("demo-menu").classList.toggle("running", view.demo_running);
+  $("demo-menu").title = view.demo_running
+    ? "Demo traffic is running"
+    : "Demo traffic: realistic events sent to this instance";
   const p = view.panels;
   $("active-users-value").textContent = number.format(p.active_users.value);
   $("active-users-value").title = `${number.format(p.active_users.value)} distinct sessions in the last 5 minutes`;
@@ -80,6 +127,7 @@ async function applyFilters(filters) {
     const view = await invoke("set_filters", { filters });
     document.activeElement.blur();
     render(view);
+    rescoped();
   } catch (error) {
     $("filters-message").className = "error";
     $("filters-message").textContent = String(error);
@@ -135,14 +183,34 @@ async function act(command, args) {
 }
 
 for (const button of document.querySelectorAll("#ranges button")) {
-  button.addEventListener("click", () => act("set_range", { range: button.dataset.range }));
+  button.addEventListener("click", async () => {
+    await act("set_range", { range: button.dataset.range });
+    rescoped();
+  });
 }
+
+// The demo menu: opens under its button; a choice, Escape or a click elsewhere closes it.
+function demoMenu(open) {
+  $("demo-items").hidden = !open;
+  $("demo-menu").setAttribute("aria-expanded", String(open));
+}
+$("demo-menu").addEventListener("click", () => demoMenu($("demo-items").hidden));
+document.addEventListener("click", (event) => {
+  if (!event.target.closest(".menu-anchor")) demoMenu(false);
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") demoMenu(false);
+});
 for (const id of ["demo", "demo-empty"]) {
-  $(id).addEventListener("click", () =>
-    lastView && lastView.demo_running
-      ? act("stop_demo")
-      : act("start_demo", { scenario: $("demo-scenario").value }));
+  $(id).addEventListener("click", () => {
+    demoMenu(false);
+    return lastView && lastView.demo_running ? act("stop_demo") : act("start_demo", { scenario: "steady" });
+  });
 }
+$("demo-campaign").addEventListener("click", () => {
+  demoMenu(false);
+  act("start_demo", { scenario: "campaign" });
+});
 $("save-png").addEventListener("click", async () => {
   const path = await act("save_png");
   if (typeof path === "string") $("updated").textContent = `saved ${path}`;
@@ -162,7 +230,7 @@ $("copy-curl").addEventListener("click", async () => {
   setTimeout(() => ($("copy-curl").textContent = "Copy"), 1500);
 });
 
-// --- Profiles dialog: the list and the form; every action is a command over the library. ---
+// --- Profiles dialog (from the header's profile button): the list and the form; every action is a command over the library. ---
 
 async function profileAction(command, args, done) {
   $("profiles-message").className = "";
@@ -297,8 +365,7 @@ async function connectAction(command, args, done) {
   }
 }
 
-$("connect").addEventListener("click", async () => {
-  $("connect-dialog").showModal();
+$("view-connect").addEventListener("view-shown", async () => {
   const connect = await connectAction("connect", {}, () => "");
   if (connect) renderConnect(connect);
   const aliases = await connectAction("aliases", {}, () => "");
@@ -314,9 +381,8 @@ $("aliases-save").addEventListener("click", async () => {
   const saved = await connectAction("set_aliases", { aliases }, (a) => `saved ${Object.keys(a).length} aliases`);
   if (saved) renderAliases(saved);
 });
-$("connect-close").addEventListener("click", () => $("connect-dialog").close());
 
-// --- Funnels: pick one, see its steps and drop-off (and for whom), define or edit one. ---
+// --- Funnels view: pick one, see its steps and drop-off (and for whom), define or edit one. ---
 
 let funnelsView = null;
 
@@ -454,12 +520,13 @@ function definitionFromForm() {
   return definition;
 }
 
-$("funnels-open").addEventListener("click", async () => {
-  $("funnels-dialog").showModal();
+// Opened, or the range or filters changed: the funnel picked stays, else the one the signup
+// panel shows.
+$("view-funnels").addEventListener("view-shown", async () => {
   const view = await funnelAction("funnels", {});
-  if (view) renderFunnels(view, (lastView && lastView.funnel && lastView.funnel.id) || "signup");
+  const shownOnDashboard = (lastView && lastView.funnel && lastView.funnel.id) || "signup";
+  if (view) renderFunnels(view, $("funnel-pick").value || shownOnDashboard);
 });
-$("funnels-close").addEventListener("click", () => $("funnels-dialog").close());
 $("funnel-pick").addEventListener("change", loadFunnel);
 $("funnel-breakdown").addEventListener("change", loadFunnel);
 $("funnel-breakdown-key").addEventListener("change", loadFunnel);
@@ -487,3 +554,4 @@ $("funnel-on-dashboard").addEventListener("change", async () => {
 listen("dashboard", (event) => render(event.payload));
 setInterval(updated, 1000);
 act("snapshot");
+invoke("page").then((page) => showView(page, false));

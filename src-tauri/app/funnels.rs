@@ -1,5 +1,5 @@
-//! The Funnels dialog's commands: one-line calls into [`crate::questions::funnels`], the same library the
-//! `/api/funnels` routes use, over the dashboard's range and filters.
+//! The Funnels view's commands: one-line calls into [`crate::questions::funnels`], the same library
+//! the `/api/funnels` routes use, over the dashboard's range and filters.
 
 use std::sync::Arc;
 
@@ -12,7 +12,7 @@ use crate::delivery::view::View;
 use crate::questions::funnels::{Breakdown, EventName, Funnel, FunnelError, FunnelReport};
 use crate::questions::panels::Scope;
 
-/// What the dialog lists: the funnels, and the event names seen in the range to build steps from.
+/// What the view lists: the funnels, and the event names seen in the range to build steps from.
 #[derive(Debug, Serialize)]
 pub struct FunnelsView {
     funnels: Vec<Arc<Funnel>>,

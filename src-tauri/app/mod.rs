@@ -118,6 +118,8 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), CliE
             snapshot,
             set_range,
             set_filters,
+            page,
+            set_page,
             start_demo,
             stop_demo,
             save_png,
@@ -276,6 +278,27 @@ async fn set_range(range: String, shared: State<'_, Arc<Shared>>) -> Result<View
         .ok_or_else(|| CommandError(format!("unknown range {range:?}; use 1h, 6h or 24h")))?;
     shared.choose(|choice| choice.range = range);
     Ok(shared.view().await)
+}
+
+/// The view the window opened last (none: its first, the dashboard).
+#[tauri::command]
+async fn page(shared: State<'_, Arc<Shared>>) -> Result<Option<String>, CommandError> {
+    Ok(shared.choice().page)
+}
+
+/// Opens view `page` of the window's navigation, remembered for the next launch. The page
+/// names its views (`ui/app.js`); a name is a short lower-case word.
+#[tauri::command]
+async fn set_page(page: String, shared: State<'_, Arc<Shared>>) -> Result<(), CommandError> {
+    let word =
+        (1..=32).contains(&page.len()) && page.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    if !word {
+        return Err(CommandError(format!(
+            "unknown view {page:?}: a lower-case word such as dashboard or funnels"
+        )));
+    }
+    shared.choose(|choice| choice.page = Some(page));
+    Ok(())
 }
 
 /// The filter bar: `param → value` as the HTTP API takes them (an empty map clears them).

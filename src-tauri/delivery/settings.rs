@@ -13,12 +13,15 @@ pub struct Settings {
 }
 
 /// The dashboard the window shows: its range, the filter bar's filters, and the funnel the
-/// signup panel shows (none: the hourly signups).
+/// signup panel shows (none: the hourly signups); and which of the window's views is open.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Choice {
     pub range: Range,
     pub filters: Filters,
     pub funnel: Option<String>,
+    /// The view open in the window's navigation (`ui/app.js`'s `VIEWS`: `dashboard`,
+    /// `funnels`, …); none: the first.
+    pub page: Option<String>,
 }
 
 impl Choice {
@@ -38,6 +41,8 @@ struct SettingsFile {
     filters: BTreeMap<String, String>,
     #[serde(default)]
     funnel: Option<String>,
+    #[serde(default)]
+    page: Option<String>,
 }
 
 impl Settings {
@@ -63,6 +68,7 @@ impl Settings {
             range: Range::parse(&file.range).unwrap_or_default(),
             filters: Filters::from_map(&file.filters).unwrap_or_default(),
             funnel: file.funnel,
+            page: file.page,
         }
     }
 
@@ -72,13 +78,44 @@ impl Settings {
             range: choice.range.as_str().into(),
             filters: choice.filters.to_map(),
             funnel: choice.funnel.clone(),
+            page: choice.page.clone(),
         };
         let written = crate::support::files::write_private(
             path,
             &serde_json::to_vec(&file).unwrap_or_default(),
         );
         if let Err(error) = written {
-            tracing::warn!(%error, path = %path.display(), "cannot remember the dashboard's range, filters and funnel");
+            tracing::warn!(%error, path = %path.display(), "cannot remember the window's range, filters, funnel and view");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_open_view_is_remembered_with_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings {
+            path: Some(dir.path().join("window.json")),
+        };
+        let choice = Choice {
+            range: Range::H6,
+            page: Some("funnels".into()),
+            ..Choice::default()
+        };
+        settings.save(&choice);
+        assert_eq!(settings.choice(), choice);
+    }
+
+    #[test]
+    fn a_file_from_before_views_opens_the_first_view() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("window.json");
+        std::fs::write(&path, r#"{"range": "24h", "filters": {}, "funnel": null}"#).unwrap();
+        let choice = Settings { path: Some(path) }.choice();
+        assert_eq!(choice.range.as_str(), "24h");
+        assert_eq!(choice.page, None);
     }
 }

@@ -8,9 +8,11 @@
 //! When any of them is missing these tests FAIL with what to do: a skipped window test would pass
 //! without testing anything.
 //!
-//! The screenshot of the dashboard with demo traffic goes to `target/tmp/screenshot.png`; with
-//! `PULSEBOARD_UPDATE_SCREENSHOT=1` it replaces the README's `docs/screenshot.png` instead, so
-//! that an ordinary run leaves the tracked file alone.
+//! The screenshots of the dashboard with demo traffic and of the Funnels view with a breakdown go
+//! to `target/tmp/screenshot.png` and `target/tmp/screenshot-funnels.png`; with
+//! `PULSEBOARD_UPDATE_SCREENSHOT=1` they replace the README's `docs/screenshot*.png` instead, so
+//! that an ordinary run leaves the tracked files alone. Each view at 1280 and 900 px wide goes to
+//! `target/tmp/views/`.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -238,6 +240,22 @@ impl App {
         .await
     }
 
+    /// Whether `#id` exists and is shown.
+    async fn displayed(&self, id: &str) -> bool {
+        match self.client.find(Locator::Id(id)).await {
+            Ok(element) => element.is_displayed().await.unwrap_or(false),
+            Err(_) => false,
+        }
+    }
+
+    /// Opens the header's demo menu, waits for its start/stop item to read `expected`, closes it.
+    async fn wait_demo_item(&self, expected: &str) {
+        self.click("demo-menu").await;
+        self.wait_text("demo", expected).await;
+        self.click("demo-menu").await;
+        assert!(!self.displayed("demo-items").await, "the menu closes");
+    }
+
     async fn click_css(&self, selector: &str) {
         self.client
             .find(Locator::Css(selector))
@@ -368,8 +386,8 @@ async fn profiles_dialog(app: &App, home: &Home) {
 
 /// "Connect your product": the SDK snippets name this instance; an alias added in the window is
 /// the engine's.
-async fn connect_dialog(app: &App) {
-    app.click("connect").await;
+async fn connect_view(app: &App) {
+    app.click("nav-connect").await;
     app.wait_for("the snippets", |app| async move {
         app.text("snippet-posthog-node").await.is_some()
     })
@@ -390,7 +408,7 @@ async fn connect_dialog(app: &App) {
     app.wait_text("connect-message", "saved 1 aliases").await;
     let (_, aliases) = app.api.get("/api/settings/aliases").await;
     assert_eq!(aliases, json!({"signed_up": "signup_completed"}));
-    app.click("connect-close").await;
+    app.click("nav-dashboard").await;
 }
 
 /// A real notification service (`dunst`) on this D-Bus session, and `dbus-monitor` recording
@@ -503,9 +521,9 @@ impl Drop for Notifications {
 
 /// The Alerts view: delete the built-in rule, add one, see it fire — a real desktop notification
 /// through the D-Bus notification service, the header's badge, the chart's mark — then mute it.
-async fn alerts_dialog(app: &App) {
+async fn alerts_view(app: &App) {
     let notifications = Notifications::start().await;
-    app.click("alerts").await;
+    app.click("nav-alerts").await;
     app.wait_for("the built-in rule", |app| async move {
         app.text("alert-row-error_rate").await.is_some()
     })
@@ -570,7 +588,7 @@ async fn alerts_dialog(app: &App) {
         .map(|a| (&a["id"], &a["muted"]))
         .collect();
     assert_eq!(ids, [(&json!("e2e-spike"), &json!(true))]);
-    app.click("alerts-close").await;
+    app.click("nav-dashboard").await;
 }
 
 impl Drop for App {
@@ -696,17 +714,19 @@ async fn the_dashboard_shows_live_data_switches_ranges_and_survives_an_outage() 
         .await;
     assert_eq!(app.attr("spilled", "hidden").await.as_deref(), Some("true"));
 
-    // Demo traffic from the button: the numbers rise; the button turns into "Stop demo".
+    // Demo traffic from the header's menu: the numbers rise; the item turns into "Stop demo".
+    app.click("demo-menu").await;
     app.click("demo").await;
-    app.wait_text("demo", "Stop demo").await;
+    app.wait_demo_item("Stop demo").await;
     app.wait_for("demo sessions to show", |app| async move {
         let value = app.text("active-users-value").await.unwrap_or_default();
         value.replace(',', "").parse::<u64>().unwrap_or(0) > 37 + 20
     })
     .await;
-    save_screenshot(&app.client.screenshot().await.unwrap());
+    save_screenshot("screenshot.png", &app.client.screenshot().await.unwrap());
+    app.click("demo-menu").await;
     app.click("demo").await;
-    app.wait_text("demo", "Start demo traffic").await;
+    app.wait_demo_item("Start demo traffic").await;
 
     // The headless export reads this instance and writes a real PNG.
     let out = home.data.join("dashboard.png");
@@ -724,8 +744,8 @@ async fn the_dashboard_shows_live_data_switches_ranges_and_survives_an_outage() 
     );
 
     profiles_dialog(&app, &home).await;
-    connect_dialog(&app).await;
-    alerts_dialog(&app).await;
+    connect_view(&app).await;
+    alerts_view(&app).await;
 
     // A second launch hands over to this window and exits; this engine keeps serving.
     let second = home.args(free_port());
@@ -814,7 +834,7 @@ async fn the_filter_bar_narrows_every_panel_and_times_are_local() {
     app.close().await;
 }
 
-/// The Funnels dialog: define a funnel step by step from the event names seen, see each step's
+/// The Funnels view: define a funnel step by step from the event names seen, see each step's
 /// count and drop-off, break it down by country, and show it in the signup panel.
 #[tokio::test]
 async fn a_funnel_is_defined_step_by_step_broken_down_and_shown() {
@@ -834,7 +854,7 @@ async fn a_funnel_is_defined_step_by_step_broken_down_and_shown() {
     app.wait_text("funnel-summary", "2 of 5 completed (40.0 %)")
         .await;
 
-    app.click("funnels-open").await;
+    app.click("nav-funnels").await;
     app.wait_row("funnel-step-0", &["signup_started", "5", "100.0 %", "–"])
         .await;
     app.wait_row(
@@ -877,9 +897,13 @@ async fn a_funnel_is_defined_step_by_step_broken_down_and_shown() {
         .await;
     app.wait_row("funnel-group-1", &["FR", "2", "1", "1", "50.0 %"])
         .await;
+    save_screenshot(
+        "screenshot-funnels.png",
+        &app.client.screenshot().await.unwrap(),
+    );
 
     app.click("funnel-on-dashboard").await;
-    app.click("funnels-close").await;
+    app.click("nav-dashboard").await;
     app.wait_text("funnel-title", "Funnel: Verify").await;
     app.wait_text("funnel-summary", "2 of 5 converted (40.0 %)")
         .await;
@@ -891,13 +915,154 @@ async fn a_funnel_is_defined_step_by_step_broken_down_and_shown() {
     app.close().await;
 }
 
-/// The dashboard with demo traffic, as the README shows it: written under the target dir, or
-/// over `docs/screenshot.png` with `PULSEBOARD_UPDATE_SCREENSHOT=1`.
-fn save_screenshot(png: &[u8]) {
+/// The window's views, each with an element only it shows and a text that element holds once
+/// its data is loaded (here: `fixture()` posted, the built-in alert rule, this instance).
+const VIEWS: [(&str, &str, &str); 4] = [
+    ("dashboard", "active-users-value", "7"),
+    ("funnels", "funnel-step-0", "signup_started"),
+    ("alerts", "alert-row-error_rate", "Error rate above 1 %"),
+    ("connect", "snippet-segment-python", "analytics.host"),
+];
+
+impl App {
+    /// Only view `open` shows (its content loaded, its navigation entry marked); the filter bar
+    /// only with the views it narrows.
+    async fn expect_view(&self, open: &str) {
+        let (_, content, text) = VIEWS.into_iter().find(|v| v.0 == open).unwrap();
+        let what = format!("the {open} view's #{content} with {text:?}");
+        self.wait_for(&what, |app| async move {
+            app.displayed(content).await
+                && app.text(content).await.is_some_and(|t| t.contains(text))
+        })
+        .await;
+        for (view, content, _) in VIEWS {
+            let current = self.attr(&format!("nav-{view}"), "aria-current").await;
+            if view == open {
+                assert_eq!(current.as_deref(), Some("page"), "nav-{view} marked");
+            } else {
+                assert!(
+                    !self.displayed(&format!("view-{view}")).await,
+                    "{view} hidden"
+                );
+                assert!(!self.displayed(content).await, "#{content} hidden");
+                assert_eq!(current, None, "nav-{view} not marked");
+            }
+        }
+        let filtered = ["dashboard", "funnels"].contains(&open);
+        assert_eq!(self.displayed("filters").await, filtered, "the filter bar");
+    }
+
+    /// The window as it looks now, to `target/tmp/views/{name}.png`.
+    async fn save_view(&self, name: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("views/{name}.png"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, png).unwrap();
+    }
+
+    /// The header's controls as laid out: how many rows they take, and which of them overlap
+    /// one another or stick out of the window.
+    async fn header_layout(&self) -> Value {
+        let script = r#"
+            const boxes = [...document.querySelectorAll(
+                "header h1, #views > button, #ranges > button, #status, #spilled, #alerts-badge, #profile, #demo-menu")]
+              .filter((e) => e.getClientRects().length > 0)
+              .map((e) => [e.id || e.textContent, e.getBoundingClientRect()]);
+            const centers = boxes.map(([, r]) => (r.top + r.bottom) / 2).sort((x, y) => x - y);
+            const rows = centers.filter((c, i) => i === 0 || c - centers[i - 1] > 10).length;
+            const overlaps = [];
+            boxes.forEach(([a, r], i) => boxes.slice(i + 1).forEach(([b, s]) => {
+              if (r.left < s.right && s.left < r.right && r.top < s.bottom && s.top < r.bottom) overlaps.push(`${a} / ${b}`);
+            }));
+            const outside = boxes.filter(([, r]) => r.left < 0 || r.right > window.innerWidth).map(([a]) => a);
+            return { width: window.innerWidth, controls: boxes.length, rows, overlaps, outside,
+                     scrolls: document.documentElement.scrollWidth > window.innerWidth };
+        "#;
+        self.client.execute(script, vec![]).await.unwrap()
+    }
+}
+
+/// The header's navigation: each view shows its own content and hides the others'; the header
+/// takes one row at 1280 px and nothing in it overlaps or is cut at 900 px; the view open last
+/// is the one the next launch opens.
+#[tokio::test]
+async fn every_view_opens_from_the_navigation_and_the_last_one_is_remembered() {
+    let _one_window = ONE_WINDOW.lock().await;
+    let home = Home::new();
+    let app = App::launch(&home).await;
+    // The widest header: the store down, its label longer, the spilled badge shown. (The event
+    // is older than the active-users window, so the dashboard's count stays the fixture's.)
+    app.api.set_fault("down").await;
+    app.post(&[json!({"event_name": "page_view", "session_id": "spill", "timestamp": at(30)})])
+        .await;
+    app.wait_text("spilled", "1 spilled").await;
+    let layout = app.header_layout().await;
+    assert_eq!(
+        layout["rows"],
+        json!(1),
+        "one header row, store down: {layout}"
+    );
+    app.save_view("header-down-1280").await;
+    app.api.set_fault("up").await;
+    app.wait_for("the spilled event stored", |app| async move {
+        !app.displayed("spilled").await
+    })
+    .await;
+
+    app.post(&fixture()).await;
+    app.expect_view("dashboard").await;
+    for width in [1280, 900] {
+        app.client.set_window_size(width, 800).await.unwrap();
+        app.wait_for("the window's new width", |app| async move {
+            let inner = app.client.execute("return window.innerWidth", vec![]).await;
+            inner.ok().and_then(|w| w.as_u64()) == Some(u64::from(width))
+        })
+        .await;
+        for (view, _, _) in VIEWS {
+            app.click(&format!("nav-{view}")).await;
+            app.expect_view(view).await;
+            let layout = app.header_layout().await;
+            println!("{view} at {width} px: {layout}");
+            assert_eq!(layout["overlaps"], json!([]), "{view} at {width} px");
+            assert_eq!(layout["outside"], json!([]), "{view} at {width} px");
+            assert_eq!(layout["scrolls"], json!(false), "{view} at {width} px");
+            if width == 1280 {
+                assert_eq!(layout["rows"], json!(1), "one header row: {layout}");
+            }
+            app.save_view(&format!("{view}-{width}")).await;
+        }
+        // The demo menu opens under its button, inside the window, and closes again.
+        app.click("demo-menu").await;
+        assert!(app.displayed("demo").await && app.displayed("demo-campaign").await);
+        let inside = "const r = document.getElementById('demo-items').getBoundingClientRect();
+                      return r.left >= 0 && r.right <= window.innerWidth";
+        let inside = app.client.execute(inside, vec![]).await.unwrap();
+        assert_eq!(inside, json!(true), "the demo menu at {width} px");
+        app.save_view(&format!("demo-menu-{width}")).await;
+        app.click("demo-menu").await;
+        assert!(!app.displayed("demo-items").await, "the menu closes");
+    }
+    // The walk ended on Connect: the next launch opens it.
+    app.close().await;
+    let app = App::launch(&home).await;
+    app.expect_view("connect").await;
+    app.click("nav-funnels").await;
+    app.expect_view("funnels").await;
+    app.close().await;
+    let app = App::launch(&home).await;
+    app.expect_view("funnels").await;
+    app.close().await;
+}
+
+/// A picture the README shows (`name`: `screenshot.png`, …): written under the target dir, or
+/// over `docs/{name}` with `PULSEBOARD_UPDATE_SCREENSHOT=1`.
+fn save_screenshot(name: &str, png: &[u8]) {
     let path = if std::env::var("PULSEBOARD_UPDATE_SCREENSHOT").as_deref() == Ok("1") {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshot.png")
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("docs")
+            .join(name)
     } else {
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshot.png")
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
     };
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, png).unwrap();
