@@ -2,30 +2,37 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
+use super::body::Document;
 use super::ApiError;
 use crate::delivery::alerts::{AlertError, AlertView, RuleError};
 use crate::engine::Engine;
 
-/// `GET /api/alerts`: `{"alerts": [rule with state, …]}`, by id.
+/// `GET /api/alerts`: `{"alerts": [rule with state, …]}`, by id; with `"invalid": [{"id",
+/// "error", "definition"}]` when stored rules break a rule (they are not judged).
 pub(super) async fn list(State(engine): State<Arc<Engine>>) -> Json<Value> {
-    Json(json!({ "alerts": engine.alerts.list() }))
+    let mut body = json!({ "alerts": engine.alerts.list() });
+    let invalid = engine.alerts.invalid();
+    if !invalid.is_empty() {
+        body["invalid"] = json!(invalid);
+    }
+    Json(body)
 }
 
 /// `PUT /api/alerts/{id}`: stores the rule; answers it as stored, with its state.
 pub(super) async fn put(
     State(engine): State<Arc<Engine>>,
     id: Result<Path<String>, PathRejection>,
-    body: Result<Json<Value>, JsonRejection>,
+    Document(body): Document,
 ) -> Result<Json<AlertView>, ApiError> {
     let Path(id) = id.map_err(|e| ApiError::BadQuery(e.body_text()))?;
-    let Json(body) = body.map_err(|e| {
-        let rule = format!("a JSON object ({})", e.body_text());
+    let body: Value = serde_json::from_slice(&body).map_err(|e| {
+        let rule = format!("a JSON object ({e})");
         AlertError::BadRule(RuleError {
             field: "rule".into(),
             rule,

@@ -4,13 +4,16 @@
 //! before the body is read — the rest read anyway, so that ordinary clients (Python `requests`,
 //! Node `fetch`) hear the answer instead of a broken pipe.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderMap};
 use http_body_util::BodyExt;
 
 use super::ApiError;
+use crate::engine::Engine;
 
 /// The most a refused request may still send before the connection is closed on it.
 pub const DISCARD_LIMIT: usize = 16 << 20;
@@ -28,6 +31,26 @@ pub async fn read(
     let gzipped = content_gzipped(headers)?;
     let raw = read_raw(headers, body, limit).await?;
     decode(headers, query, raw, gzipped, limit)
+}
+
+/// A definition a route is sent (a funnel, an alert rule, the aliases): read whole within
+/// `--body-limit` and [`BODY_TIMEOUT`], gzip undone when the header says so. Every refusal is
+/// an [`ApiError`], so it answers JSON like every other (413, 408, 415).
+pub struct Document(pub Bytes);
+
+impl FromRequest<Arc<Engine>> for Document {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, engine: &Arc<Engine>) -> Result<Self, ApiError> {
+        let (parts, body) = request.into_parts();
+        let limit = engine.config.body_limit;
+        let gzipped = content_gzipped(&parts.headers)?;
+        let raw = read_raw(&parts.headers, body, limit).await?;
+        match gzipped {
+            true => gunzip(&raw, limit).map(Document),
+            false => Ok(Document(raw)),
+        }
+    }
 }
 
 async fn read_raw(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {

@@ -74,7 +74,7 @@ pub enum ApiError {
     BadSetting(String),
     #[error(transparent)]
     Alert(#[from] AlertError),
-    #[error("no route {method} {path}: the API is POST /v1/events (and Segment's /v1/batch, /v1/track…, PostHog's /batch/, /e/, /capture/…), GET /health, GET /api/panels[/NAME[.svg]], GET /api/dashboard.png, GET /api/funnels, GET|PUT|DELETE /api/funnels/ID, GET /api/funnels/ID.svg, GET /api/event_names, GET|PUT /api/settings/aliases, GET /api/alerts, PUT|DELETE /api/alerts/ID")]
+    #[error("no route {method} {path}: the API is POST /v1/events (and Segment's /v1/batch, /v1/track…, PostHog's /batch/, /e/, /capture/…), GET /health, GET /api/panels[/NAME[.svg|.csv]], GET /api/dashboard.png, GET /api/funnels, GET|PUT|DELETE /api/funnels/ID, GET /api/funnels/ID.svg, GET /api/event_names, GET|PUT /api/settings/aliases, GET /api/alerts, PUT|DELETE /api/alerts/ID")]
     NoRoute { method: String, path: String },
     #[error(transparent)]
     Chart(#[from] ChartError),
@@ -121,6 +121,7 @@ impl IntoResponse for ApiError {
             ApiError::Panel(e) if e.is_retryable() => unavailable(error),
             ApiError::Funnel(FunnelError::Invalid(_)) => error(StatusCode::BAD_REQUEST),
             ApiError::Funnel(FunnelError::Unknown(_)) => error(StatusCode::NOT_FOUND),
+            ApiError::Funnel(FunnelError::Stored { .. }) => error(StatusCode::CONFLICT),
             ApiError::Funnel(e) if e.is_retryable() => unavailable(error),
             ApiError::UnknownPanel(_)
             | ApiError::NoRoute { .. }
@@ -196,6 +197,14 @@ mod tests {
                     "window", "1m..=7d",
                 ))),
                 400,
+                None,
+            ),
+            (
+                ApiError::Funnel(FunnelError::Stored {
+                    id: "x".into(),
+                    error: "name: must not contain control characters".into(),
+                }),
+                409,
                 None,
             ),
             (

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -11,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
+use super::body::Document;
 use super::panels::{parse_scope, Pairs};
 use super::{ingest, ApiError};
 
@@ -22,16 +22,22 @@ fn path(id: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
         .map_err(|e| ApiError::BadQuery(e.body_text()))
 }
 
-/// `GET /api/funnels`: `{"funnels": [...]}`, by id.
+/// `GET /api/funnels`: `{"funnels": [...]}`, by id; with `"invalid": [{"id", "error",
+/// "definition"}]` when stored definitions break a rule.
 pub(super) async fn list(State(engine): State<Arc<Engine>>) -> Json<Value> {
-    Json(json!({ "funnels": engine.funnels.list() }))
+    let mut body = json!({ "funnels": engine.funnels.list() });
+    let invalid = engine.funnels.invalid();
+    if !invalid.is_empty() {
+        body["invalid"] = json!(invalid);
+    }
+    Json(body)
 }
 
 /// `PUT /api/funnels/{id}`: defines or replaces it; answers the stored funnel.
 pub(super) async fn put(
     State(engine): State<Arc<Engine>>,
     id: Result<Path<String>, PathRejection>,
-    body: Bytes,
+    Document(body): Document,
 ) -> Result<Response, ApiError> {
     let id = path(id)?;
     // Whatever the Content-Type (curl -d sends a form type): the body must be JSON.

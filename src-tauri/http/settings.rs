@@ -3,10 +3,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::Json;
 
+use super::body::Document;
 use super::ApiError;
 use crate::engine::Engine;
 
@@ -20,12 +20,11 @@ pub(super) async fn get_aliases(
 /// `PUT /api/settings/aliases`: replaces every alias; answers the aliases now in force.
 pub(super) async fn put_aliases(
     State(engine): State<Arc<Engine>>,
-    body: Result<Json<BTreeMap<String, String>>, JsonRejection>,
+    Document(body): Document,
 ) -> Result<Json<BTreeMap<String, String>>, ApiError> {
-    let Json(aliases) = body.map_err(|e| {
+    let aliases: BTreeMap<String, String> = serde_json::from_slice(&body).map_err(|e| {
         ApiError::BadSetting(format!(
-            "aliases: a JSON object of event name to event name ({})",
-            e.body_text()
+            "aliases: a JSON object of event name to event name ({e})"
         ))
     })?;
     engine

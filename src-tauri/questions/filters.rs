@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::storage::store::Params;
+use crate::support::text;
 
 /// At most this many filters (parameters) at once.
 pub const MAX_FILTERS: usize = 5;
@@ -216,6 +217,10 @@ fn split(name: &str, value: &str) -> Result<Vec<String>, FilterError> {
     let values: Vec<String> = value.split(',').map(str::to_owned).collect();
     if values.iter().any(String::is_empty) {
         let rule = "must not be empty (a value, or several separated by commas)";
+        return Err(FilterError::new(name, rule));
+    }
+    if let Some(bad) = values.iter().find(|v| text::check(v).is_err()) {
+        let rule = format!("{}, got {bad:?}", text::NO_CONTROL);
         return Err(FilterError::new(name, rule));
     }
     if values.len() > MAX_VALUES {

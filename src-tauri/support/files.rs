@@ -5,6 +5,19 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
 
+use serde::Serialize;
+use serde_json::Value;
+
+/// A stored definition (a funnel, an alert rule) that no longer passes the rules a `PUT` must
+/// pass — written by an older version, or by hand: kept as it was, so nothing is lost, and
+/// reported with what is wrong until it is replaced or deleted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Invalid {
+    pub id: String,
+    pub error: String,
+    pub definition: Value,
+}
+
 /// Writes `path` with mode 0600 through a temp file and a rename: a reader (or a crash) never
 /// sees half a file, and the rename is synced to disk.
 pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {

@@ -9,4 +9,5 @@ pub mod datadir;
 pub mod duration;
 pub mod files;
 pub mod secret;
+pub mod text;
 pub mod urls;

@@ -334,3 +334,163 @@ async fn every_error_is_json_that_says_what_to_fix() {
     assert_eq!(panel["top_features"][0]["users"], 2, "{panel}");
     server.stop();
 }
+
+/// Every refusal on every route answers JSON with an `error` that names what is wrong: bodies
+/// over `--body-limit` (413), malformed definitions (400), a wrong method (404), text with
+/// control characters (400, naming the parameter or field; nothing stored).
+#[tokio::test]
+async fn every_refusal_on_every_route_is_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--body-limit", "64KiB"]);
+    let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(2 << 20));
+    let send = |method: reqwest::Method, path: &str, body: String| {
+        server
+            .http
+            .request(method, format!("{}{path}", server.url))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    use reqwest::Method;
+    let nul_step = r#"{"steps": [{"event_name": "a", "where": {"device": "m\u0000"}},
+                                  {"event_name": "b"}]}"#;
+    let cases: Vec<(Method, &str, String, u16, &str)> = vec![
+        (Method::PUT, "/api/funnels/big", huge.clone(), 413, "over the limit"),
+        (Method::PUT, "/api/alerts/big", huge.clone(), 413, "over the limit"),
+        (Method::PUT, "/api/settings/aliases", huge.clone(), 413, "over the limit"),
+        (Method::POST, "/v1/events", huge.clone(), 413, "over the limit"),
+        (Method::POST, "/batch", huge.clone(), 413, "over the limit"),
+        (Method::POST, "/capture", huge, 413, "over the limit"),
+        (Method::PUT, "/api/funnels/x", "{".into(), 400, "body: a JSON object"),
+        (Method::PUT, "/api/alerts/x", "[1".into(), 400, "rule: a JSON object"),
+        (Method::PUT, "/api/settings/aliases", "1".into(), 400, "aliases: a JSON object"),
+        (Method::POST, "/api/funnels/x", "{}".into(), 404, "no route POST /api/funnels/x"),
+        (Method::DELETE, "/api/panels", String::new(), 404, "no route DELETE /api/panels"),
+        (Method::GET, "/api/panels?device=%00", String::new(), 400, "device: must not contain control characters"),
+        (Method::GET, "/api/panels/error_rate?prop.plan=a%0Ab", String::new(), 400, "prop.plan: must not contain control characters"),
+        (Method::GET, "/api/funnels/signup?country=D%00", String::new(), 400, "country:"),
+        (Method::PUT, "/api/funnels/nul", nul_step.into(), 400, "steps[0].where.device: must not contain control characters"),
+        (Method::PUT, "/api/funnels/nul", r#"{"name": "a\u0000b", "steps": [{"event_name": "a"}, {"event_name": "b"}]}"#.into(), 400, "name: must not contain control characters"),
+        (Method::PUT, "/api/alerts/nul", r#"{"metric": "events", "op": "above", "threshold": 1, "filters": {"device": "\u0000"}}"#.into(), 400, "filters.device: must not contain control characters"),
+        (Method::PUT, "/api/alerts/nul", r#"{"name": "a\u0007", "metric": "events", "op": "above", "threshold": 1}"#.into(), 400, "name: must not contain control characters"),
+    ];
+    for (method, path, body, status, text) in cases {
+        let response = send(method.clone(), path, body).await.unwrap();
+        let got = response.status().as_u16();
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        assert_eq!(got, status, "{method} {path}: {answer}");
+        assert!(
+            content_type.starts_with("application/json"),
+            "{method} {path}: {content_type}"
+        );
+        let error = answer["error"].as_str().unwrap_or_default();
+        assert!(error.contains(text), "{method} {path}: {answer}");
+    }
+    // Nothing refused was stored.
+    let (_, funnels) = server.get("/api/funnels").await;
+    let ids: Vec<&str> = funnels["funnels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["signup"]);
+    let (_, alerts) = server.get("/api/alerts").await;
+    assert_eq!(alerts["alerts"].as_array().unwrap().len(), 1, "{alerts}");
+    let (_, aliases) = server.get("/api/settings/aliases").await;
+    assert_eq!(aliases, json!({}));
+}
+
+/// Definitions stored before the rules for text existed (a NUL in a funnel's `where`, in an
+/// alert's filters) do not stop the start nor answer 500 for ever: each bad one is reported on
+/// its own, kept as it was until replaced or deleted, and the good ones work.
+#[tokio::test]
+async fn a_stored_definition_that_breaks_a_rule_is_reported_on_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let funnels = json!([
+        {"id": "good", "name": "Good", "steps": [{"event_name": "a"}, {"event_name": "b"}],
+         "window": "1h", "count_by": "user"},
+        {"id": "nul", "name": "Nul", "steps": [{"event_name": "a", "where": {"device": "m\u{0}"}},
+         {"event_name": "b"}], "window": "1h", "count_by": "user"},
+    ]);
+    std::fs::write(dir.path().join("funnels.json"), funnels.to_string()).unwrap();
+    let rule = |filters: Value| {
+        json!({"name": "r", "metric": "events", "op": "above", "threshold": 1.0, "for": "5m",
+               "min_events": 0, "filters": filters, "webhook": null, "muted": false})
+    };
+    let alerts = json!({"rules": {"fine": rule(json!({})), "nul": rule(json!({"device": "\u{0}"}))},
+                        "states": {}});
+    std::fs::write(dir.path().join("alerts.json"), alerts.to_string()).unwrap();
+    let server = Server::start(dir.path(), &[]);
+
+    let (status, listed) = server.get("/api/funnels").await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["funnels"][0]["id"], "good");
+    assert_eq!(listed["funnels"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["invalid"][0]["id"], "nul");
+    let error = listed["invalid"][0]["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("steps[0].where.device: must not contain control characters"),
+        "{listed}"
+    );
+    let (status, answer) = server.get("/api/funnels/nul?range=1h").await;
+    assert_eq!(status, 409, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("PUT a corrected definition or DELETE it"),
+        "{answer}"
+    );
+    let (status, answer) = server.get("/api/funnels/good?range=1h").await;
+    assert_eq!(
+        (status, &answer["steps"][0]["count"]),
+        (200, &json!(0)),
+        "{answer}"
+    );
+
+    let (status, listed) = server.get("/api/alerts").await;
+    assert_eq!(status, 200, "{listed}");
+    let ids: Vec<&str> = listed["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["fine"]);
+    assert_eq!(listed["invalid"][0]["id"], "nul");
+    assert!(
+        listed["invalid"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("device: must not contain control characters"),
+        "{listed}"
+    );
+
+    // Kept as stored until replaced: a restart still reports them, then a PUT repairs one and
+    // a DELETE removes the other.
+    server.stop();
+    let server = Server::start(dir.path(), &[]);
+    let (_, listed) = server.get("/api/funnels").await;
+    assert_eq!(listed["invalid"][0]["id"], "nul");
+    let (status, stored) = server
+        .put(
+            "/api/funnels/nul",
+            r#"{"steps": [{"event_name": "a"}, {"event_name": "b"}]}"#,
+        )
+        .await;
+    assert_eq!(status, 200, "{stored}");
+    let (status, _) = server.delete("/api/alerts/nul").await;
+    assert_eq!(status, 204);
+    let (_, funnels) = server.get("/api/funnels").await;
+    assert!(funnels.get("invalid").is_none(), "{funnels}");
+    assert_eq!(funnels["funnels"].as_array().unwrap().len(), 2);
+    let (_, alerts) = server.get("/api/alerts").await;
+    assert!(alerts.get("invalid").is_none(), "{alerts}");
+    let file = std::fs::read_to_string(dir.path().join("alerts.json")).unwrap();
+    assert!(!file.contains("\\u0000"), "{file}");
+}

@@ -66,8 +66,9 @@ fn fixtures(at_ms: i64) -> Vec<Fixture> {
         "sso",
         "themes",
         "billing",
-        "webhooks",
-        "audit",
+        // Names a spreadsheet would take for formulas: the CSV must defuse them.
+        "=webhooks",
+        "@audit",
     ];
     let names = [
         "page_view",
@@ -309,8 +310,85 @@ async fn panels_match_the_definitions_for_every_range() {
             ))
             .await;
         assert_eq!(one, json!({"top_features": want["top_features"]}));
+        // Each panel's CSV holds the same rows (by `.csv`, or by `Accept: text/csv`).
+        for panel in [
+            "active_users",
+            "signup_funnel",
+            "top_features",
+            "error_rate",
+        ] {
+            let url = format!(
+                "{}/api/panels/{panel}.csv?range={range}&at={at_param}{filters}",
+                server.url
+            );
+            let response = server.http.get(url).send().await.unwrap();
+            assert_eq!(
+                response.headers()["content-type"],
+                "text/csv; charset=utf-8"
+            );
+            assert_eq!(
+                response.text().await.unwrap(),
+                csv_of(panel, &want[panel]),
+                "{panel} over {range}{filters}"
+            );
+        }
+        let url = format!(
+            "{}/api/panels/top_features?range={range}&at={at_param}{filters}",
+            server.url
+        );
+        let response = server
+            .http
+            .get(url)
+            .header("accept", "text/csv")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.text().await.unwrap(),
+            csv_of("top_features", &want["top_features"])
+        );
     }
     server.stop();
+}
+
+/// A panel's expected JSON as the CSV the contract describes: a header, CRLF rows, nulls empty,
+/// text that would start a formula prefixed with `'`.
+fn csv_of(panel: &str, want: &Value) -> String {
+    let (header, rows, columns): (&str, &Value, &[&str]) = match panel {
+        "active_users" => ("t,sessions", &want["series"], &["t", "sessions"]),
+        "signup_funnel" => (
+            "hour,started,completed,conversion_pct",
+            want,
+            &["hour", "started", "completed", "conversion_pct"],
+        ),
+        "top_features" => (
+            "feature,users,events",
+            want,
+            &["feature", "users", "events"],
+        ),
+        _ => (
+            "minute,errors,total,rate_pct",
+            &want["series"],
+            &["minute", "errors", "total", "rate_pct"],
+        ),
+    };
+    let cell = |v: &Value| match v {
+        Value::Null => String::new(),
+        Value::String(s) if s.starts_with(['=', '+', '-', '@']) => format!("'{s}"),
+        Value::String(s) => s.clone(),
+        // The shortest text of the number (`190`, `92.2`), as a spreadsheet reads it.
+        Value::Number(n) => n
+            .as_u64()
+            .map_or_else(|| n.as_f64().unwrap().to_string(), |u| u.to_string()),
+        other => panic!("not a cell: {other}"),
+    };
+    let mut out = format!("{header}\r\n");
+    for row in rows.as_array().unwrap() {
+        let cells: Vec<String> = columns.iter().map(|c| cell(&row[c])).collect();
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    out
 }
 
 #[tokio::test]

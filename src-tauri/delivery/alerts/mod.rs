@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc, watch, Notify};
 use tokio::task::JoinHandle;
 
@@ -24,6 +24,7 @@ use crate::questions::funnels::Funnels;
 use crate::storage::batcher::Status;
 use crate::storage::store::Store;
 use crate::support::clock::Clock;
+pub use crate::support::files::Invalid;
 
 pub use channels::webhook::{Payload, RETRIES};
 pub use channels::{Channel, ChannelError, Channels, Delivery};
@@ -59,11 +60,59 @@ pub enum AlertError {
     BadFile { path: PathBuf, reason: String },
 }
 
-/// Rules and their states, as `alerts.json` holds them.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// Rules and their states; the stored rules that break a rule kept aside, never judged.
+#[derive(Debug, Clone, Default)]
 struct Book {
     rules: BTreeMap<String, Rule>,
+    invalid: BTreeMap<String, Invalid>,
     states: BTreeMap<String, RuleState>,
+}
+
+/// `alerts.json`: every rule as stored (valid or not), and the states.
+#[derive(Serialize, Deserialize)]
+struct File {
+    rules: BTreeMap<String, Value>,
+    #[serde(default)]
+    states: BTreeMap<String, RuleState>,
+}
+
+impl Book {
+    /// Reads each rule with the rules a `PUT` must pass; one that breaks them is kept aside.
+    fn read(file: File) -> Self {
+        let mut book = Book {
+            states: file.states,
+            ..Book::default()
+        };
+        for (id, value) in file.rules {
+            match serde_json::from_value::<Rule>(value.clone()) {
+                Ok(rule) => {
+                    book.rules.insert(id, rule);
+                }
+                Err(error) => {
+                    tracing::warn!(rule = %id, %error, "a stored alert rule breaks a rule; it is kept but not judged");
+                    let invalid = Invalid {
+                        id: id.clone(),
+                        error: error.to_string(),
+                        definition: value,
+                    };
+                    book.invalid.insert(id, invalid);
+                }
+            }
+        }
+        book
+    }
+
+    fn file(&self) -> File {
+        let rules = self.rules.iter().map(|(id, r)| (id.clone(), json!(r)));
+        let invalid = self
+            .invalid
+            .values()
+            .map(|i| (i.id.clone(), i.definition.clone()));
+        File {
+            rules: rules.chain(invalid).collect(),
+            states: self.states.clone(),
+        }
+    }
 }
 
 /// A rule with its state, as `GET /api/alerts` and the window show it.
@@ -211,6 +260,11 @@ impl Alerts {
         self.book.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The stored rules that break a rule, by id (not judged until replaced or deleted).
+    pub fn invalid(&self) -> Vec<Invalid> {
+        self.book().invalid.values().cloned().collect()
+    }
+
     /// Every rule with its state, by id.
     pub fn list(&self) -> Vec<AlertView> {
         let book = self.book();
@@ -233,6 +287,7 @@ impl Alerts {
         let mut book = self.book();
         let mut next = book.clone();
         next.rules.insert(id.to_owned(), rule);
+        next.invalid.remove(id);
         save(&self.path, &next)?;
         *book = next;
         let stored = view(id, &book.rules[id], &book.states);
@@ -245,11 +300,11 @@ impl Alerts {
     pub fn delete(&self, id: &str) -> Result<(), AlertError> {
         check_id(id)?;
         let mut book = self.book();
-        if !book.rules.contains_key(id) {
+        let mut next = book.clone();
+        let known = next.rules.remove(id).is_some() | next.invalid.remove(id).is_some();
+        if !known {
             return Err(AlertError::NotFound(id.to_owned()));
         }
-        let mut next = book.clone();
-        next.rules.remove(id);
         next.states.remove(id);
         save(&self.path, &next)?;
         *book = next;
@@ -431,13 +486,17 @@ async fn deliver_all(
 /// The rules and states in `path`; the built-in rule alone when the file does not exist yet.
 fn load(path: &Path) -> Result<Book, AlertError> {
     match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| AlertError::BadFile {
-            path: path.to_owned(),
-            reason: e.to_string(),
-        }),
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes)
+                .map(Book::read)
+                .map_err(|e| AlertError::BadFile {
+                    path: path.to_owned(),
+                    reason: e.to_string(),
+                })
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Book {
             rules: BTreeMap::from([(BUILT_IN_ID.to_owned(), Rule::built_in())]),
-            states: BTreeMap::new(),
+            ..Book::default()
         }),
         Err(source) => Err(AlertError::Read {
             path: path.to_owned(),
@@ -447,7 +506,7 @@ fn load(path: &Path) -> Result<Book, AlertError> {
 }
 
 fn save(path: &Path, book: &Book) -> Result<(), AlertError> {
-    let bytes = serde_json::to_vec_pretty(book).expect("rules and states serialise");
+    let bytes = serde_json::to_vec_pretty(&book.file()).expect("rules and states serialise");
     crate::support::files::write_private(path, &bytes).map_err(|source| AlertError::Save {
         path: path.to_owned(),
         source,

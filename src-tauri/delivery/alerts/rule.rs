@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::questions::filters::Filters;
+use crate::support::text;
 
 /// The shortest and longest trailing window a rule may judge.
 const MIN_WINDOW_S: u32 = 60;
@@ -220,15 +221,15 @@ fn required<'a>(fields: &'a Map<String, Value>, field: &str) -> Result<&'a Value
 
 fn name(fields: &Map<String, Value>, id: &str) -> Result<String, RuleError> {
     let bad = || {
-        let rule = format!("1 to {MAX_NAME_CHARS} characters, no control characters");
+        let rule = format!("1 to {MAX_NAME_CHARS} characters");
         RuleError::new("name", rule)
     };
     let name = match fields.get("name") {
         None | Some(Value::Null) => return Ok(id.to_owned()),
         Some(v) => v.as_str().ok_or_else(bad)?.trim(),
     };
-    let chars = name.chars().count();
-    if !(1..=MAX_NAME_CHARS).contains(&chars) || name.chars().any(char::is_control) {
+    text::check(name).map_err(|rule| RuleError::new("name", rule))?;
+    if !(1..=MAX_NAME_CHARS).contains(&name.chars().count()) {
         return Err(bad());
     }
     Ok(name.to_owned())

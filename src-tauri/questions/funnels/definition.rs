@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use crate::ingest::event::{is_event_name, EVENT_NAME_RULE};
 use crate::questions::filters::{FilterError, Filters};
 use crate::support::duration::{self, Largest};
+use crate::support::text;
 
 pub const MIN_STEPS: usize = 2;
 pub const MAX_STEPS: usize = 8;
@@ -123,13 +124,13 @@ fn unknown_field(path: &str, known: &str) -> DefinitionError {
 }
 
 fn name(value: Option<&Value>, id: &str) -> Result<String, DefinitionError> {
-    let rule = format!("a string of 1 to {MAX_NAME_CHARS} printable characters");
+    let rule = format!("a string of 1 to {MAX_NAME_CHARS} characters");
     match value {
         None | Some(Value::Null) => Ok(id.to_owned()),
-        Some(Value::String(s))
-            if (1..=MAX_NAME_CHARS).contains(&s.chars().count())
-                && !s.chars().any(char::is_control) =>
-        {
+        Some(Value::String(s)) if text::check(s).is_err() => {
+            Err(DefinitionError::new("name", text::NO_CONTROL))
+        }
+        Some(Value::String(s)) if (1..=MAX_NAME_CHARS).contains(&s.chars().count()) => {
             Ok(s.clone())
         }
         Some(_) => Err(DefinitionError::new("name", rule)),

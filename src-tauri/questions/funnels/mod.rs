@@ -12,13 +12,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::questions::filters::Filters;
 use crate::questions::panels::{Range, Scope, Snapshot, SnapshotCache, Window};
 use crate::storage::batcher::Status;
 use crate::storage::store::{Store, StoreError};
 use crate::support::clock::Clock;
+pub use crate::support::files::Invalid;
 
 pub use compute::{step_counts, Breakdown, Counts, FunnelReport, Group, StepCount, MAX_GROUPS};
 pub use definition::{check_id, CountBy, DefinitionError, Funnel, Step, MAX_STEPS, MIN_STEPS};
@@ -42,6 +43,11 @@ pub enum FunnelError {
     },
     #[error("{} is not a valid funnels file ({reason}): fix or delete it", path.display())]
     BadFile { path: PathBuf, reason: String },
+    /// A stored definition that no longer passes the rules (see [`Invalid`]).
+    #[error(
+        "funnel {id:?} as stored breaks a rule ({error}): PUT a corrected definition or DELETE it"
+    )]
+    Stored { id: String, error: String },
     #[error("funnel query failed: {0}")]
     Store(#[from] StoreError),
 }
@@ -69,29 +75,42 @@ pub struct EventNames {
     pub event_names: Vec<EventName>,
 }
 
-/// The funnels a data directory defines, read before the engine opens its store (a bad file
-/// stops the start with nothing to undo).
+/// What `funnels.json` holds: the funnels, and those that break a rule.
+#[derive(Debug, Clone, Default)]
+struct Book {
+    funnels: BTreeMap<String, Arc<Funnel>>,
+    invalid: BTreeMap<String, Invalid>,
+}
+
+/// The funnels a data directory defines, read before the engine opens its store (a file that
+/// is not a list of funnels stops the start with nothing to undo).
 pub struct Definitions {
     path: PathBuf,
-    funnels: BTreeMap<String, Arc<Funnel>>,
+    book: Book,
 }
 
 impl Definitions {
     /// Reads `<data_dir>/funnels.json`; without one, the built-in `signup` funnel alone.
     pub fn load(data_dir: &Path) -> Result<Self, FunnelError> {
         let path = data_dir.join(FILE);
-        let funnels = match std::fs::read(&path) {
+        let book = match std::fs::read(&path) {
             Ok(bytes) => parse_file(&bytes).map_err(|reason| FunnelError::BadFile {
                 path: path.clone(),
                 reason,
             })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let signup = Funnel::builtin_signup();
-                BTreeMap::from([(signup.id.clone(), Arc::new(signup))])
+                Book {
+                    funnels: BTreeMap::from([(signup.id.clone(), Arc::new(signup))]),
+                    invalid: BTreeMap::new(),
+                }
             }
             Err(source) => return Err(FunnelError::Io { path, source }),
         };
-        Ok(Self { path, funnels })
+        for broken in book.invalid.values() {
+            tracing::warn!(id = %broken.id, error = %broken.error, "a stored funnel breaks a rule; it is kept but not computed");
+        }
+        Ok(Self { path, book })
     }
 }
 
@@ -107,7 +126,7 @@ struct Question {
 pub struct Funnels {
     path: PathBuf,
     /// Held while a change is saved, so the file and the map never disagree.
-    defined: Mutex<BTreeMap<String, Arc<Funnel>>>,
+    defined: Mutex<Book>,
     store: Arc<Store>,
     status: Arc<Status>,
     clock: Clock,
@@ -125,7 +144,7 @@ impl Funnels {
     ) -> Self {
         Self {
             path: definitions.path,
-            defined: Mutex::new(definitions.funnels),
+            defined: Mutex::new(definitions.book),
             store,
             status,
             clock,
@@ -136,11 +155,23 @@ impl Funnels {
 
     /// Every funnel, by id.
     pub fn list(&self) -> Vec<Arc<Funnel>> {
-        self.lock().values().cloned().collect()
+        self.lock().funnels.values().cloned().collect()
+    }
+
+    /// The stored definitions that break a rule, by id.
+    pub fn invalid(&self) -> Vec<Invalid> {
+        self.lock().invalid.values().cloned().collect()
     }
 
     pub fn get(&self, id: &str) -> Result<Arc<Funnel>, FunnelError> {
-        self.lock()
+        let book = self.lock();
+        if let Some(broken) = book.invalid.get(id) {
+            return Err(FunnelError::Stored {
+                id: id.to_owned(),
+                error: broken.error.clone(),
+            });
+        }
+        book.funnels
             .get(id)
             .cloned()
             .ok_or_else(|| FunnelError::Unknown(id.to_owned()))
@@ -151,7 +182,8 @@ impl Funnels {
         let funnel = Arc::new(Funnel::parse(id, body)?);
         let mut defined = self.lock();
         let mut next = defined.clone();
-        next.insert(id.to_owned(), funnel.clone());
+        next.funnels.insert(id.to_owned(), funnel.clone());
+        next.invalid.remove(id);
         self.save(&next)?;
         *defined = next;
         Ok(funnel)
@@ -160,11 +192,11 @@ impl Funnels {
     /// Deletes funnel `id` (the built-in one too: it stays deleted).
     pub fn delete(&self, id: &str) -> Result<(), FunnelError> {
         let mut defined = self.lock();
-        if !defined.contains_key(id) {
+        let mut next = defined.clone();
+        let known = next.funnels.remove(id).is_some() | next.invalid.remove(id).is_some();
+        if !known {
             return Err(FunnelError::Unknown(id.to_owned()));
         }
-        let mut next = defined.clone();
-        next.remove(id);
         self.save(&next)?;
         *defined = next;
         Ok(())
@@ -266,12 +298,15 @@ impl Funnels {
             .await
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Arc<Funnel>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Book> {
         self.defined.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn save(&self, funnels: &BTreeMap<String, Arc<Funnel>>) -> Result<(), FunnelError> {
-        let list: Vec<&Funnel> = funnels.values().map(Arc::as_ref).collect();
+    /// Writes the funnels and, as they were read, the definitions that break a rule.
+    fn save(&self, book: &Book) -> Result<(), FunnelError> {
+        let funnels = book.funnels.values().map(|f| json!(f));
+        let invalid = book.invalid.values().map(|i| i.definition.clone());
+        let list: Vec<Value> = funnels.chain(invalid).collect();
         let bytes = serde_json::to_vec_pretty(&list).expect("funnels serialise");
         crate::support::files::write_private(&self.path, &bytes).map_err(|source| FunnelError::Io {
             path: self.path.clone(),
@@ -281,16 +316,28 @@ impl Funnels {
 }
 
 /// The file: the list of funnels as `GET /api/funnels` shows them, each checked by the rules
-/// a `PUT` must pass.
-fn parse_file(bytes: &[u8]) -> Result<BTreeMap<String, Arc<Funnel>>, String> {
+/// a `PUT` must pass; one that breaks them is kept aside as [`Invalid`].
+fn parse_file(bytes: &[u8]) -> Result<Book, String> {
     let list: Vec<Value> = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-    let mut funnels = BTreeMap::new();
+    let mut book = Book::default();
     for value in list {
         let id = value["id"].as_str().ok_or("a funnel without an id")?;
-        let funnel = Funnel::parse(id, &value).map_err(|e| format!("funnel {id:?}: {e}"))?;
-        funnels.insert(id.to_owned(), Arc::new(funnel));
+        check_id(id).map_err(|e| format!("funnel {id:?}: {e}"))?;
+        match Funnel::parse(id, &value) {
+            Ok(funnel) => {
+                book.funnels.insert(id.to_owned(), Arc::new(funnel));
+            }
+            Err(error) => {
+                let invalid = Invalid {
+                    id: id.to_owned(),
+                    error: error.to_string(),
+                    definition: value.clone(),
+                };
+                book.invalid.insert(id.to_owned(), invalid);
+            }
+        }
     }
-    Ok(funnels)
+    Ok(book)
 }
 
 #[cfg(test)]
