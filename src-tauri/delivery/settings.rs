@@ -47,9 +47,11 @@ struct SettingsFile {
 
 impl Settings {
     pub fn load() -> Self {
-        let path = crate::storage::profiles::config_dir(None)
-            .ok()
-            .map(|dir| dir.join("window.json"));
+        let dir = crate::storage::profiles::config_dir(None).ok();
+        if let Some(dir) = &dir {
+            crate::support::files::remove_stale_temps(dir);
+        }
+        let path = dir.map(|dir| dir.join("window.json"));
         Self { path }
     }
 

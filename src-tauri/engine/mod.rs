@@ -109,6 +109,7 @@ impl Engine {
     pub async fn start(config: EngineConfig) -> Result<Arc<Self>, EngineError> {
         config.validate()?;
         crate::support::datadir::create_private(&config.data_dir)?;
+        crate::support::files::remove_stale_temps(&config.data_dir);
         let journal = Arc::new(Journal::open(&config.data_dir, config.journal_cap_bytes)?);
         let aliases = crate::ingest::aliases::Aliases::load(&config.data_dir)?;
         let alert_rules = Saved::load(&config.data_dir)?;

@@ -72,6 +72,9 @@ pub enum ApiError {
     /// A setting refused: the message names it and its rule.
     #[error("{0}")]
     BadSetting(String),
+    /// A setting that could not be kept (the data directory refused the file): the cause.
+    #[error("{0}")]
+    Setting(String),
     #[error(transparent)]
     Alert(#[from] AlertError),
     #[error("no route {method} {path}: the API is POST /v1/events (and Segment's /v1/batch, /v1/track…, PostHog's /batch/, /e/, /capture/…), GET /health, GET /api/panels[/NAME[.svg|.csv]], GET /api/dashboard.png, GET /api/funnels, GET|PUT|DELETE /api/funnels/ID, GET /api/funnels/ID.svg, GET /api/event_names, GET|PUT /api/settings/aliases, GET /api/alerts, PUT|DELETE /api/alerts/ID")]
@@ -131,6 +134,7 @@ impl IntoResponse for ApiError {
             | ApiError::Panel(_)
             | ApiError::Funnel(_)
             | ApiError::Alert(_)
+            | ApiError::Setting(_)
             | ApiError::Chart(_) => error(StatusCode::INTERNAL_SERVER_ERROR),
             ApiError::WrongKey(_) => error(StatusCode::UNAUTHORIZED),
             ApiError::Unauthorized => {
@@ -167,6 +171,11 @@ mod tests {
             (ApiError::AllRejected(Vec::new()), 400, None),
             (ApiError::BadRange("2h".into()), 400, None),
             (ApiError::UnknownPanel("x".into()), 404, None),
+            (
+                ApiError::Setting("aliases.json: disk full".into()),
+                500,
+                None,
+            ),
             (ApiError::Unauthorized, 401, None),
             (ApiError::WrongHost("evil.example".into()), 421, None),
             (

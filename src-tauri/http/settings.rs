@@ -30,6 +30,9 @@ pub(super) async fn put_aliases(
     engine
         .aliases
         .set(aliases)
-        .map_err(|e| ApiError::BadSetting(e.to_string()))?;
+        .map_err(|e| match e.is_bad_input() {
+            true => ApiError::BadSetting(e.to_string()),
+            false => ApiError::Setting(e.to_string()),
+        })?;
     Ok(Json(engine.aliases.get().as_ref().clone()))
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use crate::ingest::event::Event;
 use crate::ingest::formats::normalize_name;
@@ -31,10 +31,19 @@ pub enum AliasError {
     BadFile { path: PathBuf, reason: String },
 }
 
-/// The aliases in force. Cheap to read from many requests at once.
+/// The aliases in force. Cheap to read from many requests at once; one writer at a time, so
+/// the file and the map never disagree once a change is answered.
 pub struct Aliases {
     path: PathBuf,
     map: RwLock<Arc<BTreeMap<String, String>>>,
+    writer: Mutex<()>,
+}
+
+impl AliasError {
+    /// Whether the request was at fault (400) rather than the data directory (500).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(self, AliasError::BadName(_) | AliasError::TooMany)
+    }
 }
 
 impl Aliases {
@@ -58,6 +67,7 @@ impl Aliases {
         Ok(Self {
             path,
             map: RwLock::new(Arc::new(map)),
+            writer: Mutex::new(()),
         })
     }
 
@@ -69,6 +79,7 @@ impl Aliases {
     pub fn set(&self, map: BTreeMap<String, String>) -> Result<(), AliasError> {
         check(&map)?;
         let bytes = serde_json::to_vec_pretty(&map).expect("a map of strings serialises");
+        let _writing = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         crate::support::files::write_private(&self.path, &bytes).map_err(|source| {
             AliasError::Io {
                 path: self.path.clone(),

@@ -494,3 +494,61 @@ async fn a_stored_definition_that_breaks_a_rule_is_reported_on_its_own() {
     let file = std::fs::read_to_string(dir.path().join("alerts.json")).unwrap();
     assert!(!file.contains("\\u0000"), "{file}");
 }
+
+/// Settings written by many clients at once: every PUT answers 200, the aliases in force equal
+/// the file after the burst (and after a restart), and no temp file is left; temp files a crash
+/// left behind are removed at the next start.
+#[tokio::test]
+async fn concurrent_setting_writes_all_land_and_memory_equals_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let stale = dir.path().join("aliases.json.4242.3.tmp");
+    let older = dir.path().join("funnels.4242.tmp");
+    for path in [&stale, &older] {
+        std::fs::write(path, b"{half").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() - Duration::from_secs(3600))
+            .unwrap();
+    }
+    let server = Server::start(dir.path(), &[]);
+    assert!(
+        !stale.exists() && !older.exists(),
+        "stale temp files were not removed"
+    );
+
+    let mut clients = Vec::new();
+    for client in 0..20 {
+        let http = server.http.clone();
+        let url = format!("{}/api/settings/aliases", server.url);
+        clients.push(tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            for round in 0..15 {
+                let body = json!({ format!("c{client}_r{round}"): "signup_completed" });
+                let response = http.put(&url).json(&body).send().await.unwrap();
+                statuses.push(response.status().as_u16());
+            }
+            statuses
+        }));
+    }
+    for client in clients {
+        let statuses = client.await.unwrap();
+        assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    }
+    let (_, in_force) = server.get("/api/settings/aliases").await;
+    let file: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("aliases.json")).unwrap()).unwrap();
+    assert_eq!(in_force, file);
+    assert_eq!(in_force.as_object().unwrap().len(), 1, "{in_force}");
+    let temps: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(temps.is_empty(), "{temps:?}");
+    server.stop();
+    let server = Server::start(dir.path(), &[]);
+    let (_, after) = server.get("/api/settings/aliases").await;
+    assert_eq!(after, in_force);
+}
