@@ -290,6 +290,7 @@ mod tests {
             } else {
                 crate::engine::Condition::Degraded
             },
+            reason: None,
             buffer_size: held,
             last_flush: None,
             spilled: Health::spilled(reachable, held),

@@ -18,7 +18,7 @@ use crate::storage::journal::{Journal, JournalError};
 use crate::storage::store::{Embedded, Schema, Server, ServerConfig, Store, StoreError};
 
 pub use config::{ConfigError, EngineConfig, ProfileResolver, ResolveFn};
-pub use health::{Condition, Health, Replay};
+pub use health::{Condition, Health, Replay, Signs, LAG_LIMIT};
 
 /// Errors starting the engine.
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +99,8 @@ pub struct Engine {
     /// Alert rules, judged after every flush.
     pub alerts: Arc<Alerts>,
     pub funnels: Arc<Funnels>,
+    /// When it started: the flush lag counts from here until the first flush.
+    started: chrono::DateTime<chrono::Utc>,
     shutdown: watch::Sender<bool>,
     /// The batcher and the alerts' evaluation, awaited at shutdown.
     tasks: Mutex<Vec<JoinHandle<()>>>,
@@ -166,6 +168,7 @@ impl Engine {
             panels,
             alerts,
             funnels,
+            started: chrono::Utc::now(),
             shutdown,
             tasks: Mutex::new(vec![batcher, judging]),
         }))
@@ -175,12 +178,20 @@ impl Engine {
     pub fn health(&self) -> Health {
         let state = self.status.snapshot();
         let held = self.journal.held_events();
+        // Flush times are the system's (`Status`), whatever the engine's clock says.
+        let since_flush = (chrono::Utc::now() - state.last_flush.unwrap_or(self.started))
+            .to_std()
+            .unwrap_or_default();
+        let (status, reason) = Health::condition(&Signs {
+            reachable: state.reachable,
+            last_error: state.last_error.clone(),
+            held,
+            max_flush: self.config.flush.max_flush_events,
+            since_flush,
+        });
         Health {
-            status: if state.reachable {
-                Condition::Ok
-            } else {
-                Condition::Degraded
-            },
+            status,
+            reason,
             buffer_size: held,
             last_flush: state.last_flush,
             spilled: Health::spilled(state.reachable, held),

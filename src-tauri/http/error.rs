@@ -124,7 +124,8 @@ impl IntoResponse for ApiError {
             ApiError::Panel(e) if e.is_retryable() => unavailable(error),
             ApiError::Funnel(FunnelError::Invalid(_)) => error(StatusCode::BAD_REQUEST),
             ApiError::Funnel(FunnelError::Unknown(_)) => error(StatusCode::NOT_FOUND),
-            ApiError::Funnel(FunnelError::Stored { .. }) => error(StatusCode::CONFLICT),
+            ApiError::Funnel(FunnelError::Stored { .. })
+            | ApiError::Alert(AlertError::TooMany(_)) => error(StatusCode::CONFLICT),
             ApiError::Funnel(e) if e.is_retryable() => unavailable(error),
             ApiError::UnknownPanel(_)
             | ApiError::NoRoute { .. }
@@ -243,6 +244,11 @@ mod tests {
                     rule: "above or below".into(),
                 })),
                 400,
+                None,
+            ),
+            (
+                ApiError::Alert(AlertError::TooMany("spike".into())),
+                409,
                 None,
             ),
             (

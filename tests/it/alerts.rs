@@ -421,3 +421,37 @@ async fn funnel_conversion_and_active_users_are_judged_exactly() {
         .await;
     assert_eq!(ok["value"], 50.0);
 }
+
+/// Rules cost a query each per evaluation: past 200 an instance refuses more with a 409 that
+/// says what to do; replacing a rule still works at the cap.
+#[tokio::test]
+async fn rules_are_capped_at_two_hundred() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let rule = json!({"metric": "events", "op": "above", "threshold": 1e12, "for": "1m",
+                      "min_events": 0});
+    // The built-in rule is the first of the 200.
+    for i in 1..200 {
+        let (status, answer) = server.put_alert(&format!("r{i}"), &rule).await;
+        assert_eq!(status, 200, "r{i}: {answer}");
+    }
+    let (status, answer) = server.put_alert("one-more", &rule).await;
+    assert_eq!(status, 409, "{answer}");
+    assert_eq!(
+        answer["error"],
+        "at most 200 alert rules: delete one (DELETE /api/alerts/ID) before adding \"one-more\""
+    );
+    let (status, _) = server
+        .put_alert(
+            "r7",
+            &json!({"metric": "events", "op": "below",
+        "threshold": 0, "for": "5m"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(server.delete_alert("r1").await, 204);
+    let (status, _) = server.put_alert("one-more", &rule).await;
+    assert_eq!(status, 200);
+    let (_, listed) = server.get("/api/alerts").await;
+    assert_eq!(listed["alerts"].as_array().unwrap().len(), 200);
+}

@@ -46,6 +46,10 @@ pub struct BenchArgs {
     /// time (0 measures at a trickle only)
     #[arg(long, default_value_t = 10_000)]
     pub latency_load: u64,
+    /// Alert rules judged while the latency is measured (varied metrics, windows and filters,
+    /// none firing; they replace the built-in rule): what judging them costs flushes and panels
+    #[arg(long, default_value_t = 0)]
+    pub alert_rules: usize,
     /// Events per second ingested in the background while the panels are timed a second time
     /// (0 times them idle only)
     #[arg(long, default_value_t = 50_000)]
@@ -169,9 +173,10 @@ async fn phases(
         }
     }
     if args.latency_samples > 0 {
-        latency(args.latency_samples, addr, 0).await?;
+        alert_rules(engine, args.alert_rules)?;
+        latency(args.latency_samples, engine, addr, 0).await?;
         if args.latency_load > 0 {
-            latency(args.latency_samples, addr, args.latency_load).await?;
+            latency(args.latency_samples, engine, addr, args.latency_load).await?;
         }
     }
     // Without the views the panels would read stale tables: nothing to time.
@@ -462,8 +467,50 @@ fn encode_demo(
 /// From the 202 for one probe event (a new session from PROBE_COUNTRY) to the headline of the
 /// dashboard filtered by that country counting it, while `load` events/s of demo traffic
 /// arrive in the background (0: none).
-async fn latency(samples: usize, addr: SocketAddr, load: u64) -> Result<(), String> {
-    eprintln!("latency: {samples} samples, {load} events/s in the background…");
+/// Replaces the rules with `count` that are judged at every evaluation and never fire.
+fn alert_rules(engine: &Engine, count: usize) -> Result<(), String> {
+    if count == 0 {
+        return Ok(());
+    }
+    let _ = engine.alerts.delete(crate::delivery::alerts::BUILT_IN_ID);
+    let metrics = [
+        ("error_rate_pct", "above", 99.0),
+        ("events", "above", 1e12),
+        ("active_users", "above", 1e9),
+        ("events", "below", 0.0),
+    ];
+    let windows = ["1m", "5m", "15m", "1h"];
+    let filters = [
+        serde_json::json!({}),
+        serde_json::json!({"country": "DE"}),
+        serde_json::json!({"device": "mobile"}),
+        serde_json::json!({"prop.plan": "pro"}),
+    ];
+    for i in 0..count {
+        let (metric, op, threshold) = metrics[i % metrics.len()];
+        let rule = serde_json::json!({"metric": metric, "op": op, "threshold": threshold,
+            "for": windows[i / metrics.len() % windows.len()], "min_events": 0,
+            "filters": filters[i / 16 % filters.len()]});
+        engine
+            .alerts
+            .put(&format!("bench-{i}"), &rule)
+            .map_err(|e| e.to_string())?;
+    }
+    eprintln!("{count} alert rules in place");
+    Ok(())
+}
+
+async fn latency(
+    samples: usize,
+    engine: &Engine,
+    addr: SocketAddr,
+    load: u64,
+) -> Result<(), String> {
+    let rules = engine.alerts.list().len();
+    eprintln!(
+        "latency: {samples} samples, {load} events/s in the background, {rules} alert rules…"
+    );
+    let flushes_before = engine.status.flush_count();
     let http = reqwest::Client::new();
     let panel = format!("http://{addr}/api/panels/active_users?range=1h&country={PROBE_COUNTRY}");
     let active = |http: reqwest::Client, url: String| async move {
@@ -502,14 +549,19 @@ async fn latency(samples: usize, addr: SocketAddr, load: u64) -> Result<(), Stri
         // Spread probes over the flush cycle.
         tokio::time::sleep(Duration::from_millis(fastrand::u64(100..1500))).await;
     }
+    let backlog = engine.journal.held_events();
+    let flushes = engine.status.flush_count() - flushes_before;
     let achieved = match background {
         Some(load) => format!("{:.0}", load.stop().await?),
         None => "0 (a trickle: the probes only)".to_owned(),
     };
     println!("## Event-to-panel latency (default flush: 200 ms minimum gap, 1000 events, 2 s)\n");
-    println!("| background load, events/s | samples | p50 | p95 | max |\n|---|---|---|---|---|");
     println!(
-        "| {achieved} | {samples} | {} | {} | {} |\n",
+        "| background load, events/s | alert rules | samples | p50 | p95 | max | flushes | backlog at the end |\n\
+         |---|---|---|---|---|---|---|---|"
+    );
+    println!(
+        "| {achieved} | {rules} | {samples} | {} | {} | {} | {flushes} | {backlog} |\n",
         ms(pct(&mut times, 50)),
         ms(pct(&mut times, 95)),
         ms(pct(&mut times, 100))

@@ -34,8 +34,11 @@ pub use state::{DeliveryFailure, Measure, RuleState, State, Transition, KEPT_TRA
 /// Rules are judged at least this often, so a window slides past old events with no traffic.
 const EVERY: Duration = Duration::from_secs(15);
 /// And at most this often: under load flushes come five a second, and each evaluation reads
-/// the store once per rule.
+/// the store once per rule. After an evaluation that took longer, the pause is as long as it
+/// took: the rules never hold the store's one connection more than half the time.
 const MIN_GAP: Duration = Duration::from_secs(1);
+/// The most rules an instance keeps: each costs a query per evaluation.
+pub const MAX_RULES: usize = 200;
 const FILE: &str = "alerts.json";
 
 /// Errors keeping rules.
@@ -46,6 +49,10 @@ pub enum AlertError {
     BadRule(#[from] RuleError),
     #[error("no alert rule {0:?}: GET /api/alerts lists them")]
     NotFound(String),
+    #[error(
+        "at most {MAX_RULES} alert rules: delete one (DELETE /api/alerts/ID) before adding {0:?}"
+    )]
+    TooMany(String),
     #[error("cannot write {}: {source}; check the data directory's free space and permissions", path.display())]
     Save {
         path: PathBuf,
@@ -205,6 +212,14 @@ pub struct Alerts {
     outlets: Vec<Outlet>,
 }
 
+/// One rule's measurement, and the flushes the store held when it was taken.
+struct Measured {
+    id: String,
+    rule: Rule,
+    measure: Result<Measure, measure::MeasureError>,
+    as_of_flush: u64,
+}
+
 /// A channel and the queue of its task.
 struct Outlet {
     channel: Arc<dyn Channel>,
@@ -285,6 +300,10 @@ impl Alerts {
             })?;
         }
         let mut book = self.book();
+        let known = book.rules.contains_key(id) || book.invalid.contains_key(id);
+        if !known && book.rules.len() + book.invalid.len() >= MAX_RULES {
+            return Err(AlertError::TooMany(id.to_owned()));
+        }
         let mut next = book.clone();
         next.rules.insert(id.to_owned(), rule);
         next.invalid.remove(id);
@@ -318,14 +337,17 @@ impl Alerts {
 
     async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let mut flushes = self.status.subscribe();
-        let mut last = Instant::now() - MIN_GAP;
+        let mut ended = Instant::now() - MIN_GAP;
+        let mut gap = MIN_GAP;
         loop {
             tokio::select! {
-                _ = tokio::time::sleep(MIN_GAP.saturating_sub(last.elapsed())) => {}
+                _ = tokio::time::sleep(gap.saturating_sub(ended.elapsed())) => {}
                 _ = shutdown.changed() => break,
             }
-            last = Instant::now();
+            let started = Instant::now();
             self.evaluate().await;
+            ended = Instant::now();
+            gap = MIN_GAP.max(ended - started);
             tokio::select! {
                 _ = flushes.changed() => {}
                 _ = self.changed.notified() => {}
@@ -335,38 +357,45 @@ impl Alerts {
         }
     }
 
-    /// Judges every rule: one query each, all from one stable view of the store, each over its
-    /// window ending at the same "now".
+    /// Judges every rule: one query each over its window ending at the same "now", each from a
+    /// stable view of its own — a flush waits for one rule's query at most, never for the
+    /// whole list.
     async fn evaluate(&self) {
         let rules: Vec<(String, Rule)> = self.book().rules.clone().into_iter().collect();
         if rules.is_empty() {
             return;
         }
-        let view = self.status.stable_view().await;
         let at = self.clock.now();
         let mut measured = Vec::with_capacity(rules.len());
         for (id, rule) in rules {
+            let view = self.status.stable_view().await;
             let measure = measure::measure(&self.store, &self.funnels, &rule, at).await;
-            measured.push((id, rule, measure));
+            let as_of_flush = view.flushes;
+            drop(view);
+            measured.push(Measured {
+                id,
+                rule,
+                measure,
+                as_of_flush,
+            });
         }
-        let as_of_flush = view.flushes;
-        drop(view);
-        for notice in self.record(measured, at, as_of_flush) {
+        for notice in self.record(measured, at) {
             self.announce(notice);
         }
     }
 
     /// Applies measurements to the states; returns the transitions. A rule changed or deleted
     /// while it was measured is left to the next evaluation.
-    fn record(
-        &self,
-        measured: Vec<(String, Rule, Result<Measure, measure::MeasureError>)>,
-        at: chrono::DateTime<chrono::Utc>,
-        as_of_flush: u64,
-    ) -> Vec<Notice> {
+    fn record(&self, measured: Vec<Measured>, at: chrono::DateTime<chrono::Utc>) -> Vec<Notice> {
         let mut book = self.book();
         let mut notices = Vec::new();
-        for (id, rule, measure) in measured {
+        for Measured {
+            id,
+            rule,
+            measure,
+            as_of_flush,
+        } in measured
+        {
             if book.rules.get(&id) != Some(&rule) {
                 continue;
             }
