@@ -214,3 +214,33 @@ fn base64_of(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(text)
 }
+
+/// A PostHog `timestamp` is an RFC 3339 time or integer epoch milliseconds; anything else is
+/// that event's error (reported by index), not the server's time in disguise.
+#[tokio::test]
+async fn posthog_timestamps_are_times_or_the_events_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let now = chrono::Utc::now().timestamp_millis();
+    let batch = json!({"api_key": "k", "batch": [
+        {"event": "signup_started", "distinct_id": "d2", "timestamp": now - 60_000},
+        {"event": "signup_started", "distinct_id": "d3", "timestamp": "soon"},
+        {"event": "signup_completed", "distinct_id": "d2", "timestamp": "2020-01-01T00:00:00Z"},
+    ]});
+    let (status, answer) = post(&server, "/batch", json_of(&batch), &[]).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["status"], "Ok");
+    let rejected = answer["rejected"].as_array().unwrap();
+    let indexes: Vec<u64> = rejected
+        .iter()
+        .map(|r| r["index"].as_u64().unwrap())
+        .collect();
+    // "soon" is not a time; 2020 is a time outside the retention (the event rules judge it).
+    assert_eq!(indexes, [1, 2], "{answer}");
+    assert_eq!(
+        rejected[0]["error"],
+        "timestamp: an RFC 3339 time or integer epoch milliseconds (got \"soon\")"
+    );
+    server.drained().await;
+    assert_eq!(counts(&server).await, (1, 0, 0, 1));
+}

@@ -49,6 +49,19 @@ fn millis(value: Option<&Value>) -> Option<i64> {
     Some(DateTime::parse_from_rfc3339(text).ok()?.timestamp_millis())
 }
 
+/// A message's own time, when it gives one: an RFC 3339 string or integer epoch milliseconds
+/// (as Pulseboard's own format takes them; the event's rules then judge its range). Anything
+/// else is the message's error, not a reason to use the server's time instead.
+fn given_time(value: Option<&Value>) -> Result<Option<i64>, String> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) if n.is_i64() => Ok(n.as_i64()),
+        Some(v) => millis(Some(v)).map(Some).ok_or_else(|| {
+            format!("timestamp: an RFC 3339 time or integer epoch milliseconds (got {v})")
+        }),
+    }
+}
+
 /// A client's message id as an event id: itself when it is a UUID, else a UUID v5 of it, so the
 /// same message re-sent gets the same id (and is stored once).
 fn event_id(id: &str) -> String {

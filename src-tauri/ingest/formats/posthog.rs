@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::{event, event_id, millis, normalize_name, text, Item};
+use super::{event, event_id, given_time, normalize_name, text, Item};
 
 /// What a PostHog request carries: its events and the project key it names.
 #[derive(Debug)]
@@ -70,7 +70,7 @@ fn capture(captured: Value, received_ms: i64) -> Item {
     let session = text(properties.get("$session_id")).or_else(|| distinct_id.clone());
     // posthog-js sends `offset` (ms before sending) instead of a timestamp.
     let offset = e.get("offset").and_then(Value::as_i64).unwrap_or(0);
-    let timestamp = millis(e.get("timestamp")).unwrap_or(received_ms - offset);
+    let timestamp = given_time(e.get("timestamp"))?.unwrap_or(received_ms - offset);
     let device = properties
         .get("$device_type")
         .and_then(Value::as_str)
@@ -180,5 +180,27 @@ mod tests {
             .items
             .iter()
             .all(|i| i.as_ref().unwrap_err().starts_with("event: ")));
+    }
+
+    #[test]
+    fn a_timestamp_is_rfc_3339_or_epoch_millis_and_anything_else_is_the_events_error() {
+        let at = |timestamp: Value| {
+            let captured = json!({"event": "x", "distinct_id": "u", "timestamp": timestamp});
+            request(captured, NOW).unwrap().items.remove(0)
+        };
+        let time = |item: Item| item.unwrap()["timestamp"].clone();
+        assert_eq!(time(at(json!(NOW - 5))), json!(NOW - 5));
+        assert_eq!(
+            time(at(json!("2025-11-24T16:00:00Z"))),
+            json!(1_764_000_000_000i64)
+        );
+        assert_eq!(time(at(Value::Null)), json!(NOW));
+        for garbage in [json!("yesterday"), json!(1.5), json!({"t": 1}), json!(true)] {
+            let error = at(garbage.clone()).unwrap_err();
+            assert!(
+                error.starts_with("timestamp: an RFC 3339 time or integer epoch milliseconds"),
+                "{garbage}: {error}"
+            );
+        }
     }
 }
