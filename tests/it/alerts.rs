@@ -12,10 +12,12 @@ use serde_json::{json, Value};
 
 use crate::common::Server;
 
-/// A webhook receiver on 127.0.0.1 answering every POST with one status, keeping what came.
+/// A webhook receiver on 127.0.0.1 answering every POST with one status (0: never answering,
+/// a receiver that hangs), keeping what came.
 struct Receiver {
     url: String,
     received: Arc<Mutex<Vec<(Instant, Value)>>>,
+    status: Arc<std::sync::atomic::AtomicU16>,
 }
 
 impl Receiver {
@@ -23,16 +25,31 @@ impl Receiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         let received: Arc<Mutex<Vec<(Instant, Value)>>> = Arc::default();
-        let kept = received.clone();
+        let status = Arc::new(std::sync::atomic::AtomicU16::new(status));
+        let (kept, answer) = (received.clone(), status.clone());
         let app = Router::new().route(
             "/hook",
             post(move |Json(body): Json<Value>| async move {
                 kept.lock().unwrap().push((Instant::now(), body));
+                let status = answer.load(std::sync::atomic::Ordering::SeqCst);
+                if status == 0 {
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                }
                 StatusCode::from_u16(status).unwrap()
             }),
         );
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Receiver { url, received }
+        Receiver {
+            url,
+            received,
+            status,
+        }
+    }
+
+    /// Answers `status` from now on (0: hangs).
+    fn answer(&self, status: u16) {
+        self.status
+            .store(status, std::sync::atomic::Ordering::SeqCst);
     }
 
     fn bodies(&self) -> Vec<Value> {
@@ -454,4 +471,72 @@ async fn rules_are_capped_at_two_hundred() {
     assert_eq!(status, 200);
     let (_, listed) = server.get("/api/alerts").await;
     assert_eq!(listed["alerts"].as_array().unwrap().len(), 200);
+}
+
+/// One receiver that hangs delays only its own rule's webhook; another rule's goes out while
+/// the first is still waiting on its first attempt.
+#[tokio::test]
+async fn a_dead_receiver_delays_only_its_own_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let (dead, alive) = (Receiver::start(0).await, Receiver::start(200).await);
+    assert_eq!(server.delete_alert("error_rate").await, 204);
+    for (id, receiver) in [("a-dead", &dead), ("b-alive", &alive)] {
+        let rule = json!({"metric": "events", "op": "above", "threshold": 5, "for": "1m",
+                          "min_events": 0, "webhook": receiver.url});
+        let (status, stored) = server.put_alert(id, &rule).await;
+        assert_eq!(status, 200, "{stored}");
+    }
+    server.post_ok(&events("page_view", 10, "burst")).await;
+    let bodies = alive.wait_for(1).await;
+    assert_eq!(bodies[0]["rule"], "b-alive");
+    // The dead receiver got its first attempt and is still holding it (10 s per attempt).
+    let held = dead.bodies();
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0]["rule"], "a-dead");
+}
+
+/// A delivery still pending when the process dies (SIGKILL) or stops (SIGTERM) goes out after
+/// the restart, with the transition's own body.
+#[tokio::test]
+async fn a_pending_webhook_survives_sigkill_and_sigterm() {
+    for stop in ["KILL", "TERM"] {
+        let dir = tempfile::tempdir().unwrap();
+        let receiver = Receiver::start(0).await;
+        let server = Server::start(dir.path(), &[]);
+        assert_eq!(server.delete_alert("error_rate").await, 204);
+        let rule = json!({"metric": "events", "op": "above", "threshold": 5, "for": "1m",
+                          "min_events": 0, "webhook": receiver.url});
+        assert_eq!(server.put_alert("spike", &rule).await.0, 200);
+        server.post_ok(&events("page_view", 10, stop)).await;
+        let first = receiver.wait_for(1).await;
+        assert_eq!(
+            (&first[0]["rule"], &first[0]["state"]),
+            (&json!("spike"), &json!("firing"))
+        );
+        let outbox = std::fs::read_to_string(dir.path().join("outbox.json")).unwrap();
+        assert!(outbox.contains("\"spike\""), "{outbox}");
+        match stop {
+            "KILL" => server.kill(),
+            _ => server.stop(),
+        }
+        receiver.answer(200);
+        let server = Server::start(dir.path(), &[]);
+        let bodies = receiver.wait_for(2).await;
+        assert_eq!(
+            bodies[1], first[0],
+            "{stop}: the same transition, delivered after the restart"
+        );
+        server
+            .alert_until("spike", "the delivery to be done", |a| {
+                a["delivery_errors"].is_null()
+            })
+            .await;
+        crate::support::wait_until("the outbox to empty", Duration::from_secs(10), || async {
+            let outbox = std::fs::read_to_string(dir.path().join("outbox.json")).unwrap();
+            (outbox == "[]").then_some(()).ok_or(outbox)
+        })
+        .await;
+        server.stop();
+    }
 }

@@ -7,12 +7,13 @@
 
 pub mod channels;
 mod measure;
+mod outbox;
 mod rule;
 mod state;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -27,7 +28,8 @@ use crate::support::clock::Clock;
 pub use crate::support::files::Invalid;
 
 pub use channels::webhook::{Payload, RETRIES};
-pub use channels::{Channel, ChannelError, Channels, Delivery};
+pub use channels::{Channel, ChannelError, Channels, Delivery, QUEUE_PER_RULE};
+use outbox::{Outbox, Pending};
 pub use rule::{check_id, window_text, Metric, Op, Rule, RuleError, BUILT_IN_ID};
 pub use state::{DeliveryFailure, Measure, RuleState, State, Transition, KEPT_TRANSITIONS};
 
@@ -136,7 +138,7 @@ pub struct AlertView {
 }
 
 /// A transition, announced to subscribers (the window) and worded for people.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Notice {
     pub id: String,
     pub rule: Rule,
@@ -180,19 +182,22 @@ impl Notice {
     }
 }
 
-/// The rules and states read from a data directory, before the engine starts judging them (a
-/// damaged file stops the start before the store opens).
+/// The rules, states and pending deliveries read from a data directory, before the engine
+/// starts judging them (a damaged file stops the start before the store opens).
 pub struct Saved {
     path: PathBuf,
     book: Book,
+    outbox: Outbox,
 }
 
 impl Saved {
-    /// Reads `alerts.json` in `data_dir`: the built-in rule alone when there is none yet.
+    /// Reads `alerts.json` (the built-in rule alone when there is none yet) and `outbox.json`
+    /// in `data_dir`.
     pub fn load(data_dir: &Path) -> Result<Self, AlertError> {
         let path = data_dir.join(FILE);
         let book = load(&path)?;
-        Ok(Self { path, book })
+        let outbox = Outbox::load(data_dir)?;
+        Ok(Self { path, book, outbox })
     }
 }
 
@@ -210,6 +215,8 @@ pub struct Alerts {
     notices: broadcast::Sender<Notice>,
     /// Each channel's queue, drained by its own task.
     outlets: Vec<Outlet>,
+    /// Deliveries to durable channels not yet made.
+    outbox: Arc<Outbox>,
 }
 
 /// One rule's measurement, and the flushes the store held when it was taken.
@@ -223,7 +230,7 @@ struct Measured {
 /// A channel and the queue of its task.
 struct Outlet {
     channel: Arc<dyn Channel>,
-    queue: mpsc::UnboundedSender<Notice>,
+    queue: mpsc::UnboundedSender<Pending>,
 }
 
 impl Alerts {
@@ -231,7 +238,7 @@ impl Alerts {
     /// the webhook channel and to `channels`.
     #[allow(clippy::too_many_arguments)]
     pub fn start(
-        Saved { path, book }: Saved,
+        Saved { path, book, outbox }: Saved,
         store: Arc<Store>,
         funnels: Arc<Funnels>,
         status: Arc<Status>,
@@ -262,10 +269,31 @@ impl Alerts {
             changed: Notify::new(),
             notices: broadcast::channel(64).0,
             outlets,
+            outbox: Arc::new(outbox),
+        });
+        let weak = Arc::downgrade(&alerts);
+        let report: channels::Report = Arc::new(move |rule, channel, failure| {
+            if let Some(alerts) = weak.upgrade() {
+                alerts.delivery_outcome(rule, channel, failure);
+            }
         });
         for (channel, queue) in queues {
-            let alerts = Arc::downgrade(&alerts);
-            tokio::spawn(deliver_all(alerts, channel, queue, shutdown.clone()));
+            let outbox = alerts.outbox.clone();
+            let task = channels::dispatch(channel, queue, outbox, report.clone(), shutdown.clone());
+            tokio::spawn(task);
+        }
+        // What the last run left undelivered goes first, in order.
+        for pending in alerts.outbox.waiting() {
+            let outlet = alerts
+                .outlets
+                .iter()
+                .find(|o| o.channel.name() == pending.channel);
+            match outlet {
+                Some(outlet) => {
+                    let _ = outlet.queue.send(pending);
+                }
+                None => alerts.outbox.done(pending.seq),
+            }
         }
         let task = tokio::spawn(alerts.clone().run(shutdown));
         (alerts, task)
@@ -442,9 +470,13 @@ impl Alerts {
             }
         }
         for outlet in &self.outlets {
-            if outlet.channel.wants(&notice.rule) {
+            let channel = &outlet.channel;
+            if channel.wants(&notice.rule) {
+                let pending = self
+                    .outbox
+                    .add(channel.name(), notice.clone(), channel.durable());
                 // The queue lives as long as the engine; a stopped one has nobody to deliver for.
-                let _ = outlet.queue.send(notice.clone());
+                let _ = outlet.queue.send(pending);
             }
         }
         // Nobody listening (serve has no window) is fine.
@@ -475,40 +507,6 @@ fn view(id: &str, rule: &Rule, states: &BTreeMap<String, RuleState>) -> AlertVie
         rule: rule.clone(),
         last_webhook_error: state.delivery_errors.get("webhook").cloned(),
         state,
-    }
-}
-
-/// Delivers `channel`'s notices one at a time, in the order of the transitions, until the
-/// engine stops; each outcome shows on its rule.
-async fn deliver_all(
-    alerts: Weak<Alerts>,
-    channel: Arc<dyn Channel>,
-    mut queue: mpsc::UnboundedReceiver<Notice>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    loop {
-        let notice = tokio::select! {
-            notice = queue.recv() => notice,
-            _ = shutdown.changed() => None,
-        };
-        let Some(notice) = notice else {
-            return;
-        };
-        let outcome = tokio::select! {
-            outcome = channel.deliver(&notice) => outcome,
-            _ = shutdown.changed() => return,
-        };
-        let failure = outcome.err().map(|failed| {
-            tracing::warn!(rule = %notice.id, channel = channel.name(), error = %failed, "alert delivery failed");
-            DeliveryFailure {
-                at: chrono::Utc::now(),
-                error: failed.to_string(),
-            }
-        });
-        let Some(alerts) = alerts.upgrade() else {
-            return;
-        };
-        alerts.delivery_outcome(&notice.id, channel.name(), failure);
     }
 }
 

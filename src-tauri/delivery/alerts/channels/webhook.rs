@@ -24,6 +24,10 @@ impl Channel for Webhook {
         rule.webhook.is_some()
     }
 
+    fn durable(&self) -> bool {
+        true
+    }
+
     fn deliver<'a>(&'a self, notice: &'a Notice) -> Delivery<'a> {
         Box::pin(async move {
             let Some(url) = &notice.rule.webhook else {
