@@ -36,8 +36,8 @@ pub use state::{DeliveryFailure, Measure, RuleState, State, Transition, KEPT_TRA
 /// Rules are judged at least this often, so a window slides past old events with no traffic.
 const EVERY: Duration = Duration::from_secs(15);
 /// And at most this often: under load flushes come five a second, and each evaluation reads
-/// the store once per rule. After an evaluation that took longer, the pause is as long as it
-/// took: the rules never hold the store's one connection more than half the time.
+/// the store once per rule. After an evaluation that took longer, the pause is twice as long as
+/// it took: the rules never hold the store's one connection more than a third of the time.
 const MIN_GAP: Duration = Duration::from_secs(1);
 /// The most rules an instance keeps: each costs a query per evaluation.
 pub const MAX_RULES: usize = 200;
@@ -375,7 +375,7 @@ impl Alerts {
             let started = Instant::now();
             self.evaluate().await;
             ended = Instant::now();
-            gap = MIN_GAP.max(ended - started);
+            gap = MIN_GAP.max((ended - started) * 2);
             tokio::select! {
                 _ = flushes.changed() => {}
                 _ = self.changed.notified() => {}

@@ -55,13 +55,17 @@ pub(crate) fn features() -> Panel {
     ]))
 }
 
-pub(crate) fn errors() -> Panel {
-    let minute = |i: i64, errors, total| ErrorMinute {
+/// Minute `i` after 12:00 with its rate as the panel computes it.
+pub(crate) fn minute(i: i64, errors: u64, total: u64) -> ErrorMinute {
+    ErrorMinute {
         minute: T0 + i * 60,
         errors,
         total,
         rate_pct: super::error_rate_pct(errors, total),
-    };
+    }
+}
+
+pub(crate) fn errors() -> Panel {
     Panel::ErrorRate(ErrorRate {
         threshold_pct: 1.0,
         series: vec![minute(0, 1, 200), minute(5, 3, 60)],

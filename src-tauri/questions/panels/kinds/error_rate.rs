@@ -196,7 +196,7 @@ impl Kind for ErrorRate {
 mod tests {
     use super::{ErrorMinute, ErrorRate};
     use crate::delivery::charts::fixtures::{assert_svg, has_text, titles};
-    use crate::questions::panels::fixtures::{errors, T0};
+    use crate::questions::panels::fixtures::{errors, minute, T0};
     use crate::questions::panels::Panel;
     use crate::questions::range::Range;
 
@@ -226,12 +226,6 @@ mod tests {
 
     #[test]
     fn a_rate_over_few_events_is_faded_and_says_so() {
-        let minute = |i: i64, errors, total| ErrorMinute {
-            minute: T0 + i * 60,
-            errors,
-            total,
-            rate_pct: crate::questions::panels::error_rate_pct(errors, total),
-        };
         let series = vec![minute(0, 1, 200), minute(1, 1, 4), minute(2, 2, 300)];
         let panel = Panel::ErrorRate(ErrorRate {
             threshold_pct: 1.0,
@@ -281,12 +275,6 @@ mod tests {
     #[test]
     fn its_summary_and_csv_use_the_panels_rounding() {
         use crate::questions::panels::Kind;
-        let minute = |i: i64, errors, total| ErrorMinute {
-            minute: T0 + i * 60,
-            errors,
-            total,
-            rate_pct: crate::questions::panels::error_rate_pct(errors, total),
-        };
         let rate = |series| ErrorRate {
             threshold_pct: 1.0,
             series,
