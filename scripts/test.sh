@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh --tests
 
-echo "== format and lints"
+echo "== format, lints and import cycles"
 cargo fmt --all -- --check
 cargo clippy --all-targets --features fault-injection -- -D warnings
+python3 scripts/check-cycles.py src-tauri
 
 echo "== packages"
 # The .deb and .rpm a user installs (a release build); tests/package.rs checks what it finds.
