@@ -78,8 +78,13 @@ function render(view) {
   $("funnel-summary").textContent = funnel ? funnel.summary : view.summaries.signup_funnel;
   const charts = { ...view.charts, ...(funnel ? { signup_funnel: funnel.chart } : {}) };
   renderTopFeature(p.top_features);
-  $("error-summary").textContent = view.summaries.error_rate;
-  // Every panel the engine registered: its chart goes into `chart-<name>`.
+  // Every panel the engine registered: a tile (the plain one when the page has no place for
+  // it), its summary in `summary-<name>` and its chart in `chart-<name>`.
+  for (const tile of view.tiles) {
+    placeTile(tile);
+    const summary = $(`summary-${tile.name}`);
+    if (summary) summary.textContent = view.summaries[tile.name] || "";
+  }
   for (const name of Object.keys(view.charts)) {
     // The engine's own plotters SVG (no scripts, escaped text): safe to place inline. Unchanged
     // charts are left alone so an idle dashboard costs the web process nothing.
@@ -151,6 +156,23 @@ function renderStatus(status) {
   $("spilled").hidden = status.spilled === 0;
   $("spilled").textContent = `${number.format(status.spilled)} spilled`;
   $("spilled").title = `${number.format(status.spilled)} events waiting locally for ClickHouse`;
+}
+
+// The plain tile of a panel the page has no hand-made place for, in the registry's order.
+function placeTile(tile) {
+  if ($(`panel-${tile.name}`)) return;
+  const article = document.createElement("article");
+  article.className = "panel";
+  article.id = `panel-${tile.name}`;
+  const title = document.createElement("h2");
+  const summary = document.createElement("small");
+  summary.id = `summary-${tile.name}`;
+  title.append(tile.title, " ", summary);
+  const chart = document.createElement("div");
+  chart.className = "chart";
+  chart.id = `chart-${tile.name}`;
+  article.append(title, chart);
+  $("grid").append(article);
 }
 
 function renderTopFeature(rows) {

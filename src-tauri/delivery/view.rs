@@ -22,6 +22,9 @@ pub use alerts::{AlertRow, AlertsView};
 pub struct View {
     pub range: Range,
     pub panels: Dashboard,
+    /// Every panel of the registry, in the dashboard's order: the window lays out a tile per
+    /// entry (one it has no hand-made place for gets the plain one: title, summary, chart).
+    pub tiles: Vec<TileHead>,
     /// Plotters SVG per panel name: the same charts `/api/panels/{name}.svg` serves.
     pub charts: BTreeMap<&'static str, String>,
     pub status: StatusView,
@@ -68,6 +71,13 @@ impl FunnelPanel {
             summary,
         }
     }
+}
+
+/// A tile's name (its elements' ids end in it) and its title.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TileHead {
+    pub name: &'static str,
+    pub title: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -192,12 +202,20 @@ fn assemble(engine: &Engine, request: &Request<'_>, dashboard: &Dashboard) -> Vi
         .iter()
         .filter_map(|panel| Some((panel.name().as_str(), panel.summary()?)))
         .collect();
+    let tiles = panels
+        .iter()
+        .map(|panel| TileHead {
+            name: panel.name().as_str(),
+            title: panel.name().title(),
+        })
+        .collect();
     let health = engine.health();
     View {
         range,
         empty: dashboard.is_empty() && health.buffer_size == 0,
         summaries,
         panels: dashboard.clone(),
+        tiles,
         charts,
         status: status(engine, &health),
         ingest: IngestView {

@@ -1125,7 +1125,7 @@ async fn bench_window() {
     let launched = Instant::now();
     let app = App::launch(&home).await;
     app.wait_for("the panels", |app| async move {
-        app.text("error-summary")
+        app.text("summary-error_rate")
             .await
             .is_some_and(|t| t.contains("errors in"))
     })
@@ -1146,7 +1146,7 @@ async fn bench_window() {
     app.type_into("filter-country", PROBE_COUNTRY).await;
     app.click("filters-apply").await;
     app.wait_for("the filtered panels", |app| async move {
-        app.text("error-summary").await.as_deref() == Some("no events")
+        app.text("summary-error_rate").await.as_deref() == Some("no events")
     })
     .await;
     for load in [0, 10_000] {
@@ -1218,7 +1218,7 @@ fn steady_load(url: &str, rate: u64) -> tokio::task::JoinHandle<()> {
 
 /// Events in the selected range, from the error panel's summary ("N errors in M events (…)").
 async fn events_in_range(app: &App) -> u64 {
-    let summary = app.text("error-summary").await.unwrap_or_default();
+    let summary = app.text("summary-error_rate").await.unwrap_or_default();
     summary
         .split(" in ")
         .nth(1)
