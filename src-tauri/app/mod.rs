@@ -290,13 +290,7 @@ async fn page(shared: State<'_, Arc<Shared>>) -> Result<Option<String>, CommandE
 /// names its views (`ui/app.js`); a name is a short lower-case word.
 #[tauri::command]
 async fn set_page(page: String, shared: State<'_, Arc<Shared>>) -> Result<(), CommandError> {
-    let word =
-        (1..=32).contains(&page.len()) && page.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
-    if !word {
-        return Err(CommandError(format!(
-            "unknown view {page:?}: a lower-case word such as dashboard or funnels"
-        )));
-    }
+    let page = crate::delivery::settings::page(page).map_err(CommandError)?;
     shared.choose(|choice| choice.page = Some(page));
     Ok(())
 }

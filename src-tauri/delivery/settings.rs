@@ -34,6 +34,19 @@ impl Choice {
     }
 }
 
+/// A view of the window's navigation as it may be remembered: a short lower-case word (the
+/// page names its views, `ui/app.js`'s `VIEWS`, so a new view needs nothing here).
+pub fn page(name: String) -> Result<String, String> {
+    let word =
+        (1..=32).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    match word {
+        true => Ok(name),
+        false => Err(format!(
+            "unknown view {name:?}: a lower-case word such as dashboard or funnels"
+        )),
+    }
+}
+
 #[derive(serde::Serialize, serde::Deserialize)]
 struct SettingsFile {
     range: String,

@@ -86,11 +86,7 @@ pub(super) async fn dispatch(
 ) {
     let mut rules: HashMap<String, mpsc::Sender<Pending>> = HashMap::new();
     loop {
-        let pending = tokio::select! {
-            pending = queue.recv() => pending,
-            _ = shutdown.changed() => None,
-        };
-        let Some(pending) = pending else {
+        let Some(pending) = unless_stopping(queue.recv(), &mut shutdown).await else {
             return;
         };
         let rule = pending.notice.id.clone();
@@ -134,11 +130,7 @@ async fn deliver_rule(
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
-        let pending = tokio::select! {
-            pending = queue.recv() => pending,
-            _ = shutdown.changed() => None,
-        };
-        let Some(pending) = pending else {
+        let Some(pending) = unless_stopping(queue.recv(), &mut shutdown).await else {
             return;
         };
         let outcome = tokio::select! {
@@ -155,5 +147,16 @@ async fn deliver_rule(
             }
         });
         report(rule, channel.name(), failure);
+    }
+}
+
+/// What `next` gives, or nothing once the engine stops.
+async fn unless_stopping<T>(
+    next: impl Future<Output = Option<T>>,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Option<T> {
+    tokio::select! {
+        item = next => item,
+        _ = shutdown.changed() => None,
     }
 }
