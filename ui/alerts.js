@@ -66,6 +66,7 @@
     $("af-op").value = r.op;
     $("af-threshold").value = r.threshold;
     $("af-for").value = r.for;
+    $("af-hold").value = r.hold;
     $("af-min-events").value = r.min_events;
     $("af-filters").value = Object.keys(r.filters).length ? JSON.stringify(r.filters) : "";
     $("af-webhook").value = r.webhook || "";
@@ -103,6 +104,7 @@
       op: $("af-op").value,
       threshold: Number($("af-threshold").value),
       for: $("af-for").value.trim(),
+      hold: $("af-hold").value.trim(),
       min_events: Number($("af-min-events").value),
       filters,
       webhook: $("af-webhook").value.trim() || null,

@@ -109,6 +109,11 @@ pub struct EngineArgs {
     /// Stop accepting (503 + Retry-After) when the journal holds this much (e.g. 512MiB, 1GiB)
     #[arg(long, env = "PULSEBOARD_JOURNAL_CAP", default_value = "1GiB", value_parser = parse_size)]
     pub journal_cap: u64,
+    /// Remember each client-given event id this long, so a client's re-send is acknowledged
+    /// but stored once (e.g. 24h, 7d; 1m to 30d). Costs about 16 bytes of memory and of disk
+    /// per id: 24h at 5,000 ids/s is about 7 GB of each (docs/BENCHMARKS.md)
+    #[arg(long, env = "PULSEBOARD_DEDUP_WINDOW", default_value = "24h", value_parser = duration::parse)]
+    pub dedup_window: Duration,
     /// Largest request body for /v1/events (e.g. 1MiB)
     #[arg(long, env = "PULSEBOARD_BODY_LIMIT", default_value = "1MiB", value_parser = parse_size)]
     pub body_limit: u64,
@@ -137,6 +142,7 @@ impl EngineArgs {
         config.flush.flush_size = self.flush_size;
         config.flush.max_flush_events = self.max_flush;
         config.journal_cap_bytes = self.journal_cap;
+        config.dedup_window = self.dedup_window;
         config.body_limit = usize::try_from(self.body_limit).unwrap_or(usize::MAX);
         config.retention_days = self.retention_days;
         config.store_timeout = self.store_timeout;

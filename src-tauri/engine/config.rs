@@ -22,6 +22,9 @@ pub struct EngineConfig {
     pub flush: FlushPolicy,
     /// The journal refuses new events (503) above this many bytes held (`--journal-cap`).
     pub journal_cap_bytes: u64,
+    /// A client's event id is remembered at least this long, so a re-send is stored once
+    /// (`--dedup-window`).
+    pub dedup_window: Duration,
     /// The largest request body the ingest routes read (`--body-limit`).
     pub body_limit: usize,
     /// ClickHouse database for the embedded store.
@@ -66,6 +69,10 @@ const MIN_BODY_LIMIT: usize = 1 << 10;
 /// A request body is held in memory while it is parsed.
 const MAX_BODY_LIMIT: usize = 64 << 20;
 const MIN_JOURNAL_CAP: u64 = 1 << 10;
+/// Shorter than a client's retry schedule would let re-sends through.
+const MIN_DEDUP_WINDOW: Duration = Duration::from_secs(60);
+/// Memory grows with the window (about 16 bytes per id): a month of ids is plenty.
+const MAX_DEDUP_WINDOW: Duration = Duration::from_secs(30 * 86_400);
 /// ClickHouse's `DateTime` ends in 2106; ten years is past any campaign.
 const MAX_RETENTION_DAYS: u32 = 3650;
 
@@ -81,6 +88,7 @@ impl EngineConfig {
                 max_flush_events: 200_000,
             },
             journal_cap_bytes: 1 << 30,
+            dedup_window: Duration::from_secs(86_400),
             body_limit: 1 << 20,
             database: "pulseboard".into(),
             profile: EMBEDDED.into(),
@@ -158,6 +166,13 @@ impl EngineConfig {
                 format!("{} bytes", self.journal_cap_bytes),
             ));
         }
+        if !(MIN_DEDUP_WINDOW..=MAX_DEDUP_WINDOW).contains(&self.dedup_window) {
+            return Err(invalid(
+                "dedup-window",
+                "must be between 1m and 30d",
+                format!("{:?}", self.dedup_window),
+            ));
+        }
         if !(MIN_BODY_LIMIT..=MAX_BODY_LIMIT).contains(&self.body_limit) {
             return Err(invalid(
                 "body-limit",
@@ -224,7 +239,7 @@ mod tests {
     #[test]
     fn each_bad_setting_is_named_with_its_rule() {
         type Change = fn(&mut EngineConfig);
-        let cases: [(Change, &str); 8] = [
+        let cases: [(Change, &str); 9] = [
             (
                 |c| c.flush.flush_size = 0,
                 "--flush-size must be at least 1 event (got 0)",
@@ -244,6 +259,10 @@ mod tests {
             (
                 |c| c.journal_cap_bytes = 10,
                 "--journal-cap must be at least 1KiB (got 10 bytes)",
+            ),
+            (
+                |c| c.dedup_window = Duration::from_secs(1),
+                "--dedup-window must be between 1m and 30d (got 1s)",
             ),
             (
                 |c| c.body_limit = 1 << 30,

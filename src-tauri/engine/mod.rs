@@ -13,8 +13,9 @@ use tokio::task::JoinHandle;
 use crate::delivery::alerts::{AlertError, Alerts, Saved};
 use crate::questions::funnels::{Definitions, FunnelError, Funnels};
 use crate::questions::panels::Panels;
+use crate::questions::properties::Properties;
 use crate::storage::batcher::{self, FlushError, Status};
-use crate::storage::journal::{Journal, JournalError};
+use crate::storage::journal::{self, Journal, JournalError};
 use crate::storage::store::{Embedded, Schema, Server, ServerConfig, Store, StoreError};
 
 pub use config::{ConfigError, EngineConfig, ProfileResolver, ResolveFn};
@@ -99,6 +100,8 @@ pub struct Engine {
     /// Alert rules, judged after every flush.
     pub alerts: Arc<Alerts>,
     pub funnels: Arc<Funnels>,
+    /// The keys and values the events carry (the filter bar's suggestions).
+    pub properties: Arc<Properties>,
     /// When it started: the flush lag counts from here until the first flush.
     started: chrono::DateTime<chrono::Utc>,
     shutdown: watch::Sender<bool>,
@@ -112,7 +115,15 @@ impl Engine {
         config.validate()?;
         crate::support::datadir::create_private(&config.data_dir)?;
         crate::support::files::remove_stale_temps(&config.data_dir);
-        let journal = Arc::new(Journal::open(&config.data_dir, config.journal_cap_bytes)?);
+        let journal = Journal::open(
+            &config.data_dir,
+            journal::Options {
+                cap_bytes: config.journal_cap_bytes,
+                dedup_window: config.dedup_window,
+                clock: config.clock.clone(),
+            },
+        )?;
+        let journal = Arc::new(journal);
         let aliases = crate::ingest::aliases::Aliases::load(&config.data_dir)?;
         let alert_rules = Saved::load(&config.data_dir)?;
         let funnel_definitions = Definitions::load(&config.data_dir)?;
@@ -137,6 +148,11 @@ impl Engine {
         ));
         let funnels = Arc::new(Funnels::new(
             funnel_definitions,
+            store.clone(),
+            status.clone(),
+            config.clock.clone(),
+        ));
+        let properties = Arc::new(Properties::new(
             store.clone(),
             status.clone(),
             config.clock.clone(),
@@ -168,6 +184,7 @@ impl Engine {
             panels,
             alerts,
             funnels,
+            properties,
             started: chrono::Utc::now(),
             shutdown,
             tasks: Mutex::new(vec![batcher, judging]),

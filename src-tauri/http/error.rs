@@ -13,6 +13,7 @@ use crate::questions::filters::FilterError;
 use crate::questions::funnels::FunnelError;
 use crate::questions::panels::{PanelError, PanelName};
 use crate::storage::journal::JournalError;
+use crate::storage::store::StoreError;
 
 /// Seconds a client should wait before retrying when the journal is full or the store is down.
 pub const RETRY_AFTER_S: u64 = 5;
@@ -77,10 +78,12 @@ pub enum ApiError {
     Setting(String),
     #[error(transparent)]
     Alert(#[from] AlertError),
-    #[error("no route {method} {path}: the API is POST /v1/events (and Segment's /v1/batch, /v1/track…, PostHog's /batch/, /e/, /capture/…), GET /health, GET /api/panels[/NAME[.svg|.csv]], GET /api/dashboard.png, GET /api/funnels, GET|PUT|DELETE /api/funnels/ID, GET /api/funnels/ID.svg, GET /api/event_names, GET|PUT /api/settings/aliases, GET /api/alerts, PUT|DELETE /api/alerts/ID")]
+    #[error("no route {method} {path}: the API is POST /v1/events (and Segment's /v1/batch, /v1/track…, PostHog's /batch/, /e/, /capture/…), GET /health, GET /api/panels[/NAME[.svg|.csv]], GET /api/dashboard.png, GET /api/funnels, GET|PUT|DELETE /api/funnels/ID, GET /api/funnels/ID.svg, GET /api/funnels/ID/trend, GET /api/event_names, GET /api/properties, GET /api/values, GET|PUT /api/settings/aliases, GET /api/alerts, PUT|DELETE /api/alerts/ID")]
     NoRoute { method: String, path: String },
     #[error(transparent)]
     Chart(#[from] ChartError),
+    #[error("query failed: {0}")]
+    Store(#[from] StoreError),
 }
 
 /// 503 with `Retry-After`: the client should come back, and the header says when.
@@ -127,6 +130,7 @@ impl IntoResponse for ApiError {
             ApiError::Funnel(FunnelError::Stored { .. })
             | ApiError::Alert(AlertError::TooMany(_)) => error(StatusCode::CONFLICT),
             ApiError::Funnel(e) if e.is_retryable() => unavailable(error),
+            ApiError::Store(e) if e.is_retryable() => unavailable(error),
             ApiError::UnknownPanel(_)
             | ApiError::NoRoute { .. }
             | ApiError::Alert(AlertError::NotFound(_)) => error(StatusCode::NOT_FOUND),
@@ -136,6 +140,7 @@ impl IntoResponse for ApiError {
             | ApiError::Funnel(_)
             | ApiError::Alert(_)
             | ApiError::Setting(_)
+            | ApiError::Store(_)
             | ApiError::Chart(_) => error(StatusCode::INTERNAL_SERVER_ERROR),
             ApiError::WrongKey(_) => error(StatusCode::UNAUTHORIZED),
             ApiError::Unauthorized => {
@@ -153,7 +158,6 @@ impl IntoResponse for ApiError {
 mod tests {
     use super::*;
     use crate::questions::funnels::DefinitionError;
-    use crate::storage::store::StoreError;
 
     fn unreachable() -> StoreError {
         StoreError::Unreachable {

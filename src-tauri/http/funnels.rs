@@ -15,7 +15,7 @@ use super::panels::{parse_scope, Pairs};
 use super::{ingest, ApiError};
 
 use crate::engine::Engine;
-use crate::questions::funnels::{self, Breakdown, DefinitionError, FunnelError};
+use crate::questions::funnels::{self, Breakdown, DefinitionError, FunnelError, Interval};
 
 fn path(id: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
     id.map(|Path(id)| id)
@@ -87,6 +87,33 @@ pub(super) async fn get(
         )));
     }
     Ok(Json(report).into_response())
+}
+
+/// `GET /api/funnels/{id}/trend?range=&interval=&filters&breakdown=`: conversion over time.
+pub(super) async fn trend(
+    State(engine): State<Arc<Engine>>,
+    id: Result<Path<String>, PathRejection>,
+    query: Pairs,
+) -> Result<Response, ApiError> {
+    let id = path(id)?;
+    let asked = parse_scope(
+        query,
+        ingest::time_bounds(&engine),
+        &["breakdown", "interval"],
+    )?;
+    let breakdown = asked.own("breakdown").map(Breakdown::parse).transpose();
+    let interval = asked
+        .own("interval")
+        .map_or(Ok(Interval::Auto), Interval::parse);
+    let (breakdown, interval) = (
+        breakdown.map_err(FunnelError::from)?,
+        interval.map_err(FunnelError::from)?,
+    );
+    let trend = engine
+        .funnels
+        .trend(&id, &asked.scope, breakdown, interval)
+        .await?;
+    Ok(Json(trend).into_response())
 }
 
 /// `GET /api/event_names?range=24h`: the names seen, with counts, most frequent first.

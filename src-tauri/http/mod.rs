@@ -10,6 +10,7 @@ mod events;
 mod funnels;
 mod ingest;
 mod panels;
+mod properties;
 mod sdk;
 mod server;
 mod settings;
@@ -43,7 +44,10 @@ pub fn router(engine: Arc<Engine>, access: &Access, bind: IpAddr) -> Result<Rout
             "/api/funnels/{id}",
             get(funnels::get).put(funnels::put).delete(funnels::delete),
         )
+        .route("/api/funnels/{id}/trend", get(funnels::trend))
         .route("/api/event_names", get(funnels::event_names))
+        .route("/api/properties", get(properties::keys))
+        .route("/api/values", get(properties::values))
         .route("/health", get(health))
         .route("/api/alerts", get(alerts::list))
         .route(

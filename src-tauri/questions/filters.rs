@@ -28,7 +28,7 @@ pub struct FilterError {
 }
 
 impl FilterError {
-    fn new(param: &str, rule: impl Into<String>) -> Self {
+    pub fn new(param: &str, rule: impl Into<String>) -> Self {
         Self {
             param: param.to_owned(),
             rule: rule.into(),

@@ -1,8 +1,10 @@
 //! What is asked of the stored events: over a time range (`range`), narrowed by filters
-//! (`filters`): the dashboard's built-in panels (`panels`: a registry of kinds) and `funnels`.
+//! (`filters`): the dashboard's built-in panels (`panels`: a registry of kinds), `funnels`, and
+//! the keys and values the events carry (`properties`, for the filter bar's suggestions).
 //! Each answer is one snapshot of the store (`as_of_flush`).
 
 pub mod filters;
 pub mod funnels;
 pub mod panels;
+pub mod properties;
 pub mod range;

@@ -109,14 +109,14 @@ async fn a_rule_fires_and_resolves_with_exact_values_in_the_webhook_and_survives
         rule_part(&built_in),
         json!({
             "id": "error_rate", "name": "Error rate above 1 %", "metric": "error_rate_pct",
-            "op": "above", "threshold": 1.0, "for": "5m", "min_events": 20, "filters": {},
+            "op": "above", "threshold": 1.0, "for": "5m", "hold": "2m", "min_events": 20, "filters": {},
             "webhook": null, "muted": false, "state": "ok", "since": null, "judged": false,
             "transitions": [], "last_webhook_error": null,
         })
     );
 
     let rule = json!({"name": "Errors spike", "metric": "error_rate_pct", "op": "above",
-                      "threshold": 10, "for": "1m", "min_events": 20, "webhook": receiver.url});
+                      "threshold": 10, "for": "1m", "hold": "0s", "min_events": 20, "webhook": receiver.url});
     let (status, stored) = server.put_alert("spike", &rule).await;
     assert_eq!(status, 200, "{stored}");
     assert_eq!(
@@ -188,11 +188,16 @@ async fn a_rule_fires_and_resolves_with_exact_values_in_the_webhook_and_survives
     assert_eq!(ok["since"], transitions[1]["at"]);
     assert_eq!(ok["last_webhook_error"], Value::Null);
     assert_eq!(receiver.bodies().len(), 2, "one POST per transition");
-    // The built-in rule judged the same events over its 5 minutes: 10 % is above 1 %.
+    // The built-in rule judged the same events over its 5 minutes: 10 % is above 1 %, but
+    // it fires only once that has held for its 2 minutes.
     let built_in = server.alert("error_rate").await;
     assert_eq!(
-        (&built_in["state"], &built_in["value"]),
-        (&json!("firing"), &json!(10.0))
+        (
+            &built_in["state"],
+            &built_in["value"],
+            &built_in["holding"]["state"]
+        ),
+        (&json!("ok"), &json!(10.0), &json!("firing"))
     );
 
     // Deleted, the built-in rule stays deleted; the rest (states too) survives a restart.
@@ -230,7 +235,7 @@ async fn a_failing_receiver_is_retried_and_its_failure_shown_on_the_rule() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &[]);
     let receiver = Receiver::start(500).await;
-    let rule = json!({"metric": "events", "op": "above", "threshold": 5, "for": "1m",
+    let rule = json!({"metric": "events", "op": "above", "threshold": 5, "for": "1m", "hold": "0s",
                       "min_events": 0, "webhook": receiver.url});
     assert_eq!(server.put_alert("busy", &rule).await.0, 200);
     server.post_ok(&events("page_view", 6, "b")).await;
@@ -286,7 +291,7 @@ async fn a_failing_receiver_is_retried_and_its_failure_shown_on_the_rule() {
 async fn min_events_holds_a_rule_back_on_a_quiet_stream() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &[]);
-    let rule = json!({"metric": "error_rate_pct", "op": "above", "threshold": 1, "for": "1m",
+    let rule = json!({"metric": "error_rate_pct", "op": "above", "threshold": 1, "for": "1m", "hold": "0s",
                       "min_events": 20});
     assert_eq!(server.put_alert("quiet", &rule).await.0, 200);
 
@@ -350,6 +355,11 @@ async fn bad_rules_are_refused_naming_the_field() {
             "threshold: required",
         ),
         ("spike", with("for", json!("2d")), "for: "),
+        (
+            "spike",
+            with("hold", json!("2h")),
+            "hold: a duration from 0s to 1h",
+        ),
         ("spike", with("min_events", json!(-5)), "min_events: "),
         (
             "spike",
@@ -403,9 +413,9 @@ async fn funnel_conversion_and_active_users_are_judged_exactly() {
     let server = Server::start(dir.path(), &[]);
     // The built-in signup funnel: signup_started → signup_completed within 1h, per user.
     let conversion = json!({"metric": "funnel_conversion_pct:signup", "op": "below",
-                            "threshold": 50, "for": "1m", "min_events": 0});
+                            "threshold": 50, "for": "1m", "hold": "0s", "min_events": 0});
     assert_eq!(server.put_alert("conversion", &conversion).await.0, 200);
-    let sessions = json!({"metric": "active_users", "op": "above", "threshold": 3, "for": "1m",
+    let sessions = json!({"metric": "active_users", "op": "above", "threshold": 3, "for": "1m", "hold": "0s",
                           "min_events": 0, "filters": {"country": "DE"}});
     assert_eq!(server.put_alert("sessions", &sessions).await.0, 200);
 
@@ -445,7 +455,7 @@ async fn funnel_conversion_and_active_users_are_judged_exactly() {
 async fn rules_are_capped_at_two_hundred() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &[]);
-    let rule = json!({"metric": "events", "op": "above", "threshold": 1e12, "for": "1m",
+    let rule = json!({"metric": "events", "op": "above", "threshold": 1e12, "for": "1m", "hold": "0s",
                       "min_events": 0});
     // The built-in rule is the first of the 200.
     for i in 1..200 {
@@ -482,7 +492,7 @@ async fn a_dead_receiver_delays_only_its_own_rule() {
     let (dead, alive) = (Receiver::start(0).await, Receiver::start(200).await);
     assert_eq!(server.delete_alert("error_rate").await, 204);
     for (id, receiver) in [("a-dead", &dead), ("b-alive", &alive)] {
-        let rule = json!({"metric": "events", "op": "above", "threshold": 5, "for": "1m",
+        let rule = json!({"metric": "events", "op": "above", "threshold": 5, "for": "1m", "hold": "0s",
                           "min_events": 0, "webhook": receiver.url});
         let (status, stored) = server.put_alert(id, &rule).await;
         assert_eq!(status, 200, "{stored}");
@@ -505,7 +515,7 @@ async fn a_pending_webhook_survives_sigkill_and_sigterm() {
         let receiver = Receiver::start(0).await;
         let server = Server::start(dir.path(), &[]);
         assert_eq!(server.delete_alert("error_rate").await, 204);
-        let rule = json!({"metric": "events", "op": "above", "threshold": 5, "for": "1m",
+        let rule = json!({"metric": "events", "op": "above", "threshold": 5, "for": "1m", "hold": "0s",
                           "min_events": 0, "webhook": receiver.url});
         assert_eq!(server.put_alert("spike", &rule).await.0, 200);
         server.post_ok(&events("page_view", 10, stop)).await;

@@ -61,6 +61,11 @@ pub mod reference {
         }
     }
 
+    /// `n` of `base` in percent, 1 decimal; null on an empty base.
+    fn pct(base: u64, n: u64) -> Option<f64> {
+        (base > 0).then(|| (n as f64 / base as f64 * 1000.0).round() / 10.0)
+    }
+
     /// Filters: each dimension's value must be one of its list.
     #[derive(Debug, Clone, Default)]
     pub struct Filter(pub Vec<(Dim, Vec<&'static str>)>);
@@ -114,15 +119,15 @@ pub mod reference {
             start.iter().rposition(Option::is_some).map_or(0, |i| i + 1)
         }
 
-        /// Each actor entering in `(start_ms, end_ms]` under `filter`: its level and the
-        /// breakdown value on its earliest step-1 event (ties by value).
+        /// Each actor entering in `(start_ms, end_ms]` under `filter`: its level, the
+        /// breakdown value on its earliest step-1 event (ties by value) and that event's time.
         pub fn actors(
             &self,
             events: &[Ev],
             (start_ms, end_ms): (i64, i64),
             filter: &Filter,
             breakdown: Option<&Dim>,
-        ) -> BTreeMap<String, (usize, String)> {
+        ) -> BTreeMap<String, (usize, String, i64)> {
             let mut by_actor: BTreeMap<&str, Vec<&Ev>> = BTreeMap::new();
             for e in events {
                 if e.ms > start_ms && e.ms <= end_ms && filter.matches(e) {
@@ -134,13 +139,12 @@ pub mod reference {
                 .into_iter()
                 .filter_map(|(actor, evs)| {
                     let level = self.level(&evs);
-                    let value = evs
+                    let (entered, value) = evs
                         .iter()
                         .filter(|e| e.name == *first && first_filter.matches(e))
                         .map(|e| (e.ms, breakdown.map_or_else(String::new, |d| d.of(e))))
-                        .min()?
-                        .1;
-                    (level > 0).then(|| (actor.to_owned(), (level, value)))
+                        .min()?;
+                    (level > 0).then(|| (actor.to_owned(), (level, value, entered)))
                 })
                 .collect()
         }
@@ -154,16 +158,10 @@ pub mod reference {
             breakdown: Option<&Dim>,
         ) -> Value {
             let actors = self.actors(events, range, filter, breakdown);
-            let counts = |levels: &mut dyn Iterator<Item = usize>| {
-                let mut counts = vec![0u64; self.steps.len()];
-                for level in levels {
-                    counts.iter_mut().take(level).for_each(|c| *c += 1);
-                }
-                counts
-            };
-            let total = counts(&mut actors.values().map(|(l, _)| *l));
+            let counts = |levels: &mut dyn Iterator<Item = usize>| self.counts(levels);
+            let total = counts(&mut actors.values().map(|(l, ..)| *l));
             let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-            for (level, value) in actors.values() {
+            for (level, value, _) in actors.values() {
                 groups.entry(value).or_default().push(*level);
             }
             let mut groups: Vec<(&str, Vec<u64>)> = groups
@@ -182,10 +180,61 @@ pub mod reference {
             json!({"steps": self.steps_json(&total), "groups": groups})
         }
 
+        /// Actors reaching at least each step, of `levels`.
+        fn counts(&self, levels: &mut dyn Iterator<Item = usize>) -> Vec<u64> {
+            let mut counts = vec![0u64; self.steps.len()];
+            for level in levels {
+                counts.iter_mut().take(level).for_each(|c| *c += 1);
+            }
+            counts
+        }
+
+        /// `series` of `GET /api/funnels/{id}/trend` as the API must answer: each actor in the
+        /// bucket of its entry, every bucket of the range, the total and then `groups`.
+        pub fn expected_trend(
+            &self,
+            events: &[Ev],
+            (start_ms, end_ms): (i64, i64),
+            filter: &Filter,
+            breakdown: Option<&Dim>,
+            interval_ms: i64,
+        ) -> Value {
+            let actors = self.actors(events, (start_ms, end_ms), filter, breakdown);
+            let groups = self.expected(events, (start_ms, end_ms), filter, breakdown)["groups"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|g| Some(g["value"].as_str().unwrap().to_owned()))
+                .collect::<Vec<_>>();
+            let buckets = (start_ms + 1).div_euclid(interval_ms)..=end_ms.div_euclid(interval_ms);
+            let series: Vec<Value> = std::iter::once(None)
+                .chain(groups)
+                .map(|group| {
+                    let points: Vec<Value> = buckets
+                        .clone()
+                        .map(|b| {
+                            let counts = self.counts(&mut actors.values().filter_map(
+                                |(level, value, entered)| {
+                                    let in_group = group.as_ref().is_none_or(|g| g == value);
+                                    (in_group && entered.div_euclid(interval_ms) == b)
+                                        .then_some(*level)
+                                },
+                            ));
+                            let t = chrono::DateTime::from_timestamp_millis(b * interval_ms)
+                                .unwrap()
+                                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                            let last = *counts.last().unwrap();
+                            json!({"t": t, "steps": counts,
+                                   "conversion_pct": pct(counts[0], last)})
+                        })
+                        .collect();
+                    json!({"group": group, "points": points})
+                })
+                .collect();
+            json!(series)
+        }
+
         fn steps_json(&self, counts: &[u64]) -> Value {
-            let pct = |base: u64, n: u64| {
-                (base > 0).then(|| (n as f64 / base as f64 * 1000.0).round() / 10.0)
-            };
             let steps: Vec<Value> = self
                 .steps
                 .iter()
@@ -479,19 +528,13 @@ fn random_events(t: i64) -> Vec<Ev> {
     events
 }
 
-#[tokio::test]
-async fn random_traffic_matches_the_reference() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &[]);
-    let at = past_instant();
-    let t = at.timestamp_millis();
-    let events = random_events(t);
-    post_all(&server, &events).await;
+/// Funnel `b` of the random traffic, defined on `server`; its reference.
+async fn define_b(server: &Server) -> reference::Funnel {
     let body = json!({"steps": [{"event_name": "b.start"},
         {"event_name": "b.verify", "where": {"prop.seats": "1,2"}}, {"event_name": "b.done"}],
         "window": "20m"});
     assert_eq!(server.put("/api/funnels/b", &body.to_string()).await.0, 200);
-    let funnel = reference::Funnel {
+    reference::Funnel {
         steps: vec![
             ("b.start", Filter::default()),
             (
@@ -502,7 +545,18 @@ async fn random_traffic_matches_the_reference() {
         ],
         window_ms: 20 * MIN,
         by_session: false,
-    };
+    }
+}
+
+#[tokio::test]
+async fn random_traffic_matches_the_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let at = past_instant();
+    let t = at.timestamp_millis();
+    let events = random_events(t);
+    post_all(&server, &events).await;
+    let funnel = define_b(&server).await;
     let at = at_param(at);
     for (query, filter, breakdown) in [
         ("", Filter::default(), None),
@@ -531,6 +585,74 @@ async fn random_traffic_matches_the_reference() {
         ))
         .await;
     assert_eq!(got["groups"].as_array().unwrap().len(), 10);
+    server.stop();
+}
+
+/// Conversion over time: every actor in the bucket of its entry, the total and the largest
+/// groups, every bucket present; summed over the buckets, the funnel's own counts.
+#[tokio::test]
+async fn random_traffic_trends_match_the_reference_and_add_up_to_the_funnel() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let at = past_instant();
+    let t = at.timestamp_millis();
+    let events = random_events(t);
+    post_all(&server, &events).await;
+    let funnel = define_b(&server).await;
+    let at = at_param(at);
+    for (query, filter, breakdown, interval_ms) in [
+        ("", Filter::default(), None, MIN),
+        (
+            "&interval=hour&breakdown=prop.email_domain&device=mobile,tablet",
+            Filter(vec![(Dim::Device, vec!["mobile", "tablet"])]),
+            Some(Dim::Prop("email_domain".into())),
+            60 * MIN,
+        ),
+        (
+            "&interval=minute&breakdown=country",
+            Filter::default(),
+            Some(Dim::Country),
+            MIN,
+        ),
+    ] {
+        let path = format!("/api/funnels/b/trend?range=1h&at={at}{query}");
+        let (status, got) = server.get(&path).await;
+        assert_eq!(status, 200, "{path}: {got}");
+        let range = (t - 60 * MIN, t);
+        let want = funnel.expected_trend(&events, range, &filter, breakdown.as_ref(), interval_ms);
+        assert_eq!(got["series"], want, "{query}");
+        assert_eq!(got["interval_s"], interval_ms / 1000, "{query}");
+        // The total series adds up to the funnel's steps for the same question.
+        let report = funnel.expected(&events, range, &filter, breakdown.as_ref());
+        let mut sums = vec![0u64; 3];
+        for point in got["series"][0]["points"].as_array().unwrap() {
+            for (sum, n) in sums.iter_mut().zip(point["steps"].as_array().unwrap()) {
+                *sum += n.as_u64().unwrap();
+            }
+        }
+        let counts: Vec<u64> = (0..3)
+            .map(|k| report["steps"][k]["count"].as_u64().unwrap())
+            .collect();
+        assert_eq!(sums, counts, "{query}");
+    }
+    // Bad parameters name themselves; an unknown funnel is a 404.
+    for (path, status, field) in [
+        ("/api/funnels/b/trend?interval=week", 400, "interval"),
+        ("/api/funnels/b/trend?breakdown=colour", 400, "breakdown"),
+        (
+            "/api/funnels/b/trend?range=24h&interval=minute&bucket=1",
+            400,
+            "bucket",
+        ),
+        ("/api/funnels/nope/trend", 404, ""),
+    ] {
+        let (got_status, body) = server.get(path).await;
+        assert_eq!(got_status, status, "{path}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains(field),
+            "{path}: {body}"
+        );
+    }
     server.stop();
 }
 

@@ -15,6 +15,7 @@ mod hardening;
 mod ingest;
 mod load;
 mod panels;
+mod properties;
 mod sdks;
 #[path = "../support/mod.rs"]
 mod support;

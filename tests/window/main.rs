@@ -536,6 +536,7 @@ async fn alerts_view(app: &App) {
         ("af-name", "E2E spike"),
         ("af-threshold", "2"),
         ("af-for", "1m"),
+        ("af-hold", "0s"),
         ("af-min-events", "0"),
         ("af-filters", r#"{"prop.e2e": "alert"}"#),
     ] {

@@ -76,12 +76,20 @@ pub struct BenchArgs {
     /// Events per second during --soak
     #[arg(long, default_value_t = 50_000)]
     pub soak_rate: u64,
+    /// Instead of the phases above: feed the journal client ids at --dedup-rate per second of a
+    /// simulated clock for this long (e.g. 24h) and report the memory and disk they cost
+    #[arg(long, value_parser = crate::support::duration::parse)]
+    pub dedup: Option<Duration>,
+    /// Client ids per simulated second during --dedup
+    #[arg(long, default_value_t = 5_000)]
+    pub dedup_rate: u64,
     /// Events per wire format in the format comparison (own format with and without client
     /// ids, Segment /v1/batch, PostHog /batch/); 0 skips it
     #[arg(long, default_value_t = 300_000)]
     pub format_events: u64,
 }
 
+mod dedup;
 mod formats;
 mod load;
 mod soak;
@@ -114,6 +122,10 @@ async fn run_phases(args: BenchArgs) -> Result<(), String> {
             temp.0.clone()
         }
     };
+    if let Some(span) = args.dedup {
+        println!("# Pulseboard benchmark\n\n{}\n", machine());
+        return dedup::run(&data_dir, span, args.dedup_rate).await;
+    }
     let endpoint = Endpoint {
         addr: ([127, 0, 0, 1], 0).into(),
         access: crate::http::Access::default(),
@@ -768,18 +780,31 @@ async fn bulk_load(engine: &Engine, n: u64) -> Result<(), String> {
 // ---- 4. resources and helpers -------------------------------------------------------------
 
 fn report_resources(dir: &Path) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<u64>().ok())
-            .unwrap_or(0)
-            / 1024
-    };
     let disk = dir_size(&dir.join("clickhouse")) / (1 << 20);
-    println!("Memory: RSS {} MiB, peak RSS {} MiB (engine, HTTP server and load clients in one process); ClickHouse data on disk: {disk} MiB\n", field("VmRSS:"), field("VmHWM:"));
+    println!("Memory: RSS {} MiB, peak RSS {} MiB (engine, HTTP server and load clients in one process); ClickHouse data on disk: {disk} MiB\n", status_mib("VmRSS:"), status_mib("VmHWM:"));
+}
+
+/// A memory figure of this process from /proc (`VmRSS:`, `VmHWM:`), in MiB.
+fn status_mib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
+}
+
+/// The journal's files (database, WAL, shared memory) as the disk holds them.
+fn journal_on_disk(dir: &Path) -> u64 {
+    [
+        "journal.sqlite3",
+        "journal.sqlite3-wal",
+        "journal.sqlite3-shm",
+    ]
+    .iter()
+    .filter_map(|f| std::fs::metadata(dir.join(f)).ok())
+    .map(|m| m.len())
+    .sum()
 }
 
 fn dir_size(path: &Path) -> u64 {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use tokio::time::MissedTickBehavior;
 
-use super::{demo_bodies, post_batch, stored_events, Posted, BATCH};
+use super::{demo_bodies, journal_on_disk, post_batch, status_mib, stored_events, Posted, BATCH};
 use crate::engine::Engine;
 
 /// Posting clients: enough to keep the rate up while one waits on a group commit.
@@ -61,7 +61,7 @@ pub(super) async fn run(
             "| {} | {acked} | {rate_now:.0} | {} | {} | {} | {:.1} | {:.1} | {} |",
             started.elapsed().as_secs(),
             stored_events(engine).await?,
-            rss_mib(),
+            status_mib("VmRSS:"),
             open_files(),
             journal_on_disk(dir) as f64 / f64::from(1 << 20),
             engine.journal.held_bytes() as f64 / f64::from(1 << 20),
@@ -133,28 +133,6 @@ async fn read_dashboard(addr: SocketAddr, counters: Arc<Counters>) {
     }
 }
 
-fn rss_mib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map_or(0, |kb| kb / 1024)
-}
-
 fn open_files() -> usize {
     std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
-}
-
-/// The journal's files (database, WAL, shared memory) as the disk holds them.
-fn journal_on_disk(dir: &Path) -> u64 {
-    [
-        "journal.sqlite3",
-        "journal.sqlite3-wal",
-        "journal.sqlite3-shm",
-    ]
-    .iter()
-    .filter_map(|f| std::fs::metadata(dir.join(f)).ok())
-    .map(|m| m.len())
-    .sum()
 }

@@ -558,7 +558,7 @@ mod tests {
             "the built-in rule"
         );
         let body = json!({"metric": "active_users", "op": "below", "threshold": 3, "for": "10m",
-                          "filters": {"device": "mobile"}, "webhook": "http://localhost:9/x"});
+                          "hold": "0s", "filters": {"device": "mobile"}, "webhook": "http://localhost:9/x"});
         book.rules
             .insert("few".into(), Rule::parse("few", &body).unwrap());
         let at = DateTime::parse_from_rfc3339("2026-11-23T18:00:00Z")

@@ -7,12 +7,17 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::questions::filters::Filters;
+use crate::support::duration::{self, Largest};
 use crate::support::text;
 
 /// The shortest and longest trailing window a rule may judge.
 const MIN_WINDOW_S: u32 = 60;
 const MAX_WINDOW_S: u32 = 24 * 3600;
 const DEFAULT_WINDOW_S: u32 = 300;
+/// A changed condition must last this long before the state changes: long enough that a value
+/// hovering at the threshold does not flap, short enough to page within minutes.
+const DEFAULT_HOLD_S: u32 = 120;
+const MAX_HOLD_S: u32 = 3600;
 /// Below this many events in the window a rule is not judged (one error in three events is not
 /// an error spike).
 pub const DEFAULT_MIN_EVENTS: u64 = 20;
@@ -128,6 +133,10 @@ pub struct Rule {
     /// The trailing window, in seconds (`"5m"` in JSON).
     #[serde(rename = "for", with = "window")]
     pub window_s: u32,
+    /// The state changes only once the new condition has held this long, in seconds (`"2m"`
+    /// in JSON; rules stored before it was added get the default).
+    #[serde(rename = "hold", default = "default_hold", with = "hold")]
+    pub hold_s: u32,
     pub min_events: u64,
     pub filters: Filters,
     pub webhook: Option<String>,
@@ -144,6 +153,7 @@ impl Rule {
             op: Op::Above,
             threshold: crate::questions::panels::ERROR_THRESHOLD_PCT,
             window_s: DEFAULT_WINDOW_S,
+            hold_s: DEFAULT_HOLD_S,
             min_events: DEFAULT_MIN_EVENTS,
             filters: Filters::default(),
             webhook: None,
@@ -172,6 +182,10 @@ impl Rule {
                 None | Some(Value::Null) => DEFAULT_WINDOW_S,
                 Some(v) => window::parse(v)?,
             },
+            hold_s: match fields.get("hold") {
+                None | Some(Value::Null) => DEFAULT_HOLD_S,
+                Some(v) => hold::parse(v)?,
+            },
             min_events: min_events(fields.get("min_events"))?,
             filters: filters(fields.get("filters"))?,
             webhook: webhook(fields.get("webhook"))?,
@@ -185,12 +199,13 @@ impl Rule {
     }
 }
 
-const FIELDS: [&str; 9] = [
+const FIELDS: [&str; 10] = [
     "name",
     "metric",
     "op",
     "threshold",
     "for",
+    "hold",
     "min_events",
     "filters",
     "webhook",
@@ -279,47 +294,68 @@ fn webhook(value: Option<&Value>) -> Result<Option<String>, RuleError> {
     Ok(Some(url.to_owned()))
 }
 
-/// The window as people write it: `90s`, `5m`, `1h` (any duration of whole seconds).
-mod window {
-    use serde::{Deserialize, Deserializer, Serializer};
-    use serde_json::Value;
-
-    use super::{RuleError, MAX_WINDOW_S, MIN_WINDOW_S};
-    use crate::support::duration::{self, Largest};
-
-    pub fn parse(value: &Value) -> Result<u32, RuleError> {
-        let bad = || {
-            RuleError::new(
-                "for",
-                "a duration from 1m to 24h, such as \"90s\", \"5m\" or \"1h\"",
-            )
-        };
-        let text = value.as_str().ok_or_else(bad)?;
-        let seconds = duration::whole_seconds(text)
-            .ok()
-            .and_then(|s| u32::try_from(s).ok())
-            .ok_or_else(bad)?;
-        if !(MIN_WINDOW_S..=MAX_WINDOW_S).contains(&seconds) {
-            return Err(bad());
-        }
-        Ok(seconds)
-    }
-
-    /// The largest whole unit up to hours: 3600 → `1h`, 90 → `90s`.
-    pub fn text(seconds: u32) -> String {
-        duration::text(seconds.into(), Largest::Hour)
-    }
-
-    pub fn serialize<S: Serializer>(seconds: &u32, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&text(*seconds))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
-        parse(&Value::deserialize(d)?).map_err(serde::de::Error::custom)
-    }
+fn default_hold() -> u32 {
+    DEFAULT_HOLD_S
 }
 
-pub use window::text as window_text;
+/// A duration as people write it (`90s`, `5m`, `1h`), in whole seconds within `range`.
+fn seconds(
+    value: &Value,
+    field: &str,
+    range: std::ops::RangeInclusive<u32>,
+    rule: &str,
+) -> Result<u32, RuleError> {
+    let bad = || RuleError::new(field, rule);
+    let text = value.as_str().ok_or_else(bad)?;
+    duration::whole_seconds(text)
+        .ok()
+        .and_then(|s| u32::try_from(s).ok())
+        .filter(|s| range.contains(s))
+        .ok_or_else(bad)
+}
+
+/// Serde for a field of whole seconds written as a duration: `seconds_field!(module, field,
+/// range, rule)`.
+macro_rules! seconds_field {
+    ($module:ident, $field:literal, $range:expr, $rule:literal) => {
+        mod $module {
+            use serde::{Deserialize, Deserializer, Serializer};
+            use serde_json::Value;
+
+            use super::*;
+
+            pub fn parse(value: &Value) -> Result<u32, RuleError> {
+                seconds(value, $field, $range, $rule)
+            }
+
+            pub fn serialize<S: Serializer>(seconds: &u32, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&duration::text((*seconds).into(), Largest::Hour))
+            }
+
+            pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+                parse(&Value::deserialize(d)?).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+seconds_field!(
+    window,
+    "for",
+    MIN_WINDOW_S..=MAX_WINDOW_S,
+    "a duration from 1m to 24h, such as \"90s\", \"5m\" or \"1h\""
+);
+seconds_field!(
+    hold,
+    "hold",
+    0..=MAX_HOLD_S,
+    "a duration from 0s to 1h, such as \"0s\", \"2m\" or \"10m\""
+);
+
+/// The largest whole unit up to hours: 3600 → `1h`, 90 → `90s`.
+pub fn window_text(seconds: u32) -> String {
+    duration::text(seconds.into(), Largest::Hour)
+}
 
 #[cfg(test)]
 mod tests {
@@ -331,7 +367,7 @@ mod tests {
     fn a_full_rule_round_trips_and_defaults_fill_in() {
         let body = json!({
             "name": "Errors spike", "metric": "error_rate_pct", "op": "above", "threshold": 1.0,
-            "for": "60m", "min_events": 50, "filters": {"country": "de"},
+            "for": "60m", "hold": "90s", "min_events": 50, "filters": {"country": "de"},
             "webhook": "http://127.0.0.1:9000/hook", "muted": true,
         });
         let rule = Rule::parse("spike", &body).unwrap();
@@ -340,7 +376,8 @@ mod tests {
             serde_json::to_value(&rule).unwrap(),
             json!({
                 "name": "Errors spike", "metric": "error_rate_pct", "op": "above",
-                "threshold": 1.0, "for": "1h", "min_events": 50, "filters": {"country": "DE"},
+                "threshold": 1.0, "for": "1h", "hold": "90s", "min_events": 50,
+                "filters": {"country": "DE"},
                 "webhook": "http://127.0.0.1:9000/hook", "muted": true,
             })
         );
@@ -362,10 +399,11 @@ mod tests {
             (
                 rule.name.as_str(),
                 rule.window_s,
+                rule.hold_s,
                 rule.min_events,
                 rule.muted
             ),
-            ("quiet", 300, 20, false)
+            ("quiet", 300, 120, 20, false)
         );
         assert_eq!(rule.webhook, None);
     }

@@ -53,6 +53,13 @@ pub struct Measure {
     pub value: Option<f64>,
 }
 
+/// A condition that has not yet held for the rule's `hold`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Holding {
+    pub state: State,
+    pub since: DateTime<Utc>,
+}
+
 /// A rule's state, kept with it in the data dir.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct RuleState {
@@ -68,6 +75,10 @@ pub struct RuleState {
     pub evaluated_at: Option<DateTime<Utc>>,
     /// Confirmed flushes the last evaluation read.
     pub as_of_flush: Option<u64>,
+    /// The other state's condition, while it has held for less than the rule's `hold`: since
+    /// when it has held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holding: Option<Holding>,
     /// Oldest first.
     pub transitions: VecDeque<Transition>,
     /// The last failure of each channel (`webhook`, `desktop`) since its last success.
@@ -77,8 +88,10 @@ pub struct RuleState {
 
 impl RuleState {
     /// Records `measure` taken at `at` (reading `as_of_flush` flushes) and returns the
-    /// transition it causes, if any. A window with fewer than `min_events` events (or no value)
-    /// judges nothing: the state stays as it was, for lack of evidence either way.
+    /// transition it causes, if any: the state changes once the other side of the threshold has
+    /// held for the rule's `hold`. A window with fewer than `min_events` events (or no value)
+    /// judges nothing: the state (and a condition holding) stays as it was, for lack of
+    /// evidence either way.
     pub fn judge(
         &mut self,
         rule: &Rule,
@@ -99,8 +112,17 @@ impl RuleState {
             false => State::Ok,
         };
         if state == self.state {
+            self.holding = None;
             return None;
         }
+        let holding = match self.holding {
+            Some(h) if h.state == state => h,
+            _ => *self.holding.insert(Holding { state, since: at }),
+        };
+        if at - holding.since < chrono::Duration::seconds(rule.hold_s.into()) {
+            return None;
+        }
+        self.holding = None;
         let transition = Transition {
             state,
             at,
@@ -128,6 +150,7 @@ mod tests {
         Rule {
             threshold: 1.0,
             min_events,
+            hold_s: 0,
             ..Rule::built_in()
         }
     }
@@ -202,5 +225,45 @@ mod tests {
         };
         assert_eq!(s.judge(&self::rule(0), none, now, 4), None);
         assert!(!s.judged);
+    }
+
+    #[test]
+    fn a_state_changes_only_once_the_other_side_has_held_for_the_hold() {
+        let t0 = DateTime::parse_from_rfc3339("2026-11-23T18:00:00Z")
+            .unwrap()
+            .to_utc();
+        let rule = Rule {
+            hold_s: 120,
+            ..rule(20)
+        };
+        let at = |s: i64| t0 + Duration::seconds(s);
+        let mut s = RuleState::default();
+        let mut judge = |secs: i64, value: f64| s.judge(&rule, measure(40, value), at(secs), 1);
+        // The 49.9 → 50.1 hover of the walkthrough: over, under, over; never two minutes over.
+        for (secs, value) in [(0, 0.5), (10, 1.5), (70, 0.9), (80, 1.2), (190, 0.8)] {
+            assert_eq!(judge(secs, value), None, "at {secs} s");
+        }
+        // Over from 200 s on: it fires at 320 s, not before.
+        assert_eq!(judge(200, 2.0), None);
+        assert_eq!(judge(319, 2.0), None);
+        let fired = judge(320, 2.5).unwrap();
+        assert_eq!(
+            (fired.state, fired.at, fired.value),
+            (State::Firing, at(320), 2.5)
+        );
+        // A too-quiet window in between neither breaks nor counts as holding.
+        assert_eq!(s.judge(&rule, measure(3, 0.0), at(330), 1), None);
+        assert_eq!(s.holding, None);
+        let mut judge = |secs: i64, value: f64| s.judge(&rule, measure(40, value), at(secs), 1);
+        assert_eq!(judge(340, 0.5), None);
+        assert_eq!(judge(400, 0.5), None);
+        assert_eq!(judge(459, 0.5), None);
+        let resolved = judge(460, 0.5).unwrap();
+        assert_eq!((resolved.state, resolved.at), (State::Ok, at(460)));
+        assert_eq!(
+            s.transitions.len(),
+            2,
+            "one firing, one resolution: no flapping"
+        );
     }
 }

@@ -23,7 +23,8 @@ pub struct AlertRow {
     /// As stored: the edit form starts from it.
     pub rule: Rule,
     pub state: State,
-    /// `firing since 14:03 · error_rate_pct is 2.5 (above 1, last 5m)`.
+    /// `firing since 14:03 · error_rate_pct 2.5 — fires above 1 over the last 5m · where
+    /// country=DE · ok for 40s of 2m` (the filters and a condition holding, when there are).
     pub status: String,
     /// `webhook failed at 14:03:12: …` for each channel whose last delivery failed.
     pub delivery_errors: Vec<String>,
@@ -54,20 +55,13 @@ impl AlertsView {
 fn row(alert: &AlertView) -> AlertRow {
     let (rule, s) = (&alert.rule, &alert.state);
     let window = window_text(rule.window_s);
-    let condition = format!("{} {}, last {window}", rule.op.as_str(), rule.threshold);
     let status = match (s.events, s.judged, s.since) {
         (None, ..) => "not judged yet".to_owned(),
         (Some(events), false, _) => format!(
             "waiting for {} events ({events} in the last {window})",
             rule.min_events
         ),
-        (Some(_), true, since) => format!(
-            "{} since {} · {} is {} ({condition})",
-            s.state.as_str(),
-            since.map_or_else(|| "–".to_owned(), |t| local(t, "%H:%M")),
-            rule.metric.name(),
-            s.value.map_or_else(|| "–".to_owned(), |v| v.to_string()),
-        ),
+        (Some(_), true, since) => judged(alert, since),
     };
     AlertRow {
         id: alert.id.clone(),
@@ -99,6 +93,37 @@ fn row(alert: &AlertView) -> AlertRow {
             })
             .collect(),
     }
+}
+
+/// The status of a judged rule: its state and value, then what fires it, its filters and a
+/// condition still holding.
+fn judged(alert: &AlertView, since: Option<DateTime<Utc>>) -> String {
+    let (rule, s) = (&alert.rule, &alert.state);
+    let mut status = format!(
+        "{} since {} · {} {} — fires {} {} over the last {}",
+        s.state.as_str(),
+        since.map_or_else(|| "–".to_owned(), |t| local(t, "%H:%M")),
+        rule.metric.name(),
+        s.value.map_or_else(|| "–".to_owned(), |v| v.to_string()),
+        rule.op.as_str(),
+        rule.threshold,
+        window_text(rule.window_s),
+    );
+    let filters = rule.filters.to_map();
+    if !filters.is_empty() {
+        let pairs: Vec<String> = filters.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        status += &format!(" · where {}", pairs.join(" "));
+    }
+    if let (Some(holding), Some(at)) = (s.holding, s.evaluated_at) {
+        let held = (at - holding.since).num_seconds().max(0) as u32;
+        status += &format!(
+            " · {} for {} of {}",
+            holding.state.as_str(),
+            window_text(held),
+            window_text(rule.hold_s)
+        );
+    }
+    status
 }
 
 fn verb(state: State) -> &'static str {
@@ -155,7 +180,10 @@ mod tests {
         let at = DateTime::parse_from_rfc3339("2026-11-23T18:00:00Z")
             .unwrap()
             .to_utc();
-        let rule = Rule::built_in();
+        let rule = Rule {
+            hold_s: 0,
+            ..Rule::built_in()
+        };
         let mut state = RuleState::default();
         let measure = |events, value| Measure {
             events,
@@ -188,7 +216,7 @@ mod tests {
         let since = local(at + Duration::seconds(180), "%H:%M");
         assert_eq!(
             view.rules[0].status,
-            format!("firing since {since} · error_rate_pct is 3 (above 1, last 5m)")
+            format!("firing since {since} · error_rate_pct 3 — fires above 1 over the last 5m")
         );
         assert_eq!(
             view.rules[0].transitions[0],
@@ -218,6 +246,45 @@ mod tests {
                 ),
                 (180, true, "Error rate above 1 % fired (error_rate_pct 3)"),
             ]
+        );
+    }
+
+    #[test]
+    fn a_status_names_the_filters_and_a_condition_still_holding() {
+        let at = DateTime::parse_from_rfc3339("2026-11-23T18:00:00Z")
+            .unwrap()
+            .to_utc();
+        let map = [("prop.email_domain".to_owned(), "gmail.com".to_owned())].into();
+        let rule = Rule {
+            name: "Gmail conversion".into(),
+            metric: Metric::FunnelConversionPct("campaign".into()),
+            op: crate::delivery::alerts::Op::Below,
+            threshold: 50.0,
+            window_s: 1800,
+            filters: crate::questions::filters::Filters::from_map(&map).unwrap(),
+            ..Rule::built_in()
+        };
+        let mut state = RuleState::default();
+        let measure = |value| Measure {
+            events: 400,
+            value: Some(value),
+        };
+        state.judge(&rule, measure(51.3), at, 1);
+        state.judge(&rule, measure(49.9), at + Duration::seconds(30), 2);
+        state.judge(&rule, measure(49.5), at + Duration::seconds(70), 3);
+        let alert = AlertView {
+            id: "gmail".into(),
+            rule,
+            state,
+            last_webhook_error: None,
+        };
+        assert_eq!(
+            AlertsView::of(&[alert]).rules[0].status,
+            format!(
+                "ok since {} · funnel_conversion_pct:campaign 49.5 — fires below 50 over the last \
+                 30m · where prop.email_domain=gmail.com · firing for 40s of 2m",
+                local(at, "%H:%M")
+            )
         );
     }
 }

@@ -1,5 +1,6 @@
-//! A funnel's answer: the SQL of `sql/funnels/funnel.sql` filled in for a definition, a
-//! window, filters and a breakdown, and its rows shaped as the HTTP contract shows them.
+//! A funnel's answer: the SQL of `sql/funnels/` (`actors.sql` inside `funnel.sql` or
+//! `trend.sql`) filled in for a definition, a window, filters and a breakdown, and its rows
+//! shaped as the HTTP contract shows them.
 
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -8,7 +9,9 @@ use crate::questions::filters::{prop_key, prop_text, Filters};
 use crate::questions::panels::{conversion_pct, Range, Window};
 use crate::storage::store::Params;
 
+const ACTORS_SQL: &str = include_str!("../../../sql/funnels/actors.sql");
 const FUNNEL_SQL: &str = include_str!("../../../sql/funnels/funnel.sql");
+const TREND_SQL: &str = include_str!("../../../sql/funnels/trend.sql");
 /// The groups a breakdown answers with.
 pub const MAX_GROUPS: usize = 10;
 
@@ -124,6 +127,53 @@ pub(super) fn query(
     filters: &Filters,
     breakdown: Option<&Breakdown>,
 ) -> (String, Params) {
+    let (actors, params) = actors(funnel, window, filters, breakdown);
+    (FUNNEL_SQL.replace("{actors}", &actors), params)
+}
+
+/// A row of `trend.sql`.
+#[derive(Debug, Deserialize)]
+pub(super) struct TrendRow {
+    pub value: String,
+    pub total: u8,
+    /// Entry time / interval.
+    pub bucket: i64,
+    pub counts: Vec<u64>,
+}
+
+/// The trend query: [`query`]'s actors per bucket of `interval_s`, in total and for `groups`.
+pub(super) fn trend_query(
+    funnel: &Funnel,
+    window: &Window,
+    filters: &Filters,
+    breakdown: Option<&Breakdown>,
+    groups: &[String],
+    interval_s: i64,
+) -> (String, Params) {
+    let (actors, mut params) = actors(funnel, window, filters, breakdown);
+    let mut names = Vec::new();
+    for (i, group) in groups.iter().enumerate() {
+        names.push(format!("{{g{i}:String}}"));
+        params.push((format!("g{i}"), group.clone()));
+    }
+    let grouped = match names.is_empty() {
+        true => "0".to_owned(),
+        false => format!("value IN ({})", names.join(", ")),
+    };
+    params.push(("interval_ms".to_owned(), (interval_s * 1000).to_string()));
+    let sql = TREND_SQL
+        .replace("{actors}", &actors)
+        .replace("{grouped}", &grouped);
+    (sql, params)
+}
+
+/// `actors.sql` for these arguments, with every parameter the outer queries use.
+fn actors(
+    funnel: &Funnel,
+    window: &Window,
+    filters: &Filters,
+    breakdown: Option<&Breakdown>,
+) -> (String, Params) {
     let (filter, mut params) = filters.condition("f_");
     let mut names = Vec::new();
     let mut steps = Vec::new();
@@ -146,7 +196,7 @@ pub(super) fn query(
         ("start_ms".to_owned(), window.start_ms.to_string()),
         ("end_ms".to_owned(), window.end_ms.to_string()),
     ]);
-    let sql = FUNNEL_SQL
+    let sql = ACTORS_SQL
         .replace("{actor}", actor)
         .replace("{steps}", &steps.join(", "))
         .replace("{first}", &steps[0])

@@ -6,6 +6,7 @@
 pub mod chart;
 mod compute;
 mod definition;
+mod trend;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ pub use crate::support::files::Invalid;
 
 pub use compute::{step_counts, Breakdown, Counts, FunnelReport, Group, StepCount, MAX_GROUPS};
 pub use definition::{check_id, CountBy, DefinitionError, Funnel, Step, MAX_STEPS, MIN_STEPS};
+pub use trend::{FunnelTrend, Interval, Point, Series};
 
 const FILE: &str = "funnels.json";
 const EVENT_NAMES_SQL: &str = include_str!("../../../sql/funnels/event_names.sql");
@@ -131,6 +133,7 @@ pub struct Funnels {
     status: Arc<Status>,
     clock: Clock,
     reports: SnapshotCache<Question, FunnelReport>,
+    trends: SnapshotCache<(Question, Interval), FunnelTrend>,
     names: SnapshotCache<Scope, EventNames>,
 }
 
@@ -149,6 +152,7 @@ impl Funnels {
             status,
             clock,
             reports: SnapshotCache::default(),
+            trends: SnapshotCache::default(),
             names: SnapshotCache::default(),
         }
     }
@@ -242,6 +246,56 @@ impl Funnels {
         };
         self.reports
             .get(q, scope.at, &self.status, &self.clock, compute)
+            .await
+    }
+
+    /// Funnel `id`'s conversion over time in `scope`, by `interval`, in total and (with a
+    /// breakdown) for the groups its report shows; cached like [`Funnels::report`].
+    pub async fn trend(
+        &self,
+        id: &str,
+        scope: &Scope,
+        breakdown: Option<Breakdown>,
+        interval: Interval,
+    ) -> Result<Arc<FunnelTrend>, FunnelError> {
+        let question = (
+            Question {
+                funnel: self.get(id)?,
+                scope: scope.clone(),
+                breakdown,
+            },
+            interval,
+        );
+        let interval_s = interval.seconds(scope.range);
+        // Refused before anything is read: too many points for any range end.
+        trend::buckets(&Window::new(scope.range, self.clock.now()), interval_s)?;
+        let (q, _) = &question;
+        let compute = move |snapshot: Snapshot| async move {
+            let window = Window::new(q.scope.range, snapshot.end);
+            let (funnel, filters, breakdown) = (&q.funnel, &q.scope.filters, q.breakdown.as_ref());
+            let groups: Vec<String> = match breakdown {
+                None => Vec::new(),
+                Some(_) => {
+                    let counts = self.counts(funnel, &window, filters, breakdown).await?;
+                    counts.groups.into_iter().map(|(value, _)| value).collect()
+                }
+            };
+            let (sql, params) =
+                compute::trend_query(funnel, &window, filters, breakdown, &groups, interval_s);
+            let rows: Vec<compute::TrendRow> = self.store.query(&sql, params).await?;
+            let buckets = trend::buckets(&window, interval_s)?;
+            Ok::<_, FunnelError>(FunnelTrend {
+                id: funnel.id.clone(),
+                range: q.scope.range,
+                interval_s,
+                as_of_flush: snapshot.flushes,
+                filters: filters.clone(),
+                breakdown: q.breakdown.clone(),
+                series: trend::series(&rows, buckets, interval_s, funnel.steps.len(), &groups),
+            })
+        };
+        self.trends
+            .get(&question, scope.at, &self.status, &self.clock, compute)
             .await
     }
 

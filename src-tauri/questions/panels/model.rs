@@ -43,7 +43,7 @@ pub fn format_time_ms(ms: i64) -> String {
 }
 
 /// Serialises Unix seconds with [`format_time`] (`#[serde(serialize_with = "rfc3339")]`).
-pub(super) fn rfc3339<S: Serializer>(secs: &i64, s: S) -> Result<S::Ok, S::Error> {
+pub fn rfc3339<S: Serializer>(secs: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&format_time(*secs))
 }
 

@@ -8,20 +8,23 @@
 //! * A flush is recorded (`flushes`) with its last batch id and deduplication token before the
 //!   insert. After a crash the same batches are re-sent with the same token, so the store drops
 //!   the repeat. Rows are deleted only after the store confirmed the insert.
-//! * Events whose id the client gave are checked against the ids seen in the last day
-//!   (`seen.rs`) in the same transaction: a retry is acknowledged, not stored twice.
+//! * Events whose id the client gave are checked against the ids seen within the dedup window
+//!   (`seen.rs`, `idset.rs`) in the same transaction: a retry is acknowledged, not stored twice.
 
+mod idset;
 mod seen;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use tokio::sync::{oneshot, Notify};
 
 use crate::ingest::event::Event;
 use crate::storage::store::rowbinary;
+use crate::support::clock::Clock;
 
 /// Errors at the journal boundary. Messages say what to do about them.
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +101,30 @@ pub struct Held {
     bytes: AtomicU64,
     /// Append groups committed so far (one fsync each).
     commits: AtomicU64,
+    /// Client ids remembered (within the dedup window).
+    remembered: AtomicU64,
+}
+
+/// How the journal is opened.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// New events are refused (503) while the journal holds this many bytes or more.
+    pub cap_bytes: u64,
+    /// A client id is remembered at least this long (`--dedup-window`).
+    pub dedup_window: Duration,
+    /// When ids were taken: the system clock but in tests and the dedup bench.
+    pub clock: Clock,
+}
+
+impl Options {
+    /// A one-day dedup window on the system clock.
+    pub fn capped(cap_bytes: u64) -> Self {
+        Self {
+            cap_bytes,
+            dedup_window: Duration::from_secs(86_400),
+            clock: Clock::system(),
+        }
+    }
 }
 
 /// The journal. Cheap to share behind an `Arc`.
@@ -132,7 +159,7 @@ const MAX_GROUP: usize = 512;
 
 impl Journal {
     /// Opens (or creates) `<data_dir>/journal.sqlite3`.
-    pub fn open(data_dir: &Path, cap_bytes: u64) -> Result<Self, JournalError> {
+    pub fn open(data_dir: &Path, options: Options) -> Result<Self, JournalError> {
         let path = data_dir.join("journal.sqlite3");
         let sql_err = |source| JournalError::sqlite(&path, source);
         // User ids and properties: for this user's eyes only.
@@ -157,16 +184,27 @@ impl Journal {
         let reader = connect(&path).map_err(sql_err)?;
         let appended = Arc::new(Notify::new());
         let (tx, rx) = mpsc::channel();
-        let seen = seen::Seen::load(&writer).map_err(sql_err)?;
-        let (thread_held, thread_notify) = (held.clone(), appended.clone());
+        let window_ms = options
+            .dedup_window
+            .as_millis()
+            .try_into()
+            .unwrap_or(i64::MAX);
+        let seen = seen::Seen::load(&writer, window_ms).map_err(sql_err)?;
+        held.remembered.store(seen.len() as u64, Ordering::SeqCst);
+        let writer_state = WriterState {
+            seen,
+            clock: options.clock,
+            held: held.clone(),
+            appended: appended.clone(),
+        };
         std::thread::Builder::new()
             .name("journal-writer".into())
-            .spawn(move || write_loop(writer, seen, rx, &thread_held, &thread_notify))
+            .spawn(move || write_loop(writer, writer_state, rx))
             .expect("spawn journal writer");
         Ok(Self {
             path,
             id,
-            cap_bytes,
+            cap_bytes: options.cap_bytes,
             held,
             appends: tx,
             reader: Mutex::new(reader),
@@ -189,6 +227,11 @@ impl Journal {
         self.held.commits.load(Ordering::SeqCst)
     }
 
+    /// Client ids remembered now (each checked against later events for re-sends).
+    pub fn remembered_ids(&self) -> u64 {
+        self.held.remembered.load(Ordering::SeqCst)
+    }
+
     /// Refuses new events while the journal is over its cap.
     pub fn check_capacity(&self) -> Result<(), JournalError> {
         let held = self.held_bytes();
@@ -202,7 +245,7 @@ impl Journal {
     }
 
     /// Makes `events` durable; returns once they are committed to disk. An event whose client
-    /// id was taken in the last day is left out: the client's retry is acknowledged, not
+    /// id was taken within the dedup window is left out: the client's retry is acknowledged, not
     /// stored twice.
     pub async fn append(&self, events: &[Event]) -> Result<(), JournalError> {
         let mut rows = Vec::with_capacity(events.len() * 128);
@@ -394,13 +437,15 @@ fn read_rows(
     Ok((last, buf, events))
 }
 
-fn write_loop(
-    mut conn: Connection,
-    mut seen: seen::Seen,
-    rx: mpsc::Receiver<Append>,
-    held: &Held,
-    appended: &Notify,
-) {
+/// What the writer thread owns besides its connection.
+struct WriterState {
+    seen: seen::Seen,
+    clock: Clock,
+    held: Arc<Held>,
+    appended: Arc<Notify>,
+}
+
+fn write_loop(mut conn: Connection, mut state: WriterState, rx: mpsc::Receiver<Append>) {
     while let Ok(first) = rx.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -409,15 +454,19 @@ fn write_loop(
                 Err(_) => break,
             }
         }
-        let outcome = commit_group(&mut conn, &seen, &mut group);
-        let outcome = outcome.map(|pending| seen.committed(pending));
+        let now_ms = state.clock.now_ms();
+        let outcome = commit_group(&mut conn, &state.seen, now_ms, &mut group);
+        let outcome = outcome.map(|pending| state.seen.committed(pending));
         if outcome.is_ok() {
+            let held = &state.held;
             for a in &group {
                 held.events.fetch_add(a.events, Ordering::SeqCst);
                 held.bytes.fetch_add(a.rows.len() as u64, Ordering::SeqCst);
             }
             held.commits.fetch_add(1, Ordering::SeqCst);
-            appended.notify_one();
+            let remembered = state.seen.len() as u64;
+            held.remembered.store(remembered, Ordering::SeqCst);
+            state.appended.notify_one();
         }
         for a in group {
             let reply = match &outcome {
@@ -448,11 +497,11 @@ fn copy_error(e: &rusqlite::Error) -> rusqlite::Error {
 fn commit_group(
     conn: &mut Connection,
     seen: &seen::Seen,
+    now_ms: i64,
     group: &mut [Append],
 ) -> rusqlite::Result<seen::Pending> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut pending = seen::Pending::default();
-    let now_ms = chrono::Utc::now().timestamp_millis();
     {
         let mut stmt = tx.prepare_cached("INSERT INTO batches (events, rows) VALUES (?1, ?2)")?;
         for a in group.iter_mut() {
@@ -488,7 +537,7 @@ mod tests {
     #[tokio::test]
     async fn flush_replays_until_confirmed_and_survives_reopen() {
         let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(dir.path(), 1 << 30).unwrap();
+        let journal = Journal::open(dir.path(), Options::capped(1 << 30)).unwrap();
         journal.send_rows(2, rows(1)).await.unwrap();
         journal.send_rows(3, rows(2)).await.unwrap();
         assert_eq!(journal.held_events(), 5);
@@ -500,7 +549,7 @@ mod tests {
         // Arrivals after the flush was recorded do not join it: a replay is byte-identical.
         journal.send_rows(4, rows(3)).await.unwrap();
         drop(journal);
-        let journal = Journal::open(dir.path(), 1 << 30).unwrap();
+        let journal = Journal::open(dir.path(), Options::capped(1 << 30)).unwrap();
         assert_eq!(journal.held_events(), 9);
         let again = journal.next_flush(1000).unwrap().unwrap();
         assert_eq!(
@@ -538,7 +587,7 @@ mod tests {
         let [a, b, c] = [1, 2, 3].map(|n| format!("00000000-0000-4000-8000-00000000000{n}"));
         let (a, b, c) = (event(Some(&a)), event(Some(&b)), event(Some(&c)));
         let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(dir.path(), 1 << 30).unwrap();
+        let journal = Journal::open(dir.path(), Options::capped(1 << 30)).unwrap();
         journal.append(&[a.clone(), b.clone()]).await.unwrap();
         journal
             .append(&[a.clone(), c.clone(), c.clone()])
@@ -555,7 +604,7 @@ mod tests {
         drop(journal);
 
         // After a restart, and after the flush: still known. Events without an id are new.
-        let journal = Journal::open(dir.path(), 1 << 30).unwrap();
+        let journal = Journal::open(dir.path(), Options::capped(1 << 30)).unwrap();
         journal
             .append(&[b, event(None), event(None)])
             .await
@@ -566,7 +615,7 @@ mod tests {
     #[tokio::test]
     async fn flush_takes_whole_batches_up_to_the_cap() {
         let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(dir.path(), 1 << 30).unwrap();
+        let journal = Journal::open(dir.path(), Options::capped(1 << 30)).unwrap();
         for i in 0..5 {
             journal.send_rows(400, rows(i)).await.unwrap();
         }
@@ -578,7 +627,7 @@ mod tests {
     #[tokio::test]
     async fn full_journal_refuses_appends() {
         let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(dir.path(), 15).unwrap();
+        let journal = Journal::open(dir.path(), Options::capped(15)).unwrap();
         journal.send_rows(1, rows(1)).await.unwrap();
         journal.send_rows(1, rows(2)).await.unwrap();
         let err = journal.send_rows(1, rows(3)).await.unwrap_err();
@@ -600,7 +649,7 @@ mod tests {
     #[tokio::test(flavor = "current_thread")]
     async fn concurrent_appends_share_commits() {
         let dir = tempfile::tempdir().unwrap();
-        let journal = Arc::new(Journal::open(dir.path(), 1 << 30).unwrap());
+        let journal = Arc::new(Journal::open(dir.path(), Options::capped(1 << 30)).unwrap());
         append(&journal, 0).await.unwrap();
         assert_eq!(journal.commits(), 1, "a lone append is one commit");
 
