@@ -445,6 +445,12 @@ function renderFunnels(view, pick) {
   loadFunnel();
 }
 
+function setBreakdown(text) {
+  const prop = text.startsWith("prop.");
+  $("funnel-breakdown").value = prop ? "prop" : text;
+  $("funnel-breakdown-key").value = prop ? text.slice(5) : "";
+}
+
 function breakdownAsked() {
   const kind = $("funnel-breakdown").value;
   $("funnel-breakdown-key").hidden = kind !== "prop";
@@ -466,6 +472,7 @@ async function loadFunnel() {
   const answer = await funnelAction("funnel_report", { id, breakdown: breakdownAsked() });
   if (!answer) return;
   $("funnel-chart").innerHTML = answer.chart;
+  $("funnel-trend").innerHTML = answer.trend_chart;
   const body = $("funnel-steps").querySelector("tbody");
   body.innerHTML = "";
   answer.report.steps.forEach((step, i) => {
@@ -475,21 +482,51 @@ async function loadFunnel() {
       row.insertCell().textContent = text;
     }
   });
+  renderGroups(answer);
+}
+
+// Per group: each step's count and its share of the step before, the conversion with its
+// 95 % interval; the group furthest below the total highlighted, small groups noted.
+function renderGroups(answer) {
   const groups = $("funnel-groups");
+  const note = $("funnel-groups-note");
   groups.tHead.innerHTML = "";
   groups.tBodies[0].innerHTML = "";
+  note.hidden = true;
   if (!answer.report.breakdown) return;
   const head = groups.tHead.insertRow();
-  for (const text of [answer.report.breakdown, ...answer.report.steps.map((s) => s.event_name), "conversion"]) {
+  for (const text of [answer.report.breakdown, ...answer.report.steps.map((s) => s.event_name), "conversion (95 % interval)"]) {
     head.append(Object.assign(document.createElement("th"), { textContent: text }));
   }
+  const total = answer.report.steps;
+  const totalRow = groups.tBodies[0].insertRow();
+  totalRow.className = "total";
+  groupCells(totalRow, "all", total, null);
+  let small = 0;
   answer.report.groups.forEach((group, i) => {
     const row = groups.tBodies[0].insertRow();
     row.id = `funnel-group-${i}`;
-    row.insertCell().textContent = group.value || "(none)";
-    for (const step of group.steps) row.insertCell().textContent = number.format(step.count);
-    row.insertCell().textContent = percent(group.steps[group.steps.length - 1].pct_of_first);
+    if (group.value === answer.lagging) {
+      row.className = "lagging";
+      row.title = "furthest below the total's conversion";
+    }
+    groupCells(row, group.value || "(none)", group.steps, answer.intervals[i]);
+    if (group.steps[0].count < 30) small += 1;
   });
+  if (small > 0) {
+    note.hidden = false;
+    note.textContent = `${small} group(s) with fewer than 30 actors entering: their interval is wide, read them with care.`;
+  }
+}
+
+function groupCells(row, name, steps, interval) {
+  row.insertCell().textContent = name;
+  steps.forEach((step, i) => {
+    const share = i === 0 ? "" : ` (${percent(step.pct_of_previous)})`;
+    row.insertCell().textContent = `${number.format(step.count)}${share}`;
+  });
+  const range = interval ? ` (${interval[0].toFixed(1)}–${interval[1].toFixed(1)})` : "";
+  row.insertCell().textContent = `${percent(steps[steps.length - 1].pct_of_first)}${range}`;
 }
 
 function stepItem(step = { event_name: "" }) {
@@ -547,11 +584,19 @@ function definitionFromForm() {
 $("view-funnels").addEventListener("view-shown", async () => {
   const view = await funnelAction("funnels", {});
   const shownOnDashboard = (lastView && lastView.funnel && lastView.funnel.id) || "signup";
-  if (view) renderFunnels(view, $("funnel-pick").value || shownOnDashboard);
+  if (!view) return;
+  // First opening: the funnel and breakdown shown last (or the campaign demo's funnel).
+  if (!$("funnel-pick").value && view.last) setBreakdown(view.last.breakdown);
+  renderFunnels(view, $("funnel-pick").value || (view.last && view.last.id) || shownOnDashboard);
 });
 $("funnel-pick").addEventListener("change", loadFunnel);
 $("funnel-breakdown").addEventListener("change", loadFunnel);
-$("funnel-breakdown-key").addEventListener("change", loadFunnel);
+// Applied as typed (after a pause), not only on Enter.
+let breakdownTyping = null;
+$("funnel-breakdown-key").addEventListener("input", () => {
+  clearTimeout(breakdownTyping);
+  breakdownTyping = setTimeout(loadFunnel, 400);
+});
 $("ff-add-step").addEventListener("click", () => stepItem());
 $("funnel-form").addEventListener("submit", async (event) => {
   event.preventDefault();

@@ -8,8 +8,12 @@ use serde_json::Value;
 use tauri::State;
 
 use super::{CommandError, Shared};
+use crate::delivery::settings::FunnelView;
 use crate::delivery::view::View;
-use crate::questions::funnels::{Breakdown, EventName, Funnel, FunnelError, FunnelReport};
+use crate::questions::funnels::{
+    trend_chart, wilson_95, Breakdown, EventName, Funnel, FunnelError, FunnelReport, FunnelTrend,
+    Interval,
+};
 use crate::questions::panels::Scope;
 
 /// What the view lists: the funnels, and the event names seen in the range to build steps from.
@@ -19,13 +23,21 @@ pub struct FunnelsView {
     event_names: Vec<EventName>,
     /// The funnel the dashboard's signup panel shows, if any.
     shown: Option<String>,
+    /// What the view showed last (remembered across launches).
+    last: Option<FunnelView>,
 }
 
-/// One funnel computed: the counts (and groups of a breakdown) and its steps chart.
+/// One funnel computed: the counts (and groups of a breakdown), its steps chart, and its
+/// conversion over time (per group too) with the group lagging furthest behind.
 #[derive(Debug, Serialize)]
 pub struct FunnelAnswer {
     report: Arc<FunnelReport>,
     chart: String,
+    /// The 95 % interval of each group's conversion, in the report's order.
+    intervals: Vec<Option<(f64, f64)>>,
+    trend: Arc<FunnelTrend>,
+    trend_chart: String,
+    lagging: Option<String>,
 }
 
 fn scope(shared: &Shared) -> Scope {
@@ -39,6 +51,7 @@ async fn listing(shared: &Shared) -> Result<FunnelsView, CommandError> {
         funnels: engine.funnels.list(),
         event_names: names.event_names.clone(),
         shown: shared.choice().funnel,
+        last: shared.choice().funnel_view,
     })
 }
 
@@ -55,18 +68,41 @@ pub async fn funnel_report(
     breakdown: String,
     shared: State<'_, Arc<Shared>>,
 ) -> Result<FunnelAnswer, CommandError> {
-    let breakdown = match breakdown.as_str() {
+    let asked = match breakdown.as_str() {
         "" => None,
         text => Some(Breakdown::parse(text).map_err(FunnelError::from)?),
     };
+    shared.choose(|choice| {
+        choice.funnel_view = Some(FunnelView {
+            id: id.clone(),
+            breakdown,
+        })
+    });
+    let breakdown = asked;
     let engine = shared.instance.engine();
     let funnel = engine.funnels.get(&id)?;
+    let scope = scope(&shared);
     let report = engine
         .funnels
-        .report(&id, &scope(&shared), breakdown)
+        .report(&id, &scope, breakdown.clone())
         .await?;
-    let chart = crate::questions::funnels::chart::svg(&funnel.name, &report);
-    Ok(FunnelAnswer { report, chart })
+    let trend = engine
+        .funnels
+        .trend(&id, &scope, breakdown, Interval::Auto)
+        .await?;
+    let intervals = report
+        .groups
+        .iter()
+        .map(|g| wilson_95(g.steps[g.steps.len() - 1].count, g.steps[0].count))
+        .collect();
+    Ok(FunnelAnswer {
+        chart: crate::questions::funnels::chart::svg(&funnel.name, &report),
+        intervals,
+        trend_chart: trend_chart::svg(&funnel.name, &trend),
+        lagging: trend_chart::lagging(&trend).map(str::to_owned),
+        report,
+        trend,
+    })
 }
 
 /// Defines or replaces funnel `id` from `definition` (the `PUT /api/funnels/{id}` body).

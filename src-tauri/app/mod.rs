@@ -313,8 +313,16 @@ async fn start_demo(
 ) -> Result<View, CommandError> {
     let scenario = scenario.unwrap_or_default();
     let funnels = &shared.instance.engine().funnels;
-    if scenario == Scenario::Campaign && funnels.get(campaign::FUNNEL_ID).is_err() {
-        funnels.put(campaign::FUNNEL_ID, &campaign::funnel_definition())?;
+    if scenario == Scenario::Campaign {
+        if funnels.get(campaign::FUNNEL_ID).is_err() {
+            funnels.put(campaign::FUNNEL_ID, &campaign::funnel_definition())?;
+        }
+        // The story's funnel is the one to open next.
+        let opened = crate::delivery::settings::FunnelView {
+            id: campaign::FUNNEL_ID.to_owned(),
+            breakdown: String::new(),
+        };
+        shared.choose(|choice| choice.funnel_view = Some(opened));
     }
     let (stop_tx, stop) = watch::channel(false);
     let options = crate::cli::demo::DemoOptions {

@@ -22,6 +22,16 @@ pub struct Choice {
     /// The view open in the window's navigation (`ui/app.js`'s `VIEWS`: `dashboard`,
     /// `funnels`, …); none: the first.
     pub page: Option<String>,
+    /// The funnel the Funnels view last showed, and its breakdown (`country`, `prop.KEY`, …;
+    /// empty: none).
+    pub funnel_view: Option<FunnelView>,
+}
+
+/// What the Funnels view opens on.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FunnelView {
+    pub id: String,
+    pub breakdown: String,
 }
 
 impl Choice {
@@ -56,6 +66,8 @@ struct SettingsFile {
     funnel: Option<String>,
     #[serde(default)]
     page: Option<String>,
+    #[serde(default)]
+    funnel_view: Option<FunnelView>,
 }
 
 impl Settings {
@@ -84,6 +96,7 @@ impl Settings {
             filters: Filters::from_map(&file.filters).unwrap_or_default(),
             funnel: file.funnel,
             page: file.page,
+            funnel_view: file.funnel_view,
         }
     }
 
@@ -94,6 +107,7 @@ impl Settings {
             filters: choice.filters.to_map(),
             funnel: choice.funnel.clone(),
             page: choice.page.clone(),
+            funnel_view: choice.funnel_view.clone(),
         };
         let written = crate::support::files::write_private(
             path,

@@ -894,12 +894,54 @@ async fn a_funnel_is_defined_step_by_step_broken_down_and_shown() {
 
     app.click_css("#funnel-breakdown option[value=country]")
         .await;
-    app.wait_row("funnel-group-0", &["DE", "3", "2", "1", "33.3 %"])
-        .await;
-    app.wait_row("funnel-group-1", &["FR", "2", "1", "1", "50.0 %"])
-        .await;
+    // Each step with its share of the one before; the conversion with its 95 % interval.
+    let interval = |converted, entered| {
+        let (lo, hi) = pulseboard::questions::funnels::wilson_95(converted, entered).unwrap();
+        format!("({lo:.1}–{hi:.1})")
+    };
+    let de = format!("33.3 % {}", interval(1, 3));
+    let fr = format!("50.0 % {}", interval(1, 2));
+    app.wait_row(
+        "funnel-group-0",
+        &["DE", "3", "2 (66.7 %)", "1 (50.0 %)", &de],
+    )
+    .await;
+    app.wait_row(
+        "funnel-group-1",
+        &["FR", "2", "1 (50.0 %)", "1 (100.0 %)", &fr],
+    )
+    .await;
+    // Germany converts furthest below the total (33.3 against 40 %): highlighted.
+    assert_eq!(
+        app.attr("funnel-group-0", "class").await.as_deref(),
+        Some("lagging")
+    );
+    let others = app.attr("funnel-group-1", "class").await;
+    assert_eq!(others.unwrap_or_default(), "");
+    // Conversion over time: everyone entered in one minute; its bucket says so.
+    let titles = app
+        .client
+        .execute(
+            "return [...document.querySelectorAll('#funnel-trend svg title')].map(t => t.textContent)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let titles: Vec<String> = serde_json::from_value(titles).unwrap();
+    let entered: Vec<&String> = titles.iter().filter(|t| !t.contains(" 0 of 0 ")).collect();
+    assert_eq!(entered.len(), 1, "{titles:?}");
+    assert!(
+        entered[0].contains(" · 2 of 5 entered converted · 40 %"),
+        "{entered:?}"
+    );
     save_screenshot(
         "screenshot-funnels.png",
+        &app.client.screenshot().await.unwrap(),
+    );
+    let below = "document.getElementById('funnel-trend').scrollIntoView({block: 'end'})";
+    app.client.execute(below, vec![]).await.unwrap();
+    save_screenshot(
+        "screenshot-funnels-trend.png",
         &app.client.screenshot().await.unwrap(),
     );
 
@@ -910,9 +952,16 @@ async fn a_funnel_is_defined_step_by_step_broken_down_and_shown() {
         .await;
     app.close().await;
 
-    // The panel's funnel is remembered across launches.
+    // The panel's funnel is remembered across launches, and the Funnels view opens on the
+    // funnel and breakdown it showed last.
     let app = App::launch(&home).await;
     app.wait_text("funnel-title", "Funnel: Verify").await;
+    app.click("nav-funnels").await;
+    app.wait_row(
+        "funnel-group-0",
+        &["DE", "3", "2 (66.7 %)", "1 (50.0 %)", &de],
+    )
+    .await;
     app.close().await;
 }
 

@@ -225,6 +225,21 @@ pub(super) fn counts(rows: Vec<Row>, steps: usize, grouped: bool) -> Counts {
     counts
 }
 
+/// The 95 % Wilson score interval of `converted` out of `entered`, in percent (1 decimal):
+/// honest at small counts and near 0 or 100 %, where the normal approximation is not.
+pub fn wilson_95(converted: u64, entered: u64) -> Option<(f64, f64)> {
+    if entered == 0 {
+        return None;
+    }
+    const Z: f64 = 1.959_964;
+    let (n, p) = (entered as f64, converted as f64 / entered as f64);
+    let centre = p + Z * Z / (2.0 * n);
+    let spread = Z * (p * (1.0 - p) / n + Z * Z / (4.0 * n * n)).sqrt();
+    let scale = 1.0 + Z * Z / n;
+    let pct = |v: f64| ((v / scale).clamp(0.0, 1.0) * 1000.0).round() / 10.0;
+    Some((pct(centre - spread), pct(centre + spread)))
+}
+
 /// The steps of `funnel` with their counts and percentages.
 pub fn step_counts(funnel: &Funnel, counts: &[u64]) -> Vec<StepCount> {
     let first = counts.first().copied().unwrap_or(0);
@@ -273,6 +288,17 @@ mod tests {
         assert!(empty
             .iter()
             .all(|s| s.pct_of_first.is_none() && s.pct_of_previous.is_none()));
+    }
+
+    #[test]
+    fn wilson_intervals_match_the_textbook() {
+        // Wilson (1927) as tabulated: 0 of 10 → 0–27.8 %, 5 of 10 → 23.7–76.3 %, and a
+        // large sample narrows around its share.
+        assert_eq!(wilson_95(0, 10), Some((0.0, 27.8)));
+        assert_eq!(wilson_95(5, 10), Some((23.7, 76.3)));
+        assert_eq!(wilson_95(457, 1000), Some((42.6, 48.8)));
+        assert_eq!(wilson_95(10, 10), Some((72.2, 100.0)));
+        assert_eq!(wilson_95(0, 0), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod chart;
 mod compute;
 mod definition;
 mod trend;
+pub mod trend_chart;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -22,7 +23,9 @@ use crate::storage::store::{Store, StoreError};
 use crate::support::clock::Clock;
 pub use crate::support::files::Invalid;
 
-pub use compute::{step_counts, Breakdown, Counts, FunnelReport, Group, StepCount, MAX_GROUPS};
+pub use compute::{
+    step_counts, wilson_95, Breakdown, Counts, FunnelReport, Group, StepCount, MAX_GROUPS,
+};
 pub use definition::{check_id, CountBy, DefinitionError, Funnel, Step, MAX_STEPS, MIN_STEPS};
 pub use trend::{FunnelTrend, Interval, Point, Series};
 
