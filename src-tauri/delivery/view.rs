@@ -194,7 +194,7 @@ fn assemble(engine: &Engine, request: &Request<'_>, dashboard: &Dashboard) -> Vi
     let charts = panels
         .iter()
         .map(|panel| {
-            let marks = alerts::marks(&rules, panel.name());
+            let marks = alerts::marks(&rules, panel.name(), &request.choice.filters);
             (panel.name().as_str(), panel.svg(range, &marks))
         })
         .collect();

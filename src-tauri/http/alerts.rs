@@ -9,8 +9,9 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::body::Document;
-use super::ApiError;
-use crate::delivery::alerts::{AlertError, AlertView, RuleError};
+use super::panels::{parse_scope, Pairs};
+use super::{ingest, ApiError};
+use crate::delivery::alerts::{AlertError, AlertView, Preview, RuleError};
 use crate::engine::Engine;
 
 /// `GET /api/alerts`: `{"alerts": [rule with state, …]}`, by id; with `"invalid": [{"id",
@@ -39,6 +40,17 @@ pub(super) async fn put(
         })
     })?;
     Ok(Json(engine.alerts.put(&id, &body)?))
+}
+
+/// `GET /api/alerts/{id}/preview?range=6h`: what the rule would have done over the range.
+pub(super) async fn preview(
+    State(engine): State<Arc<Engine>>,
+    id: Result<Path<String>, PathRejection>,
+    query: Pairs,
+) -> Result<Json<Preview>, ApiError> {
+    let Path(id) = id.map_err(|e| ApiError::BadQuery(e.body_text()))?;
+    let asked = parse_scope(query, ingest::time_bounds(&engine), &[])?;
+    Ok(Json(engine.alerts.preview(&id, asked.scope.range).await?))
 }
 
 /// `DELETE /api/alerts/{id}`: 204.

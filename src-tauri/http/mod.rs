@@ -54,6 +54,7 @@ pub fn router(engine: Arc<Engine>, access: &Access, bind: IpAddr) -> Result<Rout
             "/api/alerts/{id}",
             axum::routing::put(alerts::put).delete(alerts::delete),
         )
+        .route("/api/alerts/{id}/preview", get(alerts::preview))
         .route(
             "/api/settings/aliases",
             get(settings::get_aliases).put(settings::put_aliases),

@@ -550,3 +550,57 @@ async fn a_pending_webhook_survives_sigkill_and_sigterm() {
         server.stop();
     }
 }
+
+/// "Would it have fired?": the rule replayed over stored events at every whole minute, with
+/// and without its hold. Ten events in each of three minutes, half an hour back.
+#[tokio::test]
+async fn a_preview_replays_the_rule_minute_by_minute_with_its_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let first_minute = (Utc::now().timestamp() / 60 - 30) * 60;
+    let events: Vec<Value> = (0..3)
+        .flat_map(|minute| {
+            (0..10).map(move |i| {
+                json!({"event_name": "page_view", "session_id": format!("p{minute}-{i}"),
+                       "timestamp": (first_minute + minute * 60 + 10) * 1000})
+            })
+        })
+        .collect();
+    server.post_ok(&json!(events)).await;
+    server.drained().await;
+    let minute = |n: i64| {
+        DateTime::from_timestamp(first_minute + n * 60, 0)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    // The minute judged at m counts the events of (m - 1m, m].
+    for (hold, want) in [
+        (
+            "0s",
+            json!([{"at": minute(1), "state": "firing", "value": 10.0},
+                   {"at": minute(4), "state": "ok", "value": 0.0}]),
+        ),
+        (
+            "2m",
+            json!([{"at": minute(3), "state": "firing", "value": 10.0},
+                   {"at": minute(6), "state": "ok", "value": 0.0}]),
+        ),
+        ("5m", json!([])),
+    ] {
+        let rule = json!({"metric": "events", "op": "above", "threshold": 5, "for": "1m",
+                          "hold": hold, "min_events": 0});
+        assert_eq!(server.put_alert("busy", &rule).await.0, 200);
+        let (status, preview) = server.get("/api/alerts/busy/preview?range=1h").await;
+        assert_eq!(status, 200, "{preview}");
+        assert_eq!(preview["transitions"], want, "hold {hold}");
+        assert_eq!(
+            (&preview["range"], &preview["judged_minutes"]),
+            (&json!("1h"), &json!(60))
+        );
+    }
+    let (status, body) = server.get("/api/alerts/nope/preview").await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = server.get("/api/alerts/busy/preview?range=2d").await;
+    assert_eq!(status, 400, "{body}");
+    server.stop();
+}

@@ -8,6 +8,7 @@
 pub mod channels;
 mod measure;
 mod outbox;
+mod preview;
 mod rule;
 mod state;
 
@@ -30,6 +31,7 @@ pub use crate::support::files::Invalid;
 pub use channels::webhook::{Payload, RETRIES};
 pub use channels::{Channel, ChannelError, Channels, Delivery, QUEUE_PER_RULE};
 use outbox::{Outbox, Pending};
+pub use preview::{Preview, Replayed};
 pub use rule::{check_id, window_text, Metric, Op, Rule, RuleError, BUILT_IN_ID};
 pub use state::{DeliveryFailure, Measure, RuleState, State, Transition, KEPT_TRANSITIONS};
 
@@ -67,6 +69,8 @@ pub enum AlertError {
     },
     #[error("{} is not a valid alerts file ({reason}): fix or delete it", path.display())]
     BadFile { path: PathBuf, reason: String },
+    #[error("cannot replay the rule over the stored events: {0}")]
+    Replay(Box<measure::MeasureError>),
 }
 
 /// Rules and their states; the stored rules that break a rule kept aside, never judged.

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::delivery::alerts::{window_text, AlertView, Metric, Rule, State};
 use crate::delivery::charts::Mark;
+use crate::questions::filters::Filters;
 use crate::questions::panels::PanelName;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -147,11 +148,12 @@ fn panel_of(metric: &Metric) -> Option<PanelName> {
     }
 }
 
-/// Every transition of the rules drawn on `panel`'s chart.
-pub fn marks(alerts: &[AlertView], panel: PanelName) -> Vec<Mark> {
+/// Every transition of the rules drawn on `panel`'s chart while it shows `filters`: a rule
+/// judged on other events (its own filters) would mark a line it does not measure.
+pub fn marks(alerts: &[AlertView], panel: PanelName, filters: &Filters) -> Vec<Mark> {
     alerts
         .iter()
-        .filter(|a| panel_of(&a.rule.metric) == Some(panel))
+        .filter(|a| panel_of(&a.rule.metric) == Some(panel) && &a.rule.filters == filters)
         .flat_map(|a| {
             a.state.transitions.iter().map(|t| Mark {
                 at: t.at.timestamp(),
@@ -230,7 +232,15 @@ mod tests {
             "waiting for 20 events (5 in the last 5m)"
         );
 
-        let marks = marks(&[firing, quiet], PanelName::ErrorRate);
+        // A chart filtered otherwise than the rule shows none of its marks.
+        let germany = Filters::from_map(&[("country".into(), "DE".into())].into()).unwrap();
+        assert!(marks(
+            std::slice::from_ref(&firing),
+            PanelName::ErrorRate,
+            &germany
+        )
+        .is_empty());
+        let marks = marks(&[firing, quiet], PanelName::ErrorRate, &Filters::default());
         let labels: Vec<(i64, bool, &str)> = marks
             .iter()
             .map(|m| (m.at - at.timestamp(), m.firing, m.label.as_str()))
@@ -261,7 +271,7 @@ mod tests {
             op: crate::delivery::alerts::Op::Below,
             threshold: 50.0,
             window_s: 1800,
-            filters: crate::questions::filters::Filters::from_map(&map).unwrap(),
+            filters: Filters::from_map(&map).unwrap(),
             ..Rule::built_in()
         };
         let mut state = RuleState::default();

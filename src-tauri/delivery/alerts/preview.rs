@@ -1,0 +1,69 @@
+//! "Would it have fired?": a rule replayed over the stored events of a range, judged at every
+//! minute as the live evaluation judges it (its window, `min_events` and `hold`) from a fresh
+//! state. Each minute is its own query, so replaying never holds a flush back.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::measure::{measure, MeasureError};
+use super::state::{RuleState, State};
+use super::{AlertError, Alerts};
+use crate::questions::panels::Range;
+
+/// `GET /api/alerts/{id}/preview`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Preview {
+    pub id: String,
+    pub range: Range,
+    /// Minutes the replay judged (those with enough events).
+    pub judged_minutes: u32,
+    pub transitions: Vec<Replayed>,
+}
+
+/// A change of state the rule would have made.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Replayed {
+    pub at: DateTime<Utc>,
+    pub state: State,
+    pub value: f64,
+}
+
+impl Alerts {
+    /// Rule `id` replayed over `range` up to now, judged at each whole minute.
+    pub async fn preview(&self, id: &str, range: Range) -> Result<Preview, AlertError> {
+        let rule = self
+            .list()
+            .into_iter()
+            .find(|a| a.id == id)
+            .ok_or_else(|| AlertError::NotFound(id.to_owned()))?
+            .rule;
+        let now = self.clock.now().timestamp();
+        let last = DateTime::from_timestamp(now.div_euclid(60) * 60, 0).expect("a time in range");
+        let minutes = range.seconds() / 60;
+        let mut state = RuleState::default();
+        let (mut transitions, mut judged_minutes) = (Vec::new(), 0);
+        for back in (0..minutes).rev() {
+            let at = last - Duration::minutes(back);
+            let measured = measure(&self.store, &self.funnels, &rule, at).await?;
+            let transition = state.judge(&rule, measured, at, 0);
+            judged_minutes += u32::from(state.judged);
+            transitions.extend(transition.map(|t| Replayed {
+                at: t.at,
+                state: t.state,
+                value: t.value,
+            }));
+        }
+        Ok(Preview {
+            id: id.to_owned(),
+            range,
+            judged_minutes,
+            transitions,
+        })
+    }
+}
+
+impl From<MeasureError> for AlertError {
+    fn from(error: MeasureError) -> Self {
+        AlertError::Replay(Box::new(error))
+    }
+}
