@@ -85,7 +85,34 @@
     }
   }
 
-  $("view-alerts").addEventListener("view-shown", () => action("alerts", {}, () => ""));
+  // Every funnel's conversion is a metric a rule can watch.
+  async function offerMetrics() {
+    const funnels = await invoke("funnels").catch(() => ({ funnels: [] }));
+    const list = $("af-metrics");
+    list.innerHTML = "";
+    const offer = (value, label) => list.append(Object.assign(document.createElement("option"), { value, label }));
+    offer("error_rate_pct", "error rate %");
+    offer("events", "events");
+    offer("active_users", "active users (sessions)");
+    for (const f of funnels.funnels) offer(`funnel_conversion_pct:${f.id}`, `conversion % of ${f.name}`);
+  }
+
+  $("view-alerts").addEventListener("view-shown", () => {
+    offerMetrics();
+    action("alerts", {}, () => "");
+  });
+  $("af-preview").addEventListener("click", async () => {
+    const id = $("af-id").value.trim();
+    const list = $("alert-preview");
+    list.innerHTML = "";
+    try {
+      const lines = await invoke("preview_alert", { id });
+      const texts = lines.length ? lines : ["it would not have changed state in the last 6 hours"];
+      texts.forEach((text, i) => list.append(Object.assign(document.createElement("li"), { id: `alert-preview-${i}`, textContent: text })));
+    } catch (error) {
+      list.append(Object.assign(document.createElement("li"), { className: "error", textContent: String(error) }));
+    }
+  });
   $("alert-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const id = $("af-id").value.trim();

@@ -12,7 +12,8 @@ use tokio::sync::broadcast::error::RecvError;
 use super::push::{self, Push};
 use super::{CommandError, Shared};
 use crate::delivery::alerts::{Channel, ChannelError, Delivery, Notice, Rule};
-use crate::delivery::view::AlertsView;
+use crate::delivery::view::{replayed_text, AlertsView};
+use crate::questions::panels::Range;
 
 /// How often the notifier checks whether a profile switch replaced the engine it listens to.
 const ENGINE_CHECK: Duration = Duration::from_secs(5);
@@ -44,6 +45,18 @@ pub async fn delete_alert(
 ) -> Result<AlertsView, CommandError> {
     shared.instance.engine().alerts.delete(&id)?;
     Ok(listing(&shared).await)
+}
+
+/// What rule `id` would have done over the last 6 hours of stored events, in local time:
+/// `14:03 fired at 2.5`, oldest first.
+#[tauri::command]
+pub async fn preview_alert(
+    id: String,
+    shared: State<'_, Arc<Shared>>,
+) -> Result<Vec<String>, CommandError> {
+    let engine = shared.instance.engine();
+    let preview = engine.alerts.preview(&id, Range::H6).await?;
+    Ok(preview.transitions.iter().map(replayed_text).collect())
 }
 
 /// Desktop notifications (tauri-plugin-notification: D-Bus on Linux) for rules that are not

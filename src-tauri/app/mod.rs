@@ -139,6 +139,7 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), CliE
             alerts::alerts,
             alerts::save_alert,
             alerts::delete_alert,
+            alerts::preview_alert,
             engine::engine_missing,
             engine::engine_install,
             engine::engine_cancel,

@@ -15,7 +15,7 @@ use crate::engine::{Engine, Health, Replay};
 use crate::questions::funnels::{self, Funnel, FunnelReport};
 use crate::questions::panels::{conversion_pct, Dashboard, PanelError, Range, Scope};
 
-pub use alerts::{AlertRow, AlertsView};
+pub use alerts::{replayed_text, AlertRow, AlertsView};
 
 /// Everything the window renders, pushed after flushes and returned by every command.
 #[derive(Debug, Clone, Serialize)]

@@ -563,6 +563,13 @@ async fn alerts_view(app: &App) {
         )
         .await;
     app.wait_text("alerts-badge", "1 alert firing").await;
+    // Replayed over the stored events, the saved rule would have fired once, at 3.
+    app.click("af-preview").await;
+    app.wait_for("the preview to list the firing", |app| async move {
+        let first = app.text("alert-preview-0").await.unwrap_or_default();
+        first.ends_with(" would have fired at 3") && app.text("alert-preview-1").await.is_none()
+    })
+    .await;
     app.wait_for("the mark on the error-rate chart", |app| async move {
         let chart = app
             .client

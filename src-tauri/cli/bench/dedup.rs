@@ -35,15 +35,18 @@ pub(super) async fn run(dir: &Path, span: Duration, rate: u64) -> Result<(), Str
         span.as_secs() / 3600,
         window.as_secs() / 3600
     );
-    println!("| simulated h | ids remembered | RSS MiB | RSS over start, bytes/id | journal on disk MiB | disk bytes/id | ids/s (wall) |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| simulated h | ids remembered | RSS MiB | RSS over start, bytes/id | journal on disk MiB | disk bytes/id | ids/s (wall) | slowest append this hour, ms |");
+    println!("|---|---|---|---|---|---|---|---|");
     let template = template_event(start.timestamp_millis())?;
     let (mut at_s, mut last) = (0u64, (Instant::now(), 0u64));
+    let mut slowest = Duration::ZERO;
     while at_s < span.as_secs() {
         at_s += STEP_S;
         clock.set(start + chrono::Duration::seconds(at_s as i64));
         let events = step_events(&template, at_s, rate * STEP_S);
+        let appending = Instant::now();
         journal.append(&events).await.map_err(|e| e.to_string())?;
+        slowest = slowest.max(appending.elapsed());
         if let Some(flush) = journal.next_flush(u64::MAX).map_err(|e| e.to_string())? {
             journal.confirm(&flush).map_err(|e| e.to_string())?;
         }
@@ -51,7 +54,8 @@ pub(super) async fn run(dir: &Path, span: Duration, rate: u64) -> Result<(), Str
             let ids = journal.remembered_ids();
             let per_s = (at_s * rate - last.1) as f64 / last.0.elapsed().as_secs_f64();
             last = (Instant::now(), at_s * rate);
-            report(at_s, ids, base_rss, journal_on_disk(dir), per_s);
+            report(at_s, ids, base_rss, journal_on_disk(dir), per_s, slowest);
+            slowest = Duration::ZERO;
         }
     }
     drop(journal);
@@ -69,15 +73,16 @@ pub(super) async fn run(dir: &Path, span: Duration, rate: u64) -> Result<(), Str
     Ok(())
 }
 
-fn report(at_s: u64, ids: u64, base_rss: u64, disk: u64, per_s: f64) {
+fn report(at_s: u64, ids: u64, base_rss: u64, disk: u64, per_s: f64, slowest: Duration) {
     let rss = status_mib("VmRSS:");
     let per_id = |bytes: u64| bytes as f64 / ids.max(1) as f64;
     println!(
-        "| {} | {ids} | {rss} | {:.1} | {} | {:.1} | {per_s:.0} |",
+        "| {} | {ids} | {rss} | {:.1} | {} | {:.1} | {per_s:.0} | {} |",
         at_s / 3600,
         per_id(rss.saturating_sub(base_rss) << 20),
         disk >> 20,
         per_id(disk),
+        slowest.as_millis(),
     );
 }
 

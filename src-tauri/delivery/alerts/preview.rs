@@ -1,6 +1,7 @@
 //! "Would it have fired?": a rule replayed over the stored events of a range, judged at every
-//! minute as the live evaluation judges it (its window, `min_events` and `hold`) from a fresh
-//! state. Each minute is its own query, so replaying never holds a flush back.
+//! whole minute and at the present as the live evaluation judges it (its window, `min_events`
+//! and `hold`) from a fresh state. Each judgement is its own query, so replaying never holds a
+//! flush back.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -15,8 +16,8 @@ use crate::questions::panels::Range;
 pub struct Preview {
     pub id: String,
     pub range: Range,
-    /// Minutes the replay judged (those with enough events).
-    pub judged_minutes: u32,
+    /// Judgements made (instants with enough events): up to one per minute, and the present.
+    pub judgements: u32,
     pub transitions: Vec<Replayed>,
 }
 
@@ -29,7 +30,7 @@ pub struct Replayed {
 }
 
 impl Alerts {
-    /// Rule `id` replayed over `range` up to now, judged at each whole minute.
+    /// Rule `id` replayed over `range` up to now, judged at each whole minute and now.
     pub async fn preview(&self, id: &str, range: Range) -> Result<Preview, AlertError> {
         let rule = self
             .list()
@@ -37,16 +38,19 @@ impl Alerts {
             .find(|a| a.id == id)
             .ok_or_else(|| AlertError::NotFound(id.to_owned()))?
             .rule;
-        let now = self.clock.now().timestamp();
-        let last = DateTime::from_timestamp(now.div_euclid(60) * 60, 0).expect("a time in range");
-        let minutes = range.seconds() / 60;
+        let now = self.clock.now();
+        let minute = now.timestamp().div_euclid(60) * 60;
+        let last = DateTime::from_timestamp(minute, 0).expect("a time in range");
+        let minutes = (0..range.seconds() / 60)
+            .rev()
+            .map(|back| last - Duration::minutes(back));
+        let instants = minutes.chain((now > last).then_some(now));
         let mut state = RuleState::default();
-        let (mut transitions, mut judged_minutes) = (Vec::new(), 0);
-        for back in (0..minutes).rev() {
-            let at = last - Duration::minutes(back);
+        let (mut transitions, mut judgements) = (Vec::new(), 0);
+        for at in instants {
             let measured = measure(&self.store, &self.funnels, &rule, at).await?;
             let transition = state.judge(&rule, measured, at, 0);
-            judged_minutes += u32::from(state.judged);
+            judgements += u32::from(state.judged);
             transitions.extend(transition.map(|t| Replayed {
                 at: t.at,
                 state: t.state,
@@ -56,7 +60,7 @@ impl Alerts {
         Ok(Preview {
             id: id.to_owned(),
             range,
-            judged_minutes,
+            judgements,
             transitions,
         })
     }

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Local, Utc};
 use serde::Serialize;
 
-use crate::delivery::alerts::{window_text, AlertView, Metric, Rule, State};
+use crate::delivery::alerts::{window_text, AlertView, Metric, Replayed, Rule, State};
 use crate::delivery::charts::Mark;
 use crate::questions::filters::Filters;
 use crate::questions::panels::PanelName;
@@ -125,6 +125,16 @@ fn judged(alert: &AlertView, since: Option<DateTime<Utc>>) -> String {
         );
     }
     status
+}
+
+/// A transition of a replay, for people: `14:03 would have fired at 2.5`.
+pub fn replayed_text(t: &Replayed) -> String {
+    format!(
+        "{} would have {} at {}",
+        local(t.at, "%H:%M"),
+        verb(t.state),
+        t.value
+    )
 }
 
 fn verb(state: State) -> &'static str {
