@@ -570,21 +570,32 @@ async fn alerts_view(app: &App) {
         first.ends_with(" would have fired at 3") && app.text("alert-preview-1").await.is_none()
     })
     .await;
-    app.wait_for("the mark on the error-rate chart", |app| async move {
-        let chart = app
-            .client
-            .execute(
-                "return document.getElementById('chart-error_rate').innerHTML",
-                vec![],
-            )
-            .await
-            .unwrap();
-        chart
-            .as_str()
-            .unwrap_or_default()
-            .contains("E2E spike fired (events 3)")
+    // The rule judges the events with e2e=alert: its mark is on the chart filtered so, only.
+    let marked = |app: &App| {
+        let client = app.client.clone();
+        async move {
+            let script = "return document.getElementById('chart-error_rate').innerHTML";
+            let chart = client.execute(script, vec![]).await.unwrap();
+            chart
+                .as_str()
+                .unwrap_or_default()
+                .contains("E2E spike fired (events 3)")
+        }
+    };
+    app.click("nav-dashboard").await;
+    app.type_into("filter-props", "e2e=alert").await;
+    app.click("filters-apply").await;
+    app.wait_for("the mark on the filtered error-rate chart", |app| {
+        marked(app)
     })
     .await;
+    app.click("filters-clear").await;
+    app.wait_for("no mark on the unfiltered chart", |app| {
+        let marked = marked(app);
+        async move { !marked.await }
+    })
+    .await;
+    app.click("nav-alerts").await;
 
     app.click("alert-mute-e2e-spike").await;
     app.wait_text("alerts-message", "muted e2e-spike").await;
