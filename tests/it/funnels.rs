@@ -549,7 +549,7 @@ async fn define_b(server: &Server) -> reference::Funnel {
 }
 
 #[tokio::test]
-async fn random_traffic_matches_the_reference() {
+async fn random_traffic_matches_the_reference_in_counts_and_over_time() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &[]);
     let at = past_instant();
@@ -585,21 +585,18 @@ async fn random_traffic_matches_the_reference() {
         ))
         .await;
     assert_eq!(got["groups"].as_array().unwrap().len(), 10);
+    trends_match_the_reference(&server, &events, &funnel, (t, &at)).await;
     server.stop();
 }
 
 /// Conversion over time: every actor in the bucket of its entry, the total and the largest
 /// groups, every bucket present; summed over the buckets, the funnel's own counts.
-#[tokio::test]
-async fn random_traffic_trends_match_the_reference_and_add_up_to_the_funnel() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &[]);
-    let at = past_instant();
-    let t = at.timestamp_millis();
-    let events = random_events(t);
-    post_all(&server, &events).await;
-    let funnel = define_b(&server).await;
-    let at = at_param(at);
+async fn trends_match_the_reference(
+    server: &Server,
+    events: &[Ev],
+    funnel: &reference::Funnel,
+    (t, at): (i64, &str),
+) {
     for (query, filter, breakdown, interval_ms) in [
         ("", Filter::default(), None, MIN),
         (
@@ -619,11 +616,11 @@ async fn random_traffic_trends_match_the_reference_and_add_up_to_the_funnel() {
         let (status, got) = server.get(&path).await;
         assert_eq!(status, 200, "{path}: {got}");
         let range = (t - 60 * MIN, t);
-        let want = funnel.expected_trend(&events, range, &filter, breakdown.as_ref(), interval_ms);
+        let want = funnel.expected_trend(events, range, &filter, breakdown.as_ref(), interval_ms);
         assert_eq!(got["series"], want, "{query}");
         assert_eq!(got["interval_s"], interval_ms / 1000, "{query}");
         // The total series adds up to the funnel's steps for the same question.
-        let report = funnel.expected(&events, range, &filter, breakdown.as_ref());
+        let report = funnel.expected(events, range, &filter, breakdown.as_ref());
         let mut sums = vec![0u64; 3];
         for point in got["series"][0]["points"].as_array().unwrap() {
             for (sum, n) in sums.iter_mut().zip(point["steps"].as_array().unwrap()) {
@@ -653,7 +650,6 @@ async fn random_traffic_trends_match_the_reference_and_add_up_to_the_funnel() {
             "{path}: {body}"
         );
     }
-    server.stop();
 }
 
 #[tokio::test]
