@@ -52,11 +52,22 @@ function rescoped() {
   if (currentView.filters) $(`view-${currentView.id}`).dispatchEvent(new Event("view-shown"));
 }
 
+const PRESETS = ["1h", "6h", "24h"];
+
+// The header's time: the preset or "Custom…" selected, and a chip while it is not live.
+function renderTime(view) {
+  const span = !PRESETS.includes(view.range);
+  for (const button of document.querySelectorAll("#ranges button")) {
+    button.classList.toggle("selected", !span && button.dataset.range === view.range);
+  }
+  $("range-custom").classList.toggle("selected", span);
+  $("time-live").hidden = !view.at;
+  $("time-live").textContent = `${view.time_text}  ✕`;
+}
+
 function render(view) {
   lastView = view;
-  for (const button of document.querySelectorAll("#ranges button")) {
-    button.classList.toggle("selected", button.dataset.range === view.range);
-  }
+  renderTime(view);
   renderStatus(view.status);
   renderFilters(view.panels.filters);
   $("empty").hidden = !view.empty;
@@ -102,6 +113,7 @@ function render(view) {
 function renderFilters(filters) {
   const form = $("filters");
   form.classList.toggle("active", Object.keys(filters).length > 0);
+  renderChips(filters);
   if (form.contains(document.activeElement)) return;
   $("filter-country").value = filters.country || "";
   $("filter-device").value = filters.device || "";
@@ -137,6 +149,74 @@ async function applyFilters(filters) {
     $("filters-message").className = "error";
     $("filters-message").textContent = String(error);
   }
+}
+
+// What is applied, as chips: a filter typed but not applied has none. ✕ removes that one.
+function renderChips(filters) {
+  const chips = Object.entries(filters).map(([name, value]) => {
+    const chip = document.createElement("button");
+    chip.type = "button";
+    chip.className = "chip";
+    chip.dataset.filter = name;
+    const label = name.startsWith("prop.") ? name.slice(5) : name;
+    chip.textContent = `${label} = ${value}  ✕`;
+    chip.title = `Applied: ${name}=${value}. Click to remove this filter.`;
+    chip.addEventListener("click", () => {
+      const rest = { ...filters };
+      delete rest[name];
+      applyFilters(rest);
+    });
+    return chip;
+  });
+  $("filter-chips").replaceChildren(...chips);
+}
+
+// Suggestions while typing: the field's text with its last part completed by the keys and
+// values the events carry (exact case, most events first). Country and device take
+// comma-separated values; the properties field `key=value` words.
+const SUGGEST_FIELDS = [
+  { field: "filter-country", list: "suggest-country", ask: (part) => ({ key: "country", search: part }), sep: /,\s*/ },
+  { field: "filter-device", list: "suggest-device", ask: (part) => ({ key: "device", search: part }), sep: /,\s*/ },
+  {
+    field: "filter-props",
+    list: "suggest-props",
+    sep: /\s+/,
+    ask: (part) => {
+      const at = part.indexOf("=");
+      if (at < 0) return { key: null, search: "", keys: true };
+      return { key: `prop.${part.slice(0, at)}`, search: part.slice(at + 1), prefix: part.slice(0, at + 1) };
+    },
+  },
+];
+for (const spec of SUGGEST_FIELDS) {
+  let timer = null;
+  const refresh = async () => {
+    const text = $(spec.field).value;
+    const parts = text.split(spec.sep);
+    const part = parts[parts.length - 1];
+    const before = text.slice(0, text.length - part.length);
+    const asked = spec.ask(part);
+    let found = [];
+    try {
+      found = await invoke("suggest", { key: asked.key, search: asked.search });
+    } catch {
+      return; // A key the engine refuses (a typo in progress): no suggestions, no noise.
+    }
+    const options = found.map((s) => {
+      const option = document.createElement("option");
+      const completed = asked.keys ? `${s.text}=` : `${asked.prefix || ""}${s.text}`;
+      option.value = `${before}${completed}`;
+      option.label = `${number.format(s.events)} events`;
+      return option;
+    });
+    $(spec.list).replaceChildren(...options);
+  };
+  const later = () => {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 200);
+  };
+  $(spec.field).addEventListener("input", later);
+  $(spec.field).addEventListener("focus", later);
 }
 
 $("filters").addEventListener("submit", (event) => {
@@ -204,12 +284,61 @@ async function act(command, args) {
   }
 }
 
-for (const button of document.querySelectorAll("#ranges button")) {
-  button.addEventListener("click", async () => {
-    await act("set_range", { range: button.dataset.range });
+// Picks the header's time (`set_time`); the open view follows. Errors show in the time menu.
+async function pickTime(pick) {
+  $("time-message").className = "";
+  $("time-message").textContent = "";
+  try {
+    render(await invoke("set_time", { pick }));
+    timeMenu(false);
     rescoped();
+  } catch (error) {
+    $("time-message").className = "error";
+    $("time-message").textContent = String(error);
+  }
+}
+
+// A preset keeps the "as of" instant of a preset; after a custom span it goes live.
+for (const button of document.querySelectorAll("#ranges button")) {
+  button.addEventListener("click", () => {
+    const at = lastView && PRESETS.includes(lastView.range) ? lastView.at : null;
+    pickTime({ kind: "preset", range: button.dataset.range, at });
   });
 }
+$("time-live").addEventListener("click", () => {
+  const range = PRESETS.includes(lastView.range) ? lastView.range : "24h";
+  pickTime({ kind: "preset", range, at: null });
+});
+
+// `datetime-local` fields hold local wall time without a zone: to and from UTC instants.
+const UNIT_S = { s: 1, m: 60, h: 3600, d: 86400 };
+function localField(ms) {
+  return new Date(ms - new Date(ms).getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+}
+const instant = (field) => new Date($(field).value).toISOString();
+
+// Opens the time menu on what is shown now: its span, and its end as the "as of" instant.
+function timeMenu(open) {
+  $("time-items").hidden = !open;
+  $("range-custom").setAttribute("aria-expanded", String(open));
+  if (!open || !lastView) return;
+  const to = Date.parse(lastView.at || lastView.panels.generated_at);
+  const seconds = parseInt(lastView.range, 10) * UNIT_S[lastView.range.slice(-1)];
+  $("time-from").value = localField(to - seconds * 1000);
+  $("time-to").value = localField(to);
+  $("time-at").value = localField(to);
+  $("time-message").textContent = "";
+}
+$("range-custom").addEventListener("click", () => timeMenu($("time-items").hidden));
+$("time-items").addEventListener("submit", (event) => {
+  event.preventDefault();
+  pickTime({ kind: "span", from: instant("time-from"), to: instant("time-to") });
+});
+$("time-as-of").addEventListener("click", () => {
+  if (!$("time-at").value) return;
+  const range = PRESETS.includes(lastView.range) ? lastView.range : "24h";
+  pickTime({ kind: "preset", range, at: instant("time-at") });
+});
 
 // The demo menu: opens under its button; a choice, Escape or a click elsewhere closes it.
 function demoMenu(open) {
@@ -218,10 +347,15 @@ function demoMenu(open) {
 }
 $("demo-menu").addEventListener("click", () => demoMenu($("demo-items").hidden));
 document.addEventListener("click", (event) => {
-  if (!event.target.closest(".menu-anchor")) demoMenu(false);
+  const anchor = event.target.closest(".menu-anchor");
+  if (!anchor || !anchor.contains($("demo-items"))) demoMenu(false);
+  if (!anchor || !anchor.contains($("time-items"))) timeMenu(false);
 });
 document.addEventListener("keydown", (event) => {
-  if (event.key === "Escape") demoMenu(false);
+  if (event.key === "Escape") {
+    demoMenu(false);
+    timeMenu(false);
+  }
 });
 for (const id of ["demo", "demo-empty"]) {
   $(id).addEventListener("click", () => {

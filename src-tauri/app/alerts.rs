@@ -55,7 +55,7 @@ pub async fn preview_alert(
     shared: State<'_, Arc<Shared>>,
 ) -> Result<Vec<String>, CommandError> {
     let engine = shared.instance.engine();
-    let preview = engine.alerts.preview(&id, Range::H6).await?;
+    let preview = engine.alerts.preview(&id, Range::H6, None).await?;
     Ok(preview.transitions.iter().map(replayed_text).collect())
 }
 

@@ -10,6 +10,7 @@ mod engine;
 mod funnels;
 mod profiles;
 mod push;
+mod suggest;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -21,12 +22,11 @@ use tokio::sync::watch;
 
 use crate::cli::demo::{campaign, Scenario};
 use crate::cli::{CliError, ServeArgs};
-use crate::delivery::settings::{Choice, Settings};
+use crate::delivery::settings::{Choice, Settings, TimePick};
 use crate::delivery::view::{self, View, Viewer};
 use crate::engine::instance::{Endpoint, Instance, InstanceError};
 use crate::engine::EngineConfig;
 use crate::questions::filters::Filters;
-use crate::questions::panels::Range;
 use crate::support::secret::Sensitive;
 use push::Push;
 
@@ -116,8 +116,9 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), CliE
         .plugin(tauri_plugin_notification::init())
         .invoke_handler(tauri::generate_handler![
             snapshot,
-            set_range,
+            set_time,
             set_filters,
+            suggest::suggest,
             page,
             set_page,
             start_demo,
@@ -273,11 +274,12 @@ async fn snapshot(shared: State<'_, Arc<Shared>>) -> Result<View, CommandError> 
     Ok(shared.view().await)
 }
 
+/// The header's time: a preset (live, or as of an instant) or a span from–to.
 #[tauri::command]
-async fn set_range(range: String, shared: State<'_, Arc<Shared>>) -> Result<View, CommandError> {
-    let range = Range::parse(&range)
-        .ok_or_else(|| CommandError(format!("unknown range {range:?}; use 1h, 6h or 24h")))?;
-    shared.choose(|choice| choice.range = range);
+async fn set_time(pick: TimePick, shared: State<'_, Arc<Shared>>) -> Result<View, CommandError> {
+    let now = shared.instance.engine().config.clock.now();
+    let (range, at) = pick.resolve(now).map_err(CommandError)?;
+    shared.choose(|choice| (choice.range, choice.at) = (range, at));
     Ok(shared.view().await)
 }
 
@@ -389,7 +391,7 @@ async fn save_png(
         .dialog()
         .file()
         .add_filter("PNG image", &["png"])
-        .set_file_name(format!("pulseboard-{}.png", range.as_str()))
+        .set_file_name(format!("pulseboard-{}.png", range))
         .blocking_save_file();
     let Some(path) = picked.and_then(|p| p.into_path().ok()) else {
         return Ok(None);

@@ -227,7 +227,7 @@ async fn fetch_png(args: ExportArgs) -> Result<(), String> {
     let base = args.url.trim_end_matches('/');
     let mut request = reqwest::Client::new()
         .get(format!("{base}/api/dashboard.png"))
-        .query(&[("range", range.as_str())]);
+        .query(&[("range", &range.to_string())]);
     let sent_token = args.ingest_token.is_some();
     if let Some(token) = args.ingest_token.map(Sensitive::from) {
         request = request.bearer_auth(token.expose());
@@ -265,7 +265,7 @@ async fn fetch_png(args: ExportArgs) -> Result<(), String> {
     write_atomically(&args.out, &body)
         .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
     let (w, h) = crate::questions::panels::DASHBOARD_PNG_SIZE;
-    println!("wrote {} ({w}x{h}, {})", args.out.display(), range.as_str());
+    println!("wrote {} ({w}x{h}, {})", args.out.display(), range);
     Ok(())
 }
 

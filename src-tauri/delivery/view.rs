@@ -6,7 +6,7 @@ mod alerts;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use chrono::Local;
+use chrono::{DateTime, Local, Utc};
 use serde::Serialize;
 
 use crate::delivery::charts::thousands;
@@ -21,6 +21,11 @@ pub use alerts::{replayed_text, AlertRow, AlertsView};
 #[derive(Debug, Clone, Serialize)]
 pub struct View {
     pub range: Range,
+    /// Where the range ends: none while live (now).
+    pub at: Option<DateTime<Utc>>,
+    /// The range in the header's words, in local time: `Live`, `up to Mon 30 Nov 14:00`,
+    /// `Sun 29 Nov 02:00 – Mon 30 Nov 14:00`.
+    pub time_text: String,
     pub panels: Dashboard,
     /// Every panel of the registry, in the dashboard's order: the window lays out a tile per
     /// entry (one it has no hand-made place for gets the plain one: title, summary, chart).
@@ -173,6 +178,23 @@ async fn funnel_panel(engine: &Engine, id: &str, scope: &Scope) -> Option<Funnel
     }
 }
 
+/// The header's words for a range ending at `at` (none: live), in local time.
+fn time_text(range: Range, at: Option<DateTime<Utc>>) -> String {
+    let local = |t: DateTime<Utc>| {
+        t.with_timezone(&Local)
+            .format("%a %-d %b %H:%M")
+            .to_string()
+    };
+    match (range, at) {
+        (_, None) => "Live".into(),
+        (Range::Span(_), Some(to)) => {
+            let from = to - chrono::Duration::seconds(range.seconds());
+            format!("{} – {}", local(from), local(to))
+        }
+        (_, Some(at)) => format!("up to {}", local(at)),
+    }
+}
+
 /// The view with no panel data, when the store cannot answer and nothing was shown yet (a
 /// server that is down at start): the status and the charts' frames, not an error.
 fn without_data(engine: &Engine, request: &Request<'_>) -> View {
@@ -195,7 +217,7 @@ fn assemble(engine: &Engine, request: &Request<'_>, dashboard: &Dashboard) -> Vi
         .iter()
         .map(|panel| {
             let marks = alerts::marks(&rules, panel.name(), &request.choice.filters);
-            (panel.name().as_str(), panel.svg(range, &marks))
+            (panel.name().as_str(), dashboard.svg(panel.name(), &marks))
         })
         .collect();
     let summaries = panels
@@ -212,6 +234,8 @@ fn assemble(engine: &Engine, request: &Request<'_>, dashboard: &Dashboard) -> Vi
     let health = engine.health();
     View {
         range,
+        at: request.choice.at,
+        time_text: time_text(range, request.choice.at),
         empty: dashboard.is_empty() && health.buffer_size == 0,
         summaries,
         panels: dashboard.clone(),

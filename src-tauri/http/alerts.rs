@@ -42,7 +42,8 @@ pub(super) async fn put(
     Ok(Json(engine.alerts.put(&id, &body)?))
 }
 
-/// `GET /api/alerts/{id}/preview?range=6h`: what the rule would have done over the range.
+/// `GET /api/alerts/{id}/preview?range=6h` (or `from`/`to`, up to 24h): what the rule would
+/// have done over the range.
 pub(super) async fn preview(
     State(engine): State<Arc<Engine>>,
     id: Result<Path<String>, PathRejection>,
@@ -50,7 +51,10 @@ pub(super) async fn preview(
 ) -> Result<Json<Preview>, ApiError> {
     let Path(id) = id.map_err(|e| ApiError::BadQuery(e.body_text()))?;
     let asked = parse_scope(query, ingest::time_bounds(&engine), &[])?;
-    Ok(Json(engine.alerts.preview(&id, asked.scope.range).await?))
+    let scope = asked.scope;
+    Ok(Json(
+        engine.alerts.preview(&id, scope.range, scope.at).await?,
+    ))
 }
 
 /// `DELETE /api/alerts/{id}`: 204.

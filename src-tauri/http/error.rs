@@ -30,11 +30,11 @@ pub enum ApiError {
     Journal(#[from] JournalError),
     #[error("unknown panel {0:?}; panels are {names}", names = PanelName::names())]
     UnknownPanel(String),
-    #[error("range must be 1h, 6h or 24h (got {0:?})")]
+    #[error("range must be 1h, 6h or 24h, or give from and to (RFC 3339, up to 30 days apart) (got {0:?})")]
     BadRange(String),
     #[error("source must be views or raw (got {0:?})")]
     BadSource(String),
-    /// `at=`: the rule, and what was sent.
+    /// `at=`, `from=`, `to=`: the rule, and what was sent.
     #[error("{0} (got {1:?})")]
     BadTime(String, String),
     #[error(transparent)]
@@ -113,7 +113,9 @@ impl IntoResponse for ApiError {
             | ApiError::Undecodable(_)
             | ApiError::BadSetting(_)
             | ApiError::BodyIncomplete
-            | ApiError::Alert(AlertError::BadRule(_)) => error(StatusCode::BAD_REQUEST),
+            | ApiError::Alert(AlertError::BadRule(_) | AlertError::LongPreview(_)) => {
+                error(StatusCode::BAD_REQUEST)
+            }
             ApiError::WrongHost(_) => error(StatusCode::MISDIRECTED_REQUEST),
             ApiError::ForeignOrigin(_) => error(StatusCode::FORBIDDEN),
             ApiError::BodyTimeout => error(StatusCode::REQUEST_TIMEOUT),

@@ -50,6 +50,7 @@ pub(super) fn parse_scope(
     let mut filters = Vec::new();
     let mut extra = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
+    let (mut from, mut to) = (None, None);
     for (name, value) in &pairs {
         if Filters::is_filter_param(name) {
             filters.push((name.as_str(), value.as_str()));
@@ -68,11 +69,13 @@ pub(super) fn parse_scope(
                 scope.source =
                     Source::parse(value).ok_or_else(|| ApiError::BadSource(value.clone()))?
             }
-            "at" => scope.at = Some(parse_at(value, time)?),
+            "at" => scope.at = Some(parse_at("at", value, time)?),
+            "from" => from = Some(parse_at("from", value, time)?),
+            "to" => to = Some(parse_at("to", value, time)?),
             _ => match own.iter().find(|o| **o == name) {
                 Some(own) => extra.push((*own, value.clone())),
                 None => {
-                    let mut known = vec!["range", "at", "source"];
+                    let mut known = vec!["range", "from", "to", "at", "source"];
                     known.extend(own);
                     return Err(ApiError::BadQuery(format!(
                         "unknown parameter {name:?}: this route takes {}, and the filters country, device and prop.KEY",
@@ -82,13 +85,33 @@ pub(super) fn parse_scope(
             },
         }
     }
+    if from.is_some() || to.is_some() {
+        let given = |name| seen.contains(&name);
+        let (from, to) = match (from, to) {
+            _ if given("range") || given("at") => {
+                return Err(ApiError::BadQuery(
+                    "from and to replace range and at: give range (and at), or from and to".into(),
+                ))
+            }
+            (Some(from), Some(to)) => (from, to),
+            _ => {
+                return Err(ApiError::BadQuery(
+                    "from and to go together: give both (RFC 3339), or range".into(),
+                ))
+            }
+        };
+        let millis = |t: DateTime<Utc>| t.timestamp_millis();
+        scope.range = Range::span(millis(from), millis(to))
+            .map_err(|rule| ApiError::BadTime(rule, format!("{from} to {to}")))?;
+        scope.at = Some(to);
+    }
     scope.filters = Filters::parse(filters)?;
     Ok(Asked { scope, own: extra })
 }
 
-/// `at=`: an RFC 3339 instant where events may lie (`time`).
-fn parse_at(value: &str, time: TimeBounds) -> Result<DateTime<Utc>, ApiError> {
-    let rule = format!("at: must be an RFC 3339 time {}", time.span());
+/// `at=`, `from=`, `to=`: an RFC 3339 instant where events may lie (`time`).
+fn parse_at(name: &str, value: &str, time: TimeBounds) -> Result<DateTime<Utc>, ApiError> {
+    let rule = format!("{name}: must be an RFC 3339 time {}", time.span());
     let bad = || ApiError::BadTime(rule.clone(), value.to_owned());
     let at = DateTime::parse_from_rfc3339(value).map_err(|_| bad())?;
     if !time.contains(at.timestamp_millis()) {
@@ -128,7 +151,7 @@ pub(super) async fn one_panel(
     let dashboard = engine.panels.dashboard(&scope).await?;
     let panel = dashboard.panel(panel_name);
     Ok(match format {
-        Format::Svg => svg(panel.svg(scope.range, &[])),
+        Format::Svg => svg(dashboard.svg(panel_name, &[])),
         Format::Csv => csv(panel_name.as_str(), &panel.csv()),
         Format::Json => Json(json!({ panel_name.as_str(): panel })).into_response(),
     })

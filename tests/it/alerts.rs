@@ -598,9 +598,41 @@ async fn a_preview_replays_the_rule_minute_by_minute_with_its_hold() {
         let judgements = preview["judgements"].as_u64().unwrap();
         assert!((60..=61).contains(&judgements), "{preview}");
     }
+    // `from`/`to` replay ten minutes ending at the fifth: the same transitions, ten judgements.
+    let rule = json!({"metric": "events", "op": "above", "threshold": 5, "for": "1m",
+                      "hold": "0s", "min_events": 0});
+    assert_eq!(server.put_alert("busy", &rule).await.0, 200);
+    let span = format!("from={}&to={}", minute(-5), minute(5));
+    let (status, preview) = server
+        .get(&format!("/api/alerts/busy/preview?{span}"))
+        .await;
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(
+        (
+            &preview["transitions"],
+            &preview["range"],
+            &preview["judgements"]
+        ),
+        (
+            &json!([{"at": minute(1), "state": "firing", "value": 10.0},
+                    {"at": minute(4), "state": "ok", "value": 0.0}]),
+            &json!("10m"),
+            &json!(10)
+        )
+    );
     let (status, body) = server.get("/api/alerts/nope/preview").await;
     assert_eq!(status, 404, "{body}");
     let (status, body) = server.get("/api/alerts/busy/preview?range=2d").await;
     assert_eq!(status, 400, "{body}");
+    // Judged every minute, a preview covers at most a day.
+    let long = format!("from={}&to={}", minute(-36 * 60), minute(0));
+    let (status, body) = server
+        .get(&format!("/api/alerts/busy/preview?{long}"))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().starts_with("range: "),
+        "{body}"
+    );
     server.stop();
 }

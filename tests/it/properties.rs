@@ -1,6 +1,7 @@
 //! `GET /api/properties` and `GET /api/values` (DESIGN.md "The story over time"): the keys and
 //! values of posted events, counted by hand here, in their exact case; bad parameters named.
 
+use chrono::Duration;
 use serde_json::{json, Value};
 
 use crate::common::Server;
@@ -117,6 +118,89 @@ async fn keys_and_values_are_counted_in_their_exact_case() {
             body["error"].as_str().unwrap().contains(field),
             "{path}: {body}"
         );
+    }
+    server.stop();
+}
+
+/// `from`/`to` in place of `range` (DESIGN.md "The story over time"): the window
+/// `(from, to]`, the same answer as `range` and `at` for the same span, and each way of
+/// getting them wrong named.
+#[tokio::test]
+async fn from_and_to_pick_the_window_wherever_range_is_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let at = past_instant();
+    post_all(&server, &events(at.timestamp_millis())).await;
+    let param = at_param;
+    let span =
+        |from: Duration, to: Duration| format!("from={}&to={}", param(at - from), param(at - to));
+
+    // (at - 5m30s, at - 1m30s] holds the events 2 to 5 minutes before `at`: four sign-ups,
+    // three from the US.
+    let four = span(Duration::seconds(330), Duration::seconds(90));
+    let countries = ok(&server, &format!("/api/values?key=country&{four}")).await;
+    assert_eq!(
+        (&countries["range"], &countries["values"]),
+        (
+            &json!("4m"),
+            &json!([{"value": "US", "events": 3}, {"value": "DE", "events": 1}])
+        )
+    );
+    let keys = ok(&server, &format!("/api/properties?{four}")).await;
+    assert_eq!(
+        keys["keys"],
+        json!([{"key": "email_domain", "events": 4}, {"key": "plan", "events": 1}])
+    );
+
+    // An hour up to `at` is `range=1h&at=`, to the byte.
+    let hour = span(Duration::hours(1), Duration::zero());
+    let by_span = ok(&server, &format!("/api/panels?{hour}")).await;
+    let by_range = ok(&server, &format!("/api/panels?range=1h&at={}", param(at))).await;
+    assert_eq!(by_span, by_range);
+    assert_eq!(by_span["range"], "1h");
+    let day_and_a_half = span(Duration::hours(36), Duration::zero());
+    let long = ok(&server, &format!("/api/panels?{day_and_a_half}")).await;
+    assert_eq!(long["range"], "36h");
+
+    let (from, to) = (param(at - Duration::hours(2)), param(at));
+    for (query, says) in [
+        (format!("from={from}"), "from and to go together"),
+        (format!("to={to}"), "from and to go together"),
+        (
+            format!("range=1h&from={from}&to={to}"),
+            "from and to replace range",
+        ),
+        (
+            format!("at={to}&from={from}&to={to}"),
+            "from and to replace range",
+        ),
+        (
+            format!("from={to}&to={from}"),
+            "from: must be at least 1 minute",
+        ),
+        (
+            span(Duration::days(31), Duration::zero()),
+            "from: must be at most 30 days",
+        ),
+        (
+            format!("from=yesterday&to={to}"),
+            "from: must be an RFC 3339 time",
+        ),
+        (
+            format!("from={from}&to=2026-13-01T00:00:00Z"),
+            "to: must be an RFC 3339 time",
+        ),
+    ] {
+        for route in ["/api/panels", "/api/values?key=country&", "/api/properties"] {
+            let path = match route.ends_with('&') {
+                true => format!("{route}{query}"),
+                false => format!("{route}?{query}"),
+            };
+            let (status, body) = server.get(&path).await;
+            assert_eq!(status, 400, "{path}: {body}");
+            let error = body["error"].as_str().unwrap();
+            assert!(error.contains(says), "{path}: {error}");
+        }
     }
     server.stop();
 }

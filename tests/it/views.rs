@@ -94,13 +94,7 @@ async fn views_created_after_events_exist_are_backfilled_and_match_raw() {
                 let raw = scope(range, Source::Raw, &filters);
                 let views = panels.compute(name, &views, at).await.unwrap();
                 let raw = panels.compute(name, &raw, at).await.unwrap();
-                assert_eq!(
-                    views,
-                    raw,
-                    "{} over {} {filters:?}",
-                    name.as_str(),
-                    range.as_str()
-                );
+                assert_eq!(views, raw, "{} over {} {filters:?}", name.as_str(), range);
             }
         }
     }

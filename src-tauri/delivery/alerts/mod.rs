@@ -69,6 +69,10 @@ pub enum AlertError {
     },
     #[error("{} is not a valid alerts file ({reason}): fix or delete it", path.display())]
     BadFile { path: PathBuf, reason: String },
+    #[error(
+        "range: a preview replays at most 24h, judged every minute (got {0}); pick a shorter range"
+    )]
+    LongPreview(crate::questions::panels::Range),
     #[error("cannot replay the rule over the stored events: {0}")]
     Replay(Box<measure::MeasureError>),
 }

@@ -30,15 +30,24 @@ pub struct Replayed {
 }
 
 impl Alerts {
-    /// Rule `id` replayed over `range` up to now, judged at each whole minute and now.
-    pub async fn preview(&self, id: &str, range: Range) -> Result<Preview, AlertError> {
+    /// Rule `id` replayed over `range` up to `end` (none: now), judged at each whole minute
+    /// and at the end.
+    pub async fn preview(
+        &self,
+        id: &str,
+        range: Range,
+        end: Option<DateTime<Utc>>,
+    ) -> Result<Preview, AlertError> {
+        if range.seconds() > Range::H24.seconds() {
+            return Err(AlertError::LongPreview(range));
+        }
         let rule = self
             .list()
             .into_iter()
             .find(|a| a.id == id)
             .ok_or_else(|| AlertError::NotFound(id.to_owned()))?
             .rule;
-        let now = self.clock.now();
+        let now = end.unwrap_or_else(|| self.clock.now());
         let minute = now.timestamp().div_euclid(60) * 60;
         let last = DateTime::from_timestamp(minute, 0).expect("a time in range");
         let minutes = (0..range.seconds() / 60)

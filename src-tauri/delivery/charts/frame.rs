@@ -1,4 +1,5 @@
-//! The frame every panel shares: background, caption, margins, and the "No data yet" notice.
+//! The frame every panel shares: background, caption, margins, and the notice of an empty
+//! chart ("No data yet", or "No events match these filters").
 
 use plotters::coord::ranged1d::AsRangedCoord;
 use plotters::prelude::*;
@@ -39,18 +40,41 @@ pub(crate) fn chart_on<'a, DB: DrawingBackend, X: AsRangedCoord, Y: AsRangedCoor
         .build_cartesian_2d(x, y)
 }
 
-pub(crate) fn no_data_if<DB: DrawingBackend>(empty: bool, area: &Area<DB>) -> DrawResult<DB> {
-    if empty {
-        no_data(area)?;
-    }
-    Ok(())
+/// Why a chart is empty: no event has arrived yet, or none matches the filters applied — the
+/// two call for different remedies (send events; loosen the filters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Empty {
+    NoData,
+    NoMatch,
 }
 
-pub(crate) fn no_data<DB: DrawingBackend>(area: &Area<DB>) -> DrawResult<DB> {
+impl Empty {
+    /// The notice for a chart computed with filters (`filtered`) or without.
+    pub fn of(filtered: bool) -> Self {
+        match filtered {
+            true => Empty::NoMatch,
+            false => Empty::NoData,
+        }
+    }
+
+    pub fn text(self) -> &'static str {
+        match self {
+            Empty::NoData => "No data yet",
+            Empty::NoMatch => "No events match these filters",
+        }
+    }
+}
+
+/// Says why `area`'s chart is empty, in its middle, when `empty` is some.
+pub(crate) fn notice_if<DB: DrawingBackend>(
+    empty: Option<Empty>,
+    area: &Area<DB>,
+) -> DrawResult<DB> {
+    let Some(empty) = empty else { return Ok(()) };
     let (w, h) = area.dim_in_pixel();
     let style = text(14.0).pos(Pos::new(HPos::Center, VPos::Center));
     area.draw(&Text::new(
-        "No data yet",
+        empty.text(),
         (w as i32 / 2, h as i32 / 2),
         style,
     ))

@@ -6,7 +6,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{FunnelReport, StepCount};
 use crate::delivery::charts::axes::{count_axis, mesh};
-use crate::delivery::charts::frame::{canvas, chart_on, no_data_if};
+use crate::delivery::charts::frame::{canvas, chart_on, notice_if, Empty};
 use crate::delivery::charts::labels::{event_text, pct, short_name, thousands};
 use crate::delivery::charts::theme::{text, DROPPED, STEP};
 use crate::delivery::charts::{self, Area, DrawResult, Hover, Output};
@@ -18,11 +18,7 @@ const BAR_HALF: i64 = 5;
 /// A funnel's steps as an SVG document, captioned with the funnel's `name`.
 pub fn svg(name: &str, report: &FunnelReport) -> String {
     // The name is the user's text; the event names keep to [a-z0-9_.:-] but pass the same way.
-    let caption = format!(
-        "{} — {}",
-        event_text(name, Output::Svg),
-        report.range.as_str()
-    );
+    let caption = format!("{} — {}", event_text(name, Output::Svg), report.range);
     let mut report = report.clone();
     for step in &mut report.steps {
         step.event_name = event_text(&step.event_name, Output::Svg);
@@ -94,7 +90,8 @@ fn draw<DB: DrawingBackend>(
         let (x1, y1) = chart.backend_coord(&((i + 1) * SLOT, 0));
         Hover::new(x0..x1, y0..y1, title(s))
     }));
-    no_data_if(max == 0, &area)
+    let empty = Empty::of(!report.filters.is_empty());
+    notice_if((max == 0).then_some(empty), &area)
 }
 
 /// "−25 %": the share of the previous step's actors who did not reach this one.

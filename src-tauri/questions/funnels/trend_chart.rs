@@ -6,7 +6,7 @@ use plotters::prelude::*;
 
 use super::{FunnelTrend, Point, Series};
 use crate::delivery::charts::axes::{time_axis, time_mesh, TimeAxis};
-use crate::delivery::charts::frame::{canvas, chart_on, no_data_if};
+use crate::delivery::charts::frame::{canvas, chart_on, notice_if, Empty};
 use crate::delivery::charts::hover::columns;
 use crate::delivery::charts::labels::{event_text, hh_mm, pct, thousands};
 use crate::delivery::charts::theme::{
@@ -39,7 +39,7 @@ pub fn svg(name: &str, trend: &FunnelTrend) -> String {
     let caption = format!(
         "{} — conversion over time, {}",
         event_text(name, Output::Svg),
-        trend.range.as_str()
+        trend.range
     );
     let mut trend = trend.clone();
     for series in &mut trend.series {
@@ -55,8 +55,9 @@ fn draw<DB: DrawingBackend>(
     hovers: &mut Vec<Hover>,
 ) -> DrawResult<DB> {
     let area = canvas(root, caption)?;
+    let empty = Empty::of(!trend.filters.is_empty());
     let Some(total) = trend.series.first() else {
-        return no_data_if(true, &area);
+        return notice_if(Some(empty), &area);
     };
     let interval = trend.interval_s;
     let start = total.points.first().map_or(0, |p| p.t);
@@ -131,7 +132,14 @@ fn draw<DB: DrawingBackend>(
         chart.plotting_area().get_pixel_range(),
         titles,
     ));
-    no_data_if(total.points.iter().all(|p| p.steps[0] == 0), &area)
+    notice_if(
+        total
+            .points
+            .iter()
+            .all(|p| p.steps[0] == 0)
+            .then_some(empty),
+        &area,
+    )
 }
 
 /// Draws `series` as lines between its buckets with a conversion: a bucket nobody entered

@@ -8,8 +8,9 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use super::kinds::{Member, Panel, PanelName};
 use super::model::format_time_ms;
 use super::Scope;
+use crate::delivery::charts::frame::Empty;
 use crate::delivery::charts::theme::{text, PAGE};
-use crate::delivery::charts::{self, Area, ChartError, DrawResult, Output};
+use crate::delivery::charts::{self, Area, ChartError, DrawResult, Mark, Output};
 use crate::questions::filters::Filters;
 use crate::questions::range::Range;
 
@@ -72,6 +73,16 @@ impl Dashboard {
             .expect("every registered panel is in a dashboard")
     }
 
+    /// Panel `name`'s chart as an SVG document with alert `marks`; empty, it says whether the
+    /// filters left nothing or nothing came.
+    pub fn svg(&self, name: PanelName, marks: &[Mark]) -> String {
+        self.panel(name).svg(self.range, marks, self.empty())
+    }
+
+    fn empty(&self) -> Empty {
+        Empty::of(!self.filters.is_empty())
+    }
+
     /// True when the range holds no events at all.
     pub fn is_empty(&self) -> bool {
         self.panels.iter().all(Panel::is_empty)
@@ -93,14 +104,18 @@ impl Dashboard {
             .map_or_else(String::new, |t| {
                 t.format("%Y-%m-%d %H:%M (UTC%:z)").to_string()
             });
-        let title = format!(
-            "Pulseboard — {} — generated {generated}",
-            self.range.as_str()
-        );
+        let title = format!("Pulseboard — {} — generated {generated}", self.range);
         header.draw(&Text::new(title, (20, 16), text(22.0)))?;
         for (cell, panel) in body.split_evenly((2, 2)).iter().zip(&self.panels) {
             let cell = cell.margin(0, GAP, GAP, GAP);
-            panel.draw(&cell, self.range, &[], Output::Png, &mut Vec::new())?;
+            panel.draw(
+                &cell,
+                self.range,
+                &[],
+                Output::Png,
+                self.empty(),
+                &mut Vec::new(),
+            )?;
         }
         Ok(())
     }
@@ -173,6 +188,29 @@ mod tests {
         for name in PanelName::ALL {
             assert_eq!(none.panel(name).name(), name);
         }
+    }
+
+    #[test]
+    fn an_empty_chart_says_whether_the_filters_left_nothing() {
+        let at = Utc.timestamp_opt(T0, 0).unwrap();
+        let unfiltered = Dashboard::assemble(&Scope::new(Range::H1), at, 0, vec![]);
+        let filters = Filters::parse([("prop.email_domain", "Gmail.com")]).unwrap();
+        let scope = Scope {
+            filters,
+            ..Scope::new(Range::H1)
+        };
+        let filtered = Dashboard::assemble(&scope, at, 0, vec![]);
+        for name in PanelName::ALL {
+            let (plain, narrowed) = (unfiltered.svg(name, &[]), filtered.svg(name, &[]));
+            assert!(plain.contains("No data yet"), "{name:?}: {plain}");
+            assert!(
+                narrowed.contains("No events match these filters"),
+                "{name:?}"
+            );
+            assert!(!narrowed.contains("No data yet"), "{name:?}");
+        }
+        let full = dashboard(features()).svg(PanelName::TopFeatures, &[]);
+        assert!(!full.contains("No data yet") && !full.contains("No events match"));
     }
 
     /// The RGB pixels of a PNG of the dashboard's size.

@@ -690,7 +690,7 @@ mod tests {
             };
             let views = panels.dashboard(&views).await.unwrap();
             let raw = panels.dashboard(&raw).await.unwrap();
-            assert_eq!(views.panels(), raw.panels(), "{}", range.as_str());
+            assert_eq!(views.panels(), raw.panels(), "{}", range);
         }
         let views = Scope {
             at,

@@ -5,7 +5,7 @@ use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::delivery::charts::axes::{count_axis, time_axis, time_mesh, time_span};
-use crate::delivery::charts::frame::{canvas, caption, chart_on, no_data_if};
+use crate::delivery::charts::frame::{canvas, caption, chart_on};
 use crate::delivery::charts::hover::columns;
 use crate::delivery::charts::labels::{hh_mm, thousands};
 use crate::delivery::charts::theme::SESSIONS;
@@ -92,7 +92,7 @@ impl Kind for ActiveUsers {
     ) -> DrawResult<DB> {
         let title = format!(
             "{} · {} now",
-            caption(Self::TITLE, range.as_str()),
+            caption(Self::TITLE, &range.to_string()),
             self.value
         );
         let area = canvas(root, &title)?;
@@ -120,7 +120,7 @@ impl Kind for ActiveUsers {
             titles,
         ));
         marks::draw(&mut chart, marks, &span, y, hovers)?;
-        no_data_if(self.series.is_empty(), &area)
+        Ok(())
     }
 
     fn csv(&self) -> Csv {
@@ -141,12 +141,13 @@ impl Kind for ActiveUsers {
 
 #[cfg(test)]
 mod tests {
+    use crate::delivery::charts::frame::Empty;
     use crate::questions::panels::fixtures::{active_users, assert_svg, has_text};
     use crate::questions::range::Range;
 
     #[test]
     fn active_users_shows_headline_and_times() {
-        let svg = active_users().svg(Range::H1, &[]);
+        let svg = active_users().svg(Range::H1, &[], Empty::NoData);
         assert_svg(&svg);
         assert!(svg.contains("Active users — 1h · 12 now"));
         assert!(svg.contains(r##"fill="#111827""##), "no dark background");

@@ -6,7 +6,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::{Deserialize, Serialize};
 
 use crate::delivery::charts::axes::{time_axis, time_mesh, time_span};
-use crate::delivery::charts::frame::{canvas, caption, chart_on, no_data_if};
+use crate::delivery::charts::frame::{canvas, caption, chart_on};
 use crate::delivery::charts::hover::columns;
 use crate::delivery::charts::labels::{hh_mm, pct, thousands};
 use crate::delivery::charts::theme::{text, RATE, THRESHOLD};
@@ -88,7 +88,7 @@ impl Kind for ErrorRate {
         hovers: &mut Vec<Hover>,
     ) -> DrawResult<DB> {
         let p = self;
-        let area = canvas(root, &caption(Self::TITLE, range.as_str()))?;
+        let area = canvas(root, &caption(Self::TITLE, &range.to_string()))?;
         let span = time_span(p.series.iter().map(|m| m.minute), range.seconds(), 0);
         let max = p.series.iter().map(|m| m.rate_pct).fold(0.0, f64::max);
         // Never so low that the threshold line would sit at the very top or off the chart.
@@ -156,7 +156,7 @@ impl Kind for ErrorRate {
             titles,
         ));
         marks::draw(&mut chart, marks, &span, 0.0..top, hovers)?;
-        no_data_if(p.series.is_empty(), &area)
+        Ok(())
     }
 
     fn csv(&self) -> Csv {
@@ -196,13 +196,14 @@ impl Kind for ErrorRate {
 mod tests {
     use super::{ErrorMinute, ErrorRate};
     use crate::delivery::charts::fixtures::{assert_svg, has_text, titles};
+    use crate::delivery::charts::frame::Empty;
     use crate::questions::panels::fixtures::{errors, minute, T0};
     use crate::questions::panels::Panel;
     use crate::questions::range::Range;
 
     #[test]
     fn error_rate_draws_the_threshold() {
-        let svg = errors().svg(Range::H1, &[]);
+        let svg = errors().svg(Range::H1, &[], Empty::NoData);
         assert_svg(&svg);
         assert!(svg.contains("Error rate — 1h"));
         assert!(has_text(&svg, "1 % threshold"));
@@ -219,7 +220,7 @@ mod tests {
                 rate_pct: 0.2,
             }],
         });
-        let svg = lone.svg(Range::H24, &[]);
+        let svg = lone.svg(Range::H24, &[], Empty::NoData);
         assert_eq!(svg.matches("<circle").count(), 1);
         assert_eq!(titles(&svg), ["12:00 · 8 errors of 3,978 events · 0.2 %"]);
     }
@@ -231,7 +232,7 @@ mod tests {
             threshold_pct: 1.0,
             series,
         });
-        let svg = panel.svg(Range::H1, &[]);
+        let svg = panel.svg(Range::H1, &[], Empty::NoData);
         assert_svg(&svg);
         // One faded dot, on the minute of 4 events; its hover says why it is faded.
         assert_eq!(svg.matches("<circle").count(), 1);
@@ -259,7 +260,7 @@ mod tests {
             // Days before the chart's span: not drawn.
             mark(T0 - 10 * 86_400, true, "old"),
         ];
-        let svg = errors().svg(Range::H1, &marks);
+        let svg = errors().svg(Range::H1, &marks, Empty::NoData);
         assert_svg(&svg);
         let titles = titles(&svg);
         assert_eq!(

@@ -15,6 +15,7 @@ mod top_features;
 
 use super::kind::Kind;
 use super::query::Query;
+use crate::delivery::charts::frame::{notice_if, Empty};
 use crate::delivery::charts::{self, Area, DrawResult, Hover, Mark, Output};
 use crate::questions::range::Range;
 use crate::storage::store::StoreError;
@@ -84,17 +85,20 @@ macro_rules! panels {
                 }
             }
 
+            /// Draws the chart; an empty one says why (`empty`: what the filters make of it).
             pub fn draw<DB: DrawingBackend>(
                 &self,
                 root: &Area<DB>,
                 range: Range,
                 marks: &[Mark],
                 out: Output,
+                empty: Empty,
                 hovers: &mut Vec<Hover>,
             ) -> DrawResult<DB> {
                 match self {
-                    $(Panel::$variant(p) => p.draw(root, range, marks, out, hovers)),+
+                    $(Panel::$variant(p) => p.draw(root, range, marks, out, hovers)?),+
                 }
+                notice_if(self.is_empty().then_some(empty), root)
             }
 
             pub fn csv(&self) -> Csv {
@@ -155,9 +159,10 @@ impl PanelName {
 }
 
 impl Panel {
-    /// The chart as an SVG document, with alert `marks` (the time charts draw them).
-    pub fn svg(&self, range: Range, marks: &[Mark]) -> String {
-        charts::svg_of(|root, hovers| self.draw(root, range, marks, Output::Svg, hovers))
+    /// The chart as an SVG document, with alert `marks` (the time charts draw them); empty, it
+    /// says `empty`'s notice.
+    pub fn svg(&self, range: Range, marks: &[Mark], empty: Empty) -> String {
+        charts::svg_of(|root, hovers| self.draw(root, range, marks, Output::Svg, empty, hovers))
     }
 }
 
@@ -169,7 +174,7 @@ mod tests {
     use crate::questions::panels::{ActiveUsers, ErrorRate, FeatureRow, SignupFunnel, TopFeatures};
 
     fn svg(panel: &Panel, range: Range) -> String {
-        panel.svg(range, &[])
+        panel.svg(range, &[], Empty::NoData)
     }
 
     #[test]

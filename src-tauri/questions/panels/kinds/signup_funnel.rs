@@ -5,7 +5,7 @@ use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::delivery::charts::axes::{count_axis, time_axis, time_mesh, time_span, HOUR};
-use crate::delivery::charts::frame::{canvas, caption, chart_on, no_data_if, Y_LABELS_W};
+use crate::delivery::charts::frame::{canvas, caption, chart_on, Y_LABELS_W};
 use crate::delivery::charts::labels::{hh_mm, pct, thousands};
 use crate::delivery::charts::theme::{text, BACKGROUND, COMPLETED, CONVERSION, GRID, STARTED};
 use crate::delivery::charts::{Area, DrawResult, Hover, Mark, Output};
@@ -82,7 +82,7 @@ impl Kind for SignupFunnel {
         hovers: &mut Vec<Hover>,
     ) -> DrawResult<DB> {
         let hours = &self.0;
-        let area = canvas(root, &caption(Self::TITLE, range.as_str()))?;
+        let area = canvas(root, &caption(Self::TITLE, &range.to_string()))?;
         // Bars fill their hour (up to now for the current one).
         let span = time_span(hours.iter().map(|h| h.hour), range.seconds(), HOUR);
         // The stretch of each hour the chart shows: the current hour only reaches now.
@@ -173,7 +173,7 @@ impl Kind for SignupFunnel {
             .border_style(GRID)
             .label_font(text(12.0))
             .draw()?;
-        no_data_if(hours.is_empty(), &area)
+        Ok(())
     }
 
     fn csv(&self) -> Csv {
@@ -216,6 +216,7 @@ fn swatch(color: RGBColor) -> impl Fn((i32, i32)) -> Rectangle<(i32, i32)> {
 mod tests {
     use super::{FunnelHour, SignupFunnel};
     use crate::delivery::charts::fixtures::{assert_svg, has_text};
+    use crate::delivery::charts::frame::Empty;
     use crate::questions::panels::fixtures::funnel;
     use crate::questions::panels::Panel;
     use crate::questions::range::Range;
@@ -270,7 +271,7 @@ mod tests {
 
     #[test]
     fn funnel_has_legend_bars_and_conversion_axis() {
-        let svg = funnel().svg(Range::H6, &[]);
+        let svg = funnel().svg(Range::H6, &[], Empty::NoData);
         assert_svg(&svg);
         assert!(svg.contains("Signup funnel — 6h"));
         for label in ["started", "completed", "conversion %", "100 %"] {
@@ -298,7 +299,7 @@ mod tests {
                 conversion_pct: Some(25.0),
             },
         ]));
-        let svg = funnel.svg(Range::H6, &[]);
+        let svg = funnel.svg(Range::H6, &[], Empty::NoData);
         let (started, completed) = (bars(&svg, "#60A5FA"), bars(&svg, "#34D399"));
         assert_eq!((started.len(), completed.len()), (2, 2), "{svg}");
         for (s, c) in started.iter().zip(&completed) {

@@ -6,7 +6,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::{Deserialize, Serialize};
 
 use crate::delivery::charts::axes::mesh;
-use crate::delivery::charts::frame::{canvas, caption, no_data};
+use crate::delivery::charts::frame::{canvas, caption};
 use crate::delivery::charts::labels::{event_text, short_name, thousands};
 use crate::delivery::charts::theme::{text, FEATURE};
 use crate::delivery::charts::{Area, DrawResult, Hover, Mark, Output};
@@ -69,9 +69,10 @@ impl Kind for TopFeatures {
                 ..row.clone()
             })
             .collect();
-        let area = canvas(root, &caption(Self::TITLE, range.as_str()))?;
+        let area = canvas(root, &caption(Self::TITLE, &range.to_string()))?;
         if rows.is_empty() {
-            return no_data(&area);
+            // `Panel::draw` says why.
+            return Ok(());
         }
         let n = rows.len();
         let max = rows.iter().map(|r| r.users).max().unwrap_or(0);
@@ -150,12 +151,13 @@ fn slot_rank(y: i64, n: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use crate::delivery::charts::fixtures::{assert_svg, has_text, text_y};
+    use crate::delivery::charts::frame::Empty;
     use crate::questions::panels::fixtures::features;
     use crate::questions::range::Range;
 
     #[test]
     fn top_features_lists_names_by_rank_with_counts() {
-        let svg = features().svg(Range::H24, &[]);
+        let svg = features().svg(Range::H24, &[], Empty::NoData);
         assert_svg(&svg);
         assert!(svg.contains("Top features — 24h"));
         assert!(has_text(&svg, "export &amp; share"));
