@@ -62,7 +62,7 @@ function renderTime(view) {
   }
   $("range-custom").classList.toggle("selected", span);
   $("time-live").hidden = !view.at;
-  $("time-live").textContent = `${view.time_text}  ✕`;
+  $("time-live").textContent = `${view.time_text} ✕`;
 }
 
 function render(view) {
@@ -159,7 +159,7 @@ function renderChips(filters) {
     chip.className = "chip";
     chip.dataset.filter = name;
     const label = name.startsWith("prop.") ? name.slice(5) : name;
-    chip.textContent = `${label} = ${value}  ✕`;
+    chip.textContent = `${label} = ${value} ✕`;
     chip.title = `Applied: ${name}=${value}. Click to remove this filter.`;
     chip.addEventListener("click", () => {
       const rest = { ...filters };

@@ -30,8 +30,8 @@ impl Range {
         Self::ALL.into_iter().find(|r| r.to_string() == s)
     }
 
-    /// The range from `from_ms` to `to_ms`: whole seconds, at least a minute, at most 30 days;
-    /// the error says which rule `from`/`to` broke.
+    /// The range from `from_ms` to `to_ms` (a preset when as long as one): whole seconds, at
+    /// least a minute, at most 30 days; the error says which rule `from`/`to` broke.
     pub fn span(from_ms: i64, to_ms: i64) -> Result<Self, String> {
         let ms = to_ms - from_ms;
         if ms < 60_000 {
@@ -43,7 +43,10 @@ impl Range {
         if ms % 1000 != 0 {
             return Err("from: must be a whole number of seconds before to".into());
         }
-        Ok(Range::Span((ms / 1000) as u32))
+        // One range, one value: a span as long as a preset is that preset.
+        let seconds = ms / 1000;
+        let preset = Self::ALL.into_iter().find(|p| p.seconds() == seconds);
+        Ok(preset.unwrap_or(Range::Span(seconds as u32)))
     }
 
     pub fn seconds(self) -> i64 {
@@ -102,8 +105,7 @@ mod tests {
             [60, 300, 300, 900, 900, 3600, 3600, 86_400, 86_400]
         );
         for preset in Range::ALL {
-            let same = Range::span(0, preset.seconds() * 1000).unwrap();
-            assert_eq!(same.bucket_seconds(), preset.bucket_seconds());
+            assert_eq!(Range::span(0, preset.seconds() * 1000), Ok(preset));
             assert_eq!(Range::parse(&preset.to_string()), Some(preset));
         }
         assert_eq!(span(36).to_string(), "36h");

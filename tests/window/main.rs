@@ -290,6 +290,12 @@ impl App {
         .await
     }
 
+    /// The markup inside `#id` (a chart's SVG).
+    async fn html(&self, id: &str) -> String {
+        let element = self.client.find(Locator::Id(id)).await.unwrap();
+        element.html(true).await.unwrap()
+    }
+
     /// Replaces what `#id` holds with `text`, as typing would.
     async fn type_into(&self, id: &str, text: &str) {
         let input = self.client.find(Locator::Id(id)).await.unwrap();
@@ -820,18 +826,60 @@ async fn the_filter_bar_narrows_every_panel_and_times_are_local() {
         minute.rem_euclid(86_400) / 3600,
         minute.rem_euclid(3600) / 60
     );
-    let chart = app
-        .client
-        .find(Locator::Id("chart-active_users"))
-        .await
-        .unwrap()
-        .html(true)
-        .await
-        .unwrap();
+    let chart = app.html("chart-active_users").await;
     assert!(
         chart.contains(&format!("<title>{hh_mm} · 3 sessions</title>")),
         "{hh_mm}: {chart}"
     );
+
+    app.wait_for("a chip for the applied country", |app| async move {
+        app.css_text("#filter-chips .chip").await.as_deref() == Some("country = DE ✕")
+    })
+    .await;
+
+    // Suggestions as typed: the keys the events carry, then a key's values in their exact
+    // case with their events (unfiltered: a value the filters leave out is one to pick).
+    app.type_into("filter-props", "fea").await;
+    app.wait_for("the property keys suggested", |app| async move {
+        options(app, "suggest-props").await == ["feature= (7 events)"]
+    })
+    .await;
+    app.type_into("filter-props", "feature=").await;
+    app.wait_for("the values of feature suggested", |app| async move {
+        options(app, "suggest-props").await
+            == ["feature=search (4 events)", "feature=export (3 events)"]
+    })
+    .await;
+    // A value in the wrong case matches nothing, and the charts say so (not "No data yet").
+    app.type_into("filter-props", "feature=Export").await;
+    app.click("filters-apply").await;
+    app.wait_text("active-users-value", "0").await;
+    let empty_chart = app.html("chart-top_features").await;
+    assert!(empty_chart.contains("No events match these filters"), "{empty_chart}");
+    assert!(!empty_chart.contains("No data yet"));
+    app.click_css("#filter-chips .chip[data-filter='prop.feature']").await;
+    app.wait_text("active-users-value", "3").await;
+
+    // A span of the user's own, two hours ending an hour ago: the events are not in it.
+    app.click("range-custom").await;
+    let pick = "$('time-from').value = localField(Date.now() - 3 * 3600e3); \
+                $('time-to').value = localField(Date.now() - 3600e3);";
+    app.client.execute(pick, vec![]).await.unwrap();
+    app.click("time-span").await;
+    app.wait_text("active-users-value", "0").await;
+    assert_eq!(app.attr("range-custom", "class").await.as_deref(), Some("selected"));
+    let chip = app.text("time-live").await.unwrap();
+    assert!(chip.contains(" – ") && chip.ends_with("✕"), "{chip}");
+    app.close().await;
+    // Remembered; the chip goes back to live.
+    let app = App::launch(&home).await;
+    app.wait_for("the remembered span", |app| async move {
+        app.attr("range-custom", "class").await.as_deref() == Some("selected")
+    })
+    .await;
+    app.click("time-live").await;
+    app.wait_text("active-users-value", "3").await;
+    assert!(!app.displayed("time-live").await);
 
     // A bad filter says what is wrong and changes nothing.
     app.type_into("filter-country", "DEU").await;
@@ -851,6 +899,15 @@ async fn the_filter_bar_narrows_every_panel_and_times_are_local() {
     app.click("filters-clear").await;
     app.wait_text("active-users-value", "7").await;
     app.close().await;
+}
+
+/// The options of datalist `#id` as `value (label)`.
+async fn options(app: &App, id: &str) -> Vec<String> {
+    let script = format!(
+        "return [...document.getElementById({id:?}).options].map(o => `${{o.value}} (${{o.label}})`)"
+    );
+    let found = app.client.execute(&script, vec![]).await.unwrap();
+    serde_json::from_value(found).unwrap_or_default()
 }
 
 /// The Funnels view: define a funnel step by step from the event names seen, see each step's
