@@ -232,7 +232,11 @@ function renderStatus(status) {
   $("status-dot").className = `dot ${status.level}`;
   $("status-label").textContent = status.label;
   $("status").title = status.text;
-  $("profile").textContent = `profile: ${status.profile}`;
+  // "profile: " gives way on a narrow window (style.css), the name stays.
+  const word = document.createElement("span");
+  word.className = "wide";
+  word.textContent = "profile: ";
+  $("profile").replaceChildren(word, status.profile);
   $("spilled").hidden = status.spilled === 0;
   $("spilled").textContent = `${number.format(status.spilled)} spilled`;
   $("spilled").title = `${number.format(status.spilled)} events waiting locally for ClickHouse`;

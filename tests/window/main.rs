@@ -1151,21 +1151,42 @@ async fn every_view_opens_from_the_navigation_and_the_last_one_is_remembered() {
             assert_eq!(layout["overlaps"], json!([]), "{view} at {width} px");
             assert_eq!(layout["outside"], json!([]), "{view} at {width} px");
             assert_eq!(layout["scrolls"], json!(false), "{view} at {width} px");
-            if width == 1280 {
-                assert_eq!(layout["rows"], json!(1), "one header row: {layout}");
-            }
+            assert_eq!(layout["rows"], json!(1), "one header row: {layout}");
             app.save_view(&format!("{view}-{width}")).await;
         }
         // The demo menu opens under its button, inside the window, and closes again.
         app.click("demo-menu").await;
         assert!(app.displayed("demo").await && app.displayed("demo-campaign").await);
-        let inside = "const r = document.getElementById('demo-items').getBoundingClientRect();
-                      return r.left >= 0 && r.right <= window.innerWidth";
-        let inside = app.client.execute(inside, vec![]).await.unwrap();
-        assert_eq!(inside, json!(true), "the demo menu at {width} px");
+        let inside = |menu: &str| {
+            format!(
+                "const r = document.getElementById('{menu}').getBoundingClientRect();
+                 return r.left >= 0 && r.right <= window.innerWidth"
+            )
+        };
+        let demo = app.client.execute(&inside("demo-items"), vec![]).await.unwrap();
+        assert_eq!(demo, json!(true), "the demo menu at {width} px");
         app.save_view(&format!("demo-menu-{width}")).await;
         app.click("demo-menu").await;
         assert!(!app.displayed("demo-items").await, "the menu closes");
+        // So does the time menu; "as of" leaves a chip in the header, still one row at 1280.
+        app.click("range-custom").await;
+        let time = app.client.execute(&inside("time-items"), vec![]).await.unwrap();
+        assert_eq!(time, json!(true), "the time menu at {width} px");
+        app.save_view(&format!("time-menu-{width}")).await;
+        let earlier = "$('time-at').value = localField(Date.now() - 1800e3)";
+        app.client.execute(earlier, vec![]).await.unwrap();
+        app.click("time-as-of").await;
+        app.wait_for("the as-of chip", |app| async move { app.displayed("time-live").await })
+            .await;
+        let layout = app.header_layout().await;
+        assert_eq!(layout["overlaps"], json!([]), "as of, at {width} px");
+        if width == 1280 {
+            assert_eq!(layout["rows"], json!(1), "one header row, as of: {layout}");
+        }
+        app.save_view(&format!("header-as-of-{width}")).await;
+        app.click("time-live").await;
+        app.wait_for("live again", |app| async move { !app.displayed("time-live").await })
+            .await;
     }
     // The walk ended on Connect: the next launch opens it.
     app.close().await;
