@@ -36,6 +36,9 @@ const MIN_PUSH_GAP: Duration = Duration::from_millis(200);
 const MAX_PUSH_GAP: Duration = Duration::from_secs(5);
 /// The in-process demo's rate (events/s) and longest run.
 const DEMO_RATE: u32 = 500;
+/// The campaign's history is sent at up to 100 events/s (`pulseboard demo`): its live
+/// traffic goes at that rate too, so history and the present read alike.
+const CAMPAIGN_RATE: u32 = 100;
 const DEMO_LONGEST: Duration = Duration::from_secs(4 * 3600);
 
 /// A command's failure as the page sees it: the error's message.
@@ -330,7 +333,10 @@ async fn start_demo(
     let (stop_tx, stop) = watch::channel(false);
     let options = crate::cli::demo::DemoOptions {
         url: shared.instance.url(),
-        rate: DEMO_RATE,
+        rate: match scenario {
+            Scenario::Campaign => CAMPAIGN_RATE,
+            Scenario::Steady => DEMO_RATE,
+        },
         duration: DEMO_LONGEST,
         token: shared.token.clone(),
         scenario,

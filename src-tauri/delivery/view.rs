@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::delivery::charts::thousands;
 use crate::delivery::settings::Choice;
 use crate::engine::{Engine, Health, Replay};
-use crate::questions::funnels::{self, Funnel, FunnelReport};
+use crate::questions::funnels::{self, CountBy, Funnel, FunnelReport};
 use crate::questions::panels::{conversion_pct, Dashboard, PanelError, Range, Scope};
 
 pub use alerts::{replayed_text, AlertRow, AlertsView};
@@ -63,9 +63,13 @@ impl FunnelPanel {
         };
         let summary = match conversion_pct(first, last) {
             Some(pct) => format!(
-                "{} of {} converted ({pct:.1} %)",
+                "{} of {} {} converted ({pct:.1} %), steps in order",
                 thousands(last),
-                thousands(first)
+                thousands(first),
+                match funnel.count_by {
+                    CountBy::User => "users",
+                    CountBy::Session => "sessions",
+                }
             ),
             None => "nobody entered".into(),
         };

@@ -855,9 +855,13 @@ async fn the_filter_bar_narrows_every_panel_and_times_are_local() {
     app.click("filters-apply").await;
     app.wait_text("active-users-value", "0").await;
     let empty_chart = app.html("chart-top_features").await;
-    assert!(empty_chart.contains("No events match these filters"), "{empty_chart}");
+    assert!(
+        empty_chart.contains("No events match these filters"),
+        "{empty_chart}"
+    );
     assert!(!empty_chart.contains("No data yet"));
-    app.click_css("#filter-chips .chip[data-filter='prop.feature']").await;
+    app.click_css("#filter-chips .chip[data-filter='prop.feature']")
+        .await;
     app.wait_text("active-users-value", "3").await;
 
     // A span of the user's own, two hours ending an hour ago: the events are not in it.
@@ -867,7 +871,10 @@ async fn the_filter_bar_narrows_every_panel_and_times_are_local() {
     app.client.execute(pick, vec![]).await.unwrap();
     app.click("time-span").await;
     app.wait_text("active-users-value", "0").await;
-    assert_eq!(app.attr("range-custom", "class").await.as_deref(), Some("selected"));
+    assert_eq!(
+        app.attr("range-custom", "class").await.as_deref(),
+        Some("selected")
+    );
     let chip = app.text("time-live").await.unwrap();
     assert!(chip.contains(" – ") && chip.ends_with("✕"), "{chip}");
     app.close().await;
@@ -927,7 +934,7 @@ async fn a_funnel_is_defined_step_by_step_broken_down_and_shown() {
     events.extend([0, 1, 3].map(|u| step("email_verified", u, 9)));
     events.extend([0, 3].map(|u| step("signup_completed", u, 8)));
     app.post(&events).await;
-    app.wait_text("funnel-summary", "2 of 5 completed (40.0 %)")
+    app.wait_text("funnel-summary", "2 of 5 completed (40.0 %) · events")
         .await;
 
     app.click("nav-funnels").await;
@@ -1023,8 +1030,11 @@ async fn a_funnel_is_defined_step_by_step_broken_down_and_shown() {
     app.click("funnel-on-dashboard").await;
     app.click("nav-dashboard").await;
     app.wait_text("funnel-title", "Funnel: Verify").await;
-    app.wait_text("funnel-summary", "2 of 5 converted (40.0 %)")
-        .await;
+    app.wait_text(
+        "funnel-summary",
+        "2 of 5 users converted (40.0 %), steps in order",
+    )
+    .await;
     app.close().await;
 
     // The panel's funnel is remembered across launches, and the Funnels view opens on the
@@ -1163,21 +1173,31 @@ async fn every_view_opens_from_the_navigation_and_the_last_one_is_remembered() {
                  return r.left >= 0 && r.right <= window.innerWidth"
             )
         };
-        let demo = app.client.execute(&inside("demo-items"), vec![]).await.unwrap();
+        let demo = app
+            .client
+            .execute(&inside("demo-items"), vec![])
+            .await
+            .unwrap();
         assert_eq!(demo, json!(true), "the demo menu at {width} px");
         app.save_view(&format!("demo-menu-{width}")).await;
         app.click("demo-menu").await;
         assert!(!app.displayed("demo-items").await, "the menu closes");
         // So does the time menu; "as of" leaves a chip in the header, still one row at 1280.
         app.click("range-custom").await;
-        let time = app.client.execute(&inside("time-items"), vec![]).await.unwrap();
+        let time = app
+            .client
+            .execute(&inside("time-items"), vec![])
+            .await
+            .unwrap();
         assert_eq!(time, json!(true), "the time menu at {width} px");
         app.save_view(&format!("time-menu-{width}")).await;
         let earlier = "$('time-at').value = localField(Date.now() - 1800e3)";
         app.client.execute(earlier, vec![]).await.unwrap();
         app.click("time-as-of").await;
-        app.wait_for("the as-of chip", |app| async move { app.displayed("time-live").await })
-            .await;
+        app.wait_for("the as-of chip", |app| async move {
+            app.displayed("time-live").await
+        })
+        .await;
         let layout = app.header_layout().await;
         assert_eq!(layout["overlaps"], json!([]), "as of, at {width} px");
         if width == 1280 {
@@ -1185,8 +1205,10 @@ async fn every_view_opens_from_the_navigation_and_the_last_one_is_remembered() {
         }
         app.save_view(&format!("header-as-of-{width}")).await;
         app.click("time-live").await;
-        app.wait_for("live again", |app| async move { !app.displayed("time-live").await })
-            .await;
+        app.wait_for("live again", |app| async move {
+            !app.displayed("time-live").await
+        })
+        .await;
     }
     // The walk ended on Connect: the next launch opens it.
     app.close().await;

@@ -47,9 +47,10 @@ pub enum Scenario {
     /// Steady product traffic: sessions, signups, features, error bursts.
     #[default]
     Steady,
-    /// The steady traffic, with signups that go started → email_verified → completed, and
-    /// two hours of campaign history first: Gmail users lose about 40 % at verification for
-    /// 45 minutes, then recover.
+    /// The steady traffic without its error bursts, with signups that go started →
+    /// email_verified → completed, and two hours of history first (the traffic at the live
+    /// rate, up to 100 events/s): Gmail users lose about 40 % at verification for 45 minutes,
+    /// then recover.
     Campaign,
 }
 

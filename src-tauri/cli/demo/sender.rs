@@ -18,6 +18,9 @@ use crate::support::secret::Sensitive;
 
 /// Several requests in flight let a high rate through despite per-request latency.
 const MAX_IN_FLIGHT: usize = 4;
+/// The campaign's history carries the product's traffic at the live rate up to this many
+/// events a second (two hours of it: at most 720K events, sent first).
+const MAX_HISTORY_RATE: u32 = 100;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a stopped run waits for answers to requests already sent.
@@ -91,14 +94,32 @@ fn root_cause(error: &reqwest::Error) -> String {
     cause.to_string()
 }
 
-/// The campaign's events not sent yet, read off the wall clock.
+/// The campaign's events not sent yet, read off the wall clock, and the product's traffic
+/// over its history (at the live rate, so history and the present read alike).
 struct CampaignFeed {
     campaign: Campaign,
     sent_until_ms: i64,
+    history: TrafficModel,
 }
 
 impl CampaignFeed {
-    /// What is due by now, at most `cap` events (the history drains over a few requests).
+    fn new(seed: u64, rate: u32) -> Self {
+        let origin_ms = chrono::Utc::now().timestamp_millis() - BACKFILL_MS;
+        let history_rate = rate.min(MAX_HISTORY_RATE);
+        Self {
+            campaign: Campaign { seed, origin_ms },
+            sent_until_ms: origin_ms,
+            history: TrafficModel::for_campaign(seed.rotate_left(17), history_rate),
+        }
+    }
+
+    /// Whether history is left to send (then requests go out as fast as they return).
+    fn backfilling(&self) -> bool {
+        self.history.elapsed_ms() < BACKFILL_MS as u64
+    }
+
+    /// What is due by now, at most `cap` events (the history drains over many requests): the
+    /// campaign's signups first, then the product's traffic of the history, stamped.
     fn due(&mut self, cap: usize) -> Vec<DemoEvent> {
         let now_ms = chrono::Utc::now().timestamp_millis();
         let mut events = self.campaign.events(self.sent_until_ms, now_ms);
@@ -107,6 +128,14 @@ impl CampaignFeed {
             // Cut between two milliseconds, so what is left starts whole next time.
             events.retain(|e| e.timestamp < Some(cut));
             self.sent_until_ms = cut;
+        }
+        let origin_ms = self.campaign.origin_ms;
+        while events.len() < cap && self.backfilling() {
+            let at = origin_ms + self.history.elapsed_ms() as i64;
+            events.push(DemoEvent {
+                timestamp: Some(at),
+                ..self.history.next_event()
+            });
         }
         events
     }
@@ -135,15 +164,10 @@ impl Sender {
         let seed = fastrand::u64(..);
         let (model, campaign) = match scenario {
             Scenario::Steady => (TrafficModel::new(seed, rate), None),
-            Scenario::Campaign => {
-                let origin_ms = chrono::Utc::now().timestamp_millis() - BACKFILL_MS;
-                let campaign = Campaign { seed, origin_ms };
-                let feed = CampaignFeed {
-                    campaign,
-                    sent_until_ms: origin_ms,
-                };
-                (TrafficModel::without_signups(seed, rate), Some(feed))
-            }
+            Scenario::Campaign => (
+                TrafficModel::for_campaign(seed, rate),
+                Some(CampaignFeed::new(seed, rate)),
+            ),
         };
         Self {
             client,
@@ -188,7 +212,11 @@ impl Sender {
         }
         loop {
             let due = target.saturating_sub(self.scheduled);
-            if self.in_flight.len() >= MAX_IN_FLIGHT || due < self.min_batch {
+            let backfilling = self
+                .campaign
+                .as_ref()
+                .is_some_and(CampaignFeed::backfilling);
+            if self.in_flight.len() >= MAX_IN_FLIGHT || (due < self.min_batch && !backfilling) {
                 return;
             }
             let request = self.post(due.min(MAX_BATCH as u64));

@@ -217,6 +217,15 @@ impl Incidents {
         }
     }
 
+    /// No burst, ever.
+    fn none() -> Self {
+        Self {
+            next_start_ms: u64::MAX,
+            end_ms: 0,
+            error_rate: 0.0,
+        }
+    }
+
     /// The burst error rate at `now_ms`, or `None` outside a burst.
     fn burst(&mut self, rng: &mut fastrand::Rng, now_ms: u64) -> Option<f64> {
         if now_ms >= self.next_start_ms {
@@ -252,9 +261,17 @@ impl TrafficModel {
         Self::with_funnel_share(seed, rate, FUNNEL_SHARE)
     }
 
-    /// The same traffic without signups: the campaign scenario sends its own.
-    pub fn without_signups(seed: u64, rate: u32) -> Self {
-        Self::with_funnel_share(seed, rate, 0.0)
+    /// The traffic behind a campaign: no signups (the scenario sends its own) and no error
+    /// bursts (they are not its story; the base error rate stays).
+    pub fn for_campaign(seed: u64, rate: u32) -> Self {
+        let mut model = Self::with_funnel_share(seed, rate, 0.0);
+        model.incidents = Incidents::none();
+        model
+    }
+
+    /// Where the next event falls on the model's clock, in milliseconds from its start.
+    pub fn elapsed_ms(&self) -> u64 {
+        self.emitted * 1_000 / self.rate
     }
 
     fn with_funnel_share(seed: u64, rate: u32, funnel_share: f64) -> Self {
@@ -283,7 +300,7 @@ impl TrafficModel {
     }
 
     pub fn next_event(&mut self) -> DemoEvent {
-        let now_ms = self.emitted * 1_000 / self.rate;
+        let now_ms = self.elapsed_ms();
         self.emitted += 1;
         let burst = self.incidents.burst(&mut self.rng, now_ms);
         let i = self.rng.usize(..self.sessions.len());

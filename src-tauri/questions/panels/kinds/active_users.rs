@@ -90,10 +90,12 @@ impl Kind for ActiveUsers {
         _out: Output,
         hovers: &mut Vec<Hover>,
     ) -> DrawResult<DB> {
+        // The headline counts sessions in 5 minutes; the sparkline per bucket: say which.
+        let bucket_s = range.bucket_seconds();
         let title = format!(
-            "{} · {} now",
+            "{} · sessions per {}",
             caption(Self::TITLE, &range.to_string()),
-            self.value
+            bucket_words(bucket_s)
         );
         let area = canvas(root, &title)?;
         let span = time_span(self.series.iter().map(|s| s.t), range.seconds(), 0);
@@ -101,19 +103,40 @@ impl Kind for ActiveUsers {
         let y = count_axis(max);
         let mut chart = chart_on(&area, time_axis(span.clone()), y.clone(), 0)?;
         time_mesh(&mut chart).draw()?;
-        let points = self.series.iter().map(|s| (s.t, s.sessions));
+        // The bucket still filling is dashed: its count only grows, and a plunge there is not
+        // traffic collapsing.
+        let open = self
+            .series
+            .last()
+            .is_some_and(|s| s.t + bucket_s > chrono::Utc::now().timestamp());
+        let closed = &self.series[..self.series.len() - usize::from(open)];
+        let points = closed.iter().map(|s| (s.t, s.sessions));
         chart.draw_series(
             AreaSeries::new(points, 0, SESSIONS.mix(0.3)).border_style(SESSIONS.stroke_width(2)),
         )?;
+        if open {
+            let tail = self.series[self.series.len().saturating_sub(2)..].iter();
+            let tail = tail.map(|s| (s.t, s.sessions));
+            chart.draw_series(DashedLineSeries::new(tail, 4, 4, SESSIONS.stroke_width(2)))?;
+        }
         let xs: Vec<i32> = self
             .series
             .iter()
             .map(|s| chart.backend_coord(&(s.t, 0)).0)
             .collect();
-        let titles = self
-            .series
-            .iter()
-            .map(|s| format!("{} · {} sessions", hh_mm(&s.t), thousands(s.sessions)));
+        let last = self.series.len().saturating_sub(1);
+        let titles = self.series.iter().enumerate().map(|(i, s)| {
+            let still = if open && i == last {
+                " so far (still open)"
+            } else {
+                ""
+            };
+            format!(
+                "{} · {} sessions{still}",
+                hh_mm(&s.t),
+                thousands(s.sessions)
+            )
+        });
         hovers.extend(columns(
             &xs,
             chart.plotting_area().get_pixel_range(),
@@ -139,19 +162,59 @@ impl Kind for ActiveUsers {
     }
 }
 
+/// `minute`, `5 min`, `hour`, `day`: a bucket's length as the caption says it.
+fn bucket_words(seconds: i64) -> String {
+    match seconds {
+        60 => "minute".into(),
+        3600 => "hour".into(),
+        86_400 => "day".into(),
+        _ => format!("{} min", seconds / 60),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::delivery::charts::fixtures::titles;
     use crate::delivery::charts::frame::Empty;
     use crate::questions::panels::fixtures::{active_users, assert_svg, has_text};
+    use crate::questions::panels::Panel;
     use crate::questions::range::Range;
 
     #[test]
     fn active_users_shows_headline_and_times() {
         let svg = active_users().svg(Range::H1, &[], Empty::NoData);
         assert_svg(&svg);
-        assert!(svg.contains("Active users — 1h · 12 now"));
+        assert!(svg.contains("Active users — 1h · sessions per minute"));
+        let six = active_users().svg(Range::H6, &[], Empty::NoData);
+        assert!(six.contains("Active users — 6h · sessions per 5 min"));
+        assert!(
+            !svg.contains("still open"),
+            "every bucket of the fixture is closed"
+        );
         assert!(svg.contains(r##"fill="#111827""##), "no dark background");
         assert!(has_text(&svg, "12:00"), "no HH:MM tick at the hour");
+    }
+
+    #[test]
+    fn the_bucket_still_filling_is_dashed_and_says_so() {
+        let minute = chrono::Utc::now().timestamp() / 60 * 60;
+        let series = [(minute - 120, 40), (minute - 60, 42), (minute, 3)]
+            .map(|(t, sessions)| SessionsPoint { t, sessions });
+        let panel = Panel::ActiveUsers(ActiveUsers {
+            value: 50,
+            series: series.to_vec(),
+        });
+        let svg = panel.svg(Range::H1, &[], Empty::NoData);
+        let titles = titles(&svg);
+        assert!(
+            titles
+                .last()
+                .unwrap()
+                .ends_with(" · 3 sessions so far (still open)"),
+            "{titles:?}"
+        );
+        assert!(titles[1].ends_with(" · 42 sessions"), "{titles:?}");
     }
 
     #[test]

@@ -193,13 +193,14 @@ impl Kind for SignupFunnel {
         self.0.iter().all(|h| h.started == 0 && h.completed == 0)
     }
 
-    /// `1,001 of 3,000 completed (33.4 %)` over the whole range.
+    /// `1,001 of 3,000 completed (33.4 %) · events` over the whole range: it counts events, so
+    /// it says so beside a funnel's count of people who went through the steps in order.
     fn summary(&self) -> Option<String> {
         let started: u64 = self.0.iter().map(|h| h.started).sum();
         let completed: u64 = self.0.iter().map(|h| h.completed).sum();
         Some(match conversion_pct(started, completed) {
             Some(pct) => format!(
-                "{} of {} completed ({pct:.1} %)",
+                "{} of {} completed ({pct:.1} %) · events",
                 thousands(completed),
                 thousands(started)
             ),
@@ -261,7 +262,7 @@ mod tests {
         use crate::questions::panels::Kind;
         assert_eq!(
             funnel.summary().unwrap(),
-            "1,001 of 3,000 completed (33.4 %)"
+            "1,001 of 3,000 completed (33.4 %) · events"
         );
         assert_eq!(
             SignupFunnel(vec![]).summary().unwrap(),
