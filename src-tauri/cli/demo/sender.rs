@@ -319,4 +319,34 @@ mod tests {
         headers.insert(RETRY_AFTER, "86400".parse().unwrap());
         assert_eq!(retry_after(&headers), MAX_RETRY_AFTER);
     }
+
+    /// The history reads like the live traffic: the same rate every minute up to now, and an
+    /// error share the built-in 1 % rule never crosses.
+    #[test]
+    fn the_campaign_history_is_the_traffic_at_the_live_rate_without_bursts() {
+        let mut feed = CampaignFeed::new(7, 100);
+        let origin_ms = feed.campaign.origin_ms;
+        let mut per_minute = vec![(0u64, 0u64); (BACKFILL_MS / 60_000) as usize];
+        while feed.backfilling() {
+            for event in feed.due(MAX_BATCH / 2) {
+                if event.event_name.starts_with("signup_") || event.event_name == "email_verified" {
+                    continue; // The campaign's own signups.
+                }
+                let minute = ((event.timestamp.unwrap() - origin_ms) / 60_000) as usize;
+                per_minute[minute].0 += 1;
+                per_minute[minute].1 += u64::from(event.event_name == "error_occurred");
+            }
+        }
+        assert!(
+            per_minute.iter().all(|(events, _)| *events == 6_000),
+            "{per_minute:?}"
+        );
+        for five in per_minute.chunks(5) {
+            let errors: u64 = five.iter().map(|(_, e)| e).sum();
+            assert!(
+                errors * 100 < 30_000 && errors > 0,
+                "{errors} errors in 30,000 events"
+            );
+        }
+    }
 }
