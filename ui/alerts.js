@@ -68,7 +68,7 @@
     $("af-for").value = r.for;
     $("af-hold").value = r.hold;
     $("af-min-events").value = r.min_events;
-    $("af-filters").value = Object.keys(r.filters).length ? JSON.stringify(r.filters) : "";
+    $("af-filters").value = wordsOf(r.filters);
     $("af-webhook").value = r.webhook || "";
     $("af-muted").checked = r.muted;
   }
@@ -101,6 +101,10 @@
     offerMetrics();
     action("alerts", {}, () => "");
   });
+  // The filters applied on the dashboard, so a rule watches what the charts show.
+  $("af-use-filters").addEventListener("click", () => {
+    $("af-filters").value = lastView ? wordsOf(lastView.panels.filters) : "";
+  });
   $("af-preview").addEventListener("click", async () => {
     const id = $("af-id").value.trim();
     const list = $("alert-preview");
@@ -116,14 +120,7 @@
   $("alert-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const id = $("af-id").value.trim();
-    let filters = {};
-    try {
-      if ($("af-filters").value.trim()) filters = JSON.parse($("af-filters").value);
-    } catch {
-      $("alerts-message").className = "error";
-      $("alerts-message").textContent = 'filters: a JSON object such as {"country": "DE"}';
-      return;
-    }
+    const filters = filterWords($("af-filters").value);
     // Sent as typed: the engine checks every field and names the one it refuses.
     const rule = {
       name: $("af-name").value.trim() || null,

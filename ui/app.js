@@ -117,23 +117,37 @@ function renderFilters(filters) {
   if (form.contains(document.activeElement)) return;
   $("filter-country").value = filters.country || "";
   $("filter-device").value = filters.device || "";
-  $("filter-props").value = Object.entries(filters)
-    .filter(([name]) => name.startsWith("prop."))
-    .map(([name, value]) => `${name.slice(5)}=${value}`)
+  const props = Object.entries(filters).filter(([name]) => name.startsWith("prop."));
+  $("filter-props").value = wordsOf(Object.fromEntries(props));
+}
+
+// `key=value` words as the API's filter parameters: `country` and `device` as they are, any
+// other key a property (`prop.key`). The filter bar's properties and the alert form use it.
+function filterWords(text, keep = ["country", "device"]) {
+  const filters = {};
+  for (const word of text.trim().split(/\s+/).filter(Boolean)) {
+    const at = word.indexOf("=");
+    const key = at < 0 ? word : word.slice(0, at);
+    const name = keep.includes(key) || key.startsWith("prop.") ? key : `prop.${key}`;
+    filters[name] = at < 0 ? "" : word.slice(at + 1);
+  }
+  return filters;
+}
+
+// Filter parameters as `key=value` words (properties without their `prop.`).
+function wordsOf(filters) {
+  return Object.entries(filters)
+    .map(([name, value]) => `${name.startsWith("prop.") ? name.slice(5) : name}=${value}`)
     .join(" ");
 }
 
-// The bar's fields as the API's parameters: `key=value` words become `prop.key`.
+// The bar's fields as the API's parameters.
 function filtersFromBar() {
-  const filters = {};
+  const filters = filterWords($("filter-props").value, []);
   const country = $("filter-country").value.trim();
   const device = $("filter-device").value.trim();
   if (country) filters.country = country;
   if (device) filters.device = device;
-  for (const word of $("filter-props").value.trim().split(/\s+/).filter(Boolean)) {
-    const at = word.indexOf("=");
-    filters[`prop.${at < 0 ? word : word.slice(0, at)}`] = at < 0 ? "" : word.slice(at + 1);
-  }
   return filters;
 }
 

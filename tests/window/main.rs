@@ -544,7 +544,7 @@ async fn alerts_view(app: &App) {
         ("af-for", "1m"),
         ("af-hold", "0s"),
         ("af-min-events", "0"),
-        ("af-filters", r#"{"prop.e2e": "alert"}"#),
+        ("af-filters", "e2e=alert"),
     ] {
         let input = app.client.find(Locator::Id(id)).await.unwrap();
         input.clear().await.unwrap();
@@ -562,6 +562,11 @@ async fn alerts_view(app: &App) {
         .collect();
     app.post(&events).await;
     app.wait_text("alert-state-e2e-spike", "firing").await;
+    let status = app.css_text("#alert-row-e2e-spike .detail").await.unwrap();
+    assert!(
+        status.ends_with(" · events 3 — fires above 2 over the last 1m · where prop.e2e=alert"),
+        "{status}"
+    );
     notifications
         .expect(
             "E2E spike is firing",

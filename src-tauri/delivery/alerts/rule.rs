@@ -76,6 +76,15 @@ impl Metric {
         }
     }
 
+    /// What is written after a value of it: ` %` for a percentage, nothing for a count (its
+    /// name says what it counts).
+    pub fn unit(&self) -> &'static str {
+        match self {
+            Self::ErrorRatePct | Self::FunnelConversionPct(_) => " %",
+            Self::Events | Self::ActiveUsers => "",
+        }
+    }
+
     pub fn name(&self) -> String {
         match self {
             Self::ErrorRatePct => "error_rate_pct".into(),

@@ -24,7 +24,7 @@ pub struct AlertRow {
     /// As stored: the edit form starts from it.
     pub rule: Rule,
     pub state: State,
-    /// `firing since 14:03 · error_rate_pct 2.5 — fires above 1 over the last 5m · where
+    /// `firing since 14:03 · error_rate_pct 2.5 % — fires above 1 % over the last 5m · where
     /// country=DE · ok for 40s of 2m` (the filters and a condition holding, when there are).
     pub status: String,
     /// `webhook failed at 14:03:12: …` for each channel whose last delivery failed.
@@ -100,8 +100,9 @@ fn row(alert: &AlertView) -> AlertRow {
 /// condition still holding.
 fn judged(alert: &AlertView, since: Option<DateTime<Utc>>) -> String {
     let (rule, s) = (&alert.rule, &alert.state);
+    let unit = rule.metric.unit();
     let mut status = format!(
-        "{} since {} · {} {} — fires {} {} over the last {}",
+        "{} since {} · {} {}{unit} — fires {} {}{unit} over the last {}",
         s.state.as_str(),
         since.map_or_else(|| "–".to_owned(), |t| local(t, "%H:%M")),
         rule.metric.name(),
@@ -228,7 +229,7 @@ mod tests {
         let since = local(at + Duration::seconds(180), "%H:%M");
         assert_eq!(
             view.rules[0].status,
-            format!("firing since {since} · error_rate_pct 3 — fires above 1 over the last 5m")
+            format!("firing since {since} · error_rate_pct 3 % — fires above 1 % over the last 5m")
         );
         assert_eq!(
             view.rules[0].transitions[0],
@@ -301,8 +302,8 @@ mod tests {
         assert_eq!(
             AlertsView::of(&[alert]).rules[0].status,
             format!(
-                "ok since {} · funnel_conversion_pct:campaign 49.5 — fires below 50 over the last \
-                 30m · where prop.email_domain=gmail.com · firing for 40s of 2m",
+                "ok since {} · funnel_conversion_pct:campaign 49.5 % — fires below 50 % over the \
+                 last 30m · where prop.email_domain=gmail.com · firing for 40s of 2m",
                 local(at, "%H:%M")
             )
         );
