@@ -87,7 +87,9 @@ function render(view) {
   const funnel = view.funnel;
   $("funnel-title").textContent = funnel ? `Funnel: ${funnel.name}` : "Signup funnel";
   $("funnel-summary").textContent = funnel ? funnel.summary : view.summaries.signup_funnel;
-  const charts = { ...view.charts, ...(funnel ? { signup_funnel: funnel.chart } : {}) };
+  const charts = { ...view.charts, ...(funnel ? { signup_funnel: funnel.chart, funnel_trend: funnel.trend_chart } : {}) };
+  $("panel-funnel_trend").hidden = !funnel;
+  $("funnel-trend-name").textContent = funnel ? funnel.name : "";
   renderTopFeature(p.top_features);
   // Every panel the engine registered: a tile (the plain one when the page has no place for
   // it), its summary in `summary-<name>` and its chart in `chart-<name>`.
@@ -96,7 +98,7 @@ function render(view) {
     const summary = $(`summary-${tile.name}`);
     if (summary) summary.textContent = view.summaries[tile.name] || "";
   }
-  for (const name of Object.keys(view.charts)) {
+  for (const name of Object.keys(charts)) {
     // The engine's own plotters SVG (no scripts, escaped text): safe to place inline. Unchanged
     // charts are left alone so an idle dashboard costs the web process nothing.
     const chart = $(`chart-${name}`);

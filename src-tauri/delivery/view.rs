@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::delivery::charts::thousands;
 use crate::delivery::settings::Choice;
 use crate::engine::{Engine, Health, Replay};
-use crate::questions::funnels::{self, CountBy, Funnel, FunnelReport};
+use crate::questions::funnels::{self, CountBy, Funnel, FunnelReport, FunnelTrend, Interval};
 use crate::questions::panels::{conversion_pct, Dashboard, PanelError, Range, Scope};
 
 pub use alerts::{replayed_text, AlertRow, AlertsView};
@@ -46,17 +46,19 @@ pub struct View {
     pub alerts: AlertsView,
 }
 
-/// A funnel drawn in the signup panel's place: its steps chart and a one-line summary.
+/// A funnel drawn in the signup panel's place: its steps chart and a one-line summary; and
+/// its conversion over time, a tile of its own.
 #[derive(Debug, Clone, Serialize)]
 pub struct FunnelPanel {
     pub id: String,
     pub name: String,
     pub chart: String,
     pub summary: String,
+    pub trend_chart: String,
 }
 
 impl FunnelPanel {
-    fn of(funnel: &Funnel, report: &FunnelReport) -> Self {
+    fn of(funnel: &Funnel, report: &FunnelReport, trend: &FunnelTrend) -> Self {
         let (first, last) = match (report.steps.first(), report.steps.last()) {
             (Some(first), Some(last)) => (first.count, last.count),
             _ => (0, 0),
@@ -78,6 +80,7 @@ impl FunnelPanel {
             name: funnel.name.clone(),
             chart: funnels::chart::svg(&funnel.name, report),
             summary,
+            trend_chart: funnels::trend_chart::svg(&funnel.name, trend),
         }
     }
 }
@@ -173,8 +176,10 @@ pub async fn build(engine: &Engine, request: &Request<'_>) -> Result<View, Panel
 /// (the panel then shows the hourly signups).
 async fn funnel_panel(engine: &Engine, id: &str, scope: &Scope) -> Option<FunnelPanel> {
     let funnel = engine.funnels.get(id).ok()?;
-    match engine.funnels.report(id, scope, None).await {
-        Ok(report) => Some(FunnelPanel::of(&funnel, &report)),
+    let report = engine.funnels.report(id, scope, None).await;
+    let trend = engine.funnels.trend(id, scope, None, Interval::Auto).await;
+    match report.and_then(|report| Ok((report, trend?))) {
+        Ok((report, trend)) => Some(FunnelPanel::of(&funnel, &report, &trend)),
         Err(error) => {
             tracing::debug!(%error, id, "the chosen funnel is unavailable");
             None

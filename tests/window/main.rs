@@ -1040,6 +1040,10 @@ async fn a_funnel_is_defined_step_by_step_broken_down_and_shown() {
         "2 of 5 users converted (40.0 %), steps in order",
     )
     .await;
+    // Its conversion over time is a tile of the dashboard too.
+    assert!(app.displayed("panel-funnel_trend").await);
+    let trend = app.html("chart-funnel_trend").await;
+    assert!(trend.contains("Verify — conversion over time, 1h"), "{trend}");
     app.close().await;
 
     // The panel's funnel is remembered across launches, and the Funnels view opens on the
