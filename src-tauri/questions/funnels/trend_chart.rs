@@ -73,11 +73,13 @@ fn draw<DB: DrawingBackend>(
         COMPLETED.mix(0.6),
         SESSIONS.mix(0.6),
     ];
+    // With a group lagging, the others step back: the story is it against the total.
+    let others = if lagging.is_some() { 0.4 } else { 1.0 };
     let mut legend = Vec::new();
     for (i, series) in trend.series.iter().enumerate().skip(1) {
         let (color, width) = match series.group.as_deref() == lagging {
             true => (RATE.to_rgba(), 2),
-            false => (palette[i % palette.len()], 1),
+            false => (palette[i % palette.len()].mix(others), 1),
         };
         line(&mut chart, series, at, color.stroke_width(width))?;
         let name = series.group.as_deref().filter(|g| !g.is_empty());
