@@ -370,11 +370,13 @@ document.addEventListener("click", (event) => {
   const anchor = event.target.closest(".menu-anchor");
   if (!anchor || !anchor.contains($("demo-items"))) demoMenu(false);
   if (!anchor || !anchor.contains($("time-items"))) timeMenu(false);
+  if (!anchor || !anchor.contains($("mark-items"))) markMenu(false);
 });
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape") {
     demoMenu(false);
     timeMenu(false);
+    markMenu(false);
   }
 });
 for (const id of ["demo", "demo-empty"]) {
@@ -386,6 +388,32 @@ for (const id of ["demo", "demo-empty"]) {
 $("demo-campaign").addEventListener("click", () => {
   demoMenu(false);
   act("start_demo", { scenario: "campaign" });
+});
+// "Mark now…": a note at this instant, marked on every time chart.
+function markMenu(open) {
+  $("mark-items").hidden = !open;
+  $("mark-menu").setAttribute("aria-expanded", String(open));
+  if (open) $("mark-text").focus();
+}
+$("mark-menu").addEventListener("click", () => markMenu($("mark-items").hidden));
+async function markNow() {
+  try {
+    render(await invoke("mark_now", { text: $("mark-text").value }));
+    $("mark-text").value = "";
+    $("mark-message").textContent = "";
+    markMenu(false);
+    rescoped();
+  } catch (error) {
+    $("mark-message").className = "error";
+    $("mark-message").textContent = String(error);
+  }
+}
+$("mark-save").addEventListener("click", markNow);
+$("mark-text").addEventListener("keydown", (event) => {
+  if (event.key === "Enter") {
+    event.preventDefault();
+    markNow();
+  }
 });
 $("save-png").addEventListener("click", async () => {
   const path = await act("save_png");

@@ -98,7 +98,7 @@ pub async fn funnel_report(
     Ok(FunnelAnswer {
         chart: crate::questions::funnels::chart::svg(&funnel.name, &report),
         intervals,
-        trend_chart: trend_chart::svg(&funnel.name, &trend),
+        trend_chart: trend_chart::svg(&funnel.name, &trend, &engine.annotations.marks()),
         lagging: trend_chart::lagging(&trend).map(str::to_owned),
         report,
         trend,

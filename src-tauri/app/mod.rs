@@ -121,6 +121,7 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), CliE
             snapshot,
             set_time,
             set_filters,
+            mark_now,
             suggest::suggest,
             page,
             set_page,
@@ -301,6 +302,18 @@ async fn set_page(page: String, shared: State<'_, Arc<Shared>>) -> Result<(), Co
     Ok(())
 }
 
+/// "Mark now": an annotation with `text` at this instant, on every time chart from the next
+/// view on (this one included).
+#[tauri::command]
+async fn mark_now(text: String, shared: State<'_, Arc<Shared>>) -> Result<View, CommandError> {
+    let engine = shared.instance.engine();
+    let now = engine.config.clock.now();
+    engine
+        .annotations
+        .add(&serde_json::json!({ "text": text }), now, |_| Ok(()))?;
+    Ok(shared.view().await)
+}
+
 /// The filter bar: `param → value` as the HTTP API takes them (an empty map clears them).
 #[tauri::command]
 async fn set_filters(
@@ -403,7 +416,9 @@ async fn save_png(
         return Ok(None);
     };
     let view = shared.view().await;
-    let png = view.panels.png()?;
+    let png = view
+        .panels
+        .png(&shared.instance.engine().annotations.marks())?;
     std::fs::write(&path, png)
         .map_err(|e| CommandError(format!("cannot write {}: {e}", path.display())))?;
     Ok(Some(path.display().to_string()))

@@ -3,6 +3,7 @@
 //! snippets of "Connect your product" (`connect`). The Tauri glue is `crate::app`.
 
 pub mod alerts;
+pub mod annotations;
 pub mod charts;
 pub mod connect;
 pub mod settings;

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Local, Utc};
 use serde::Serialize;
 
-use crate::delivery::charts::thousands;
+use crate::delivery::charts::{thousands, Mark};
 use crate::delivery::settings::Choice;
 use crate::engine::{Engine, Health, Replay};
 use crate::questions::funnels::{self, CountBy, Funnel, FunnelReport, FunnelTrend, Interval};
@@ -58,7 +58,7 @@ pub struct FunnelPanel {
 }
 
 impl FunnelPanel {
-    fn of(funnel: &Funnel, report: &FunnelReport, trend: &FunnelTrend) -> Self {
+    fn of(funnel: &Funnel, report: &FunnelReport, trend: &FunnelTrend, notes: &[Mark]) -> Self {
         let (first, last) = match (report.steps.first(), report.steps.last()) {
             (Some(first), Some(last)) => (first.count, last.count),
             _ => (0, 0),
@@ -80,7 +80,7 @@ impl FunnelPanel {
             name: funnel.name.clone(),
             chart: funnels::chart::svg(&funnel.name, report),
             summary,
-            trend_chart: funnels::trend_chart::svg(&funnel.name, trend),
+            trend_chart: funnels::trend_chart::svg(&funnel.name, trend, notes),
         }
     }
 }
@@ -179,7 +179,10 @@ async fn funnel_panel(engine: &Engine, id: &str, scope: &Scope) -> Option<Funnel
     let report = engine.funnels.report(id, scope, None).await;
     let trend = engine.funnels.trend(id, scope, None, Interval::Auto).await;
     match report.and_then(|report| Ok((report, trend?))) {
-        Ok((report, trend)) => Some(FunnelPanel::of(&funnel, &report, &trend)),
+        Ok((report, trend)) => {
+            let notes = engine.annotations.marks();
+            Some(FunnelPanel::of(&funnel, &report, &trend, &notes))
+        }
         Err(error) => {
             tracing::debug!(%error, id, "the chosen funnel is unavailable");
             None
@@ -221,11 +224,13 @@ fn without_data(engine: &Engine, request: &Request<'_>) -> View {
 fn assemble(engine: &Engine, request: &Request<'_>, dashboard: &Dashboard) -> View {
     let range = request.choice.range;
     let rules = engine.alerts.list();
+    let notes = engine.annotations.marks();
     let panels = dashboard.panels();
     let charts = panels
         .iter()
         .map(|panel| {
-            let marks = alerts::marks(&rules, panel.name(), &request.choice.filters);
+            let mut marks = alerts::marks(&rules, panel.name(), &request.choice.filters);
+            marks.extend_from_slice(&notes);
             (panel.name().as_str(), dashboard.svg(panel.name(), &marks))
         })
         .collect();

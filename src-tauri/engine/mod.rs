@@ -11,6 +11,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::delivery::alerts::{AlertError, Alerts, Saved};
+use crate::delivery::annotations::{AnnotationError, Annotations};
 use crate::questions::funnels::{Definitions, FunnelError, Funnels};
 use crate::questions::panels::Panels;
 use crate::questions::properties::Properties;
@@ -38,6 +39,8 @@ pub enum EngineError {
     Alerts(#[from] AlertError),
     #[error(transparent)]
     Funnels(#[from] FunnelError),
+    #[error(transparent)]
+    Annotations(#[from] AnnotationError),
     #[error(
         "the journal holds {events} events accepted for profile {profile:?}, which cannot take \
          them now ({reason}). They stay in the journal: start with --profile {profile} until they \
@@ -100,6 +103,8 @@ pub struct Engine {
     /// Alert rules, judged after every flush.
     pub alerts: Arc<Alerts>,
     pub funnels: Arc<Funnels>,
+    /// Notes at instants, marked on every time chart.
+    pub annotations: Arc<Annotations>,
     /// The keys and values the events carry (the filter bar's suggestions).
     pub properties: Arc<Properties>,
     /// When it started: the flush lag counts from here until the first flush.
@@ -127,6 +132,7 @@ impl Engine {
         let aliases = crate::ingest::aliases::Aliases::load(&config.data_dir)?;
         let alert_rules = Saved::load(&config.data_dir)?;
         let funnel_definitions = Definitions::load(&config.data_dir)?;
+        let annotations = Arc::new(Annotations::load(&config.data_dir)?);
         deliver_leftovers(&config, &journal).await?;
         journal.set_owner(&config.profile)?;
         let store = Arc::new(open_store(&config.server, &config).await?);
@@ -184,6 +190,7 @@ impl Engine {
             panels,
             alerts,
             funnels,
+            annotations,
             properties,
             started: chrono::Utc::now(),
             shutdown,

@@ -7,6 +7,7 @@ use axum::Json;
 use serde_json::json;
 
 use crate::delivery::alerts::AlertError;
+use crate::delivery::annotations::AnnotationError;
 use crate::delivery::charts::ChartError;
 use crate::ingest::event::{BodyError, Rejection};
 use crate::questions::filters::FilterError;
@@ -78,7 +79,9 @@ pub enum ApiError {
     Setting(String),
     #[error(transparent)]
     Alert(#[from] AlertError),
-    #[error("no route {method} {path}: the API is POST /v1/events (and Segment's /v1/batch, /v1/track…, PostHog's /batch/, /e/, /capture/…), GET /health, GET /api/panels[/NAME[.svg|.csv]], GET /api/dashboard.png, GET /api/funnels, GET|PUT|DELETE /api/funnels/ID, GET /api/funnels/ID.svg, GET /api/funnels/ID/trend, GET /api/event_names, GET /api/properties, GET /api/values, GET|PUT /api/settings/aliases, GET /api/alerts, PUT|DELETE /api/alerts/ID, GET /api/alerts/ID/preview")]
+    #[error(transparent)]
+    Annotation(#[from] AnnotationError),
+    #[error("no route {method} {path}: the API is POST /v1/events (and Segment's /v1/batch, /v1/track…, PostHog's /batch/, /e/, /capture/…), GET /health, GET /api/panels[/NAME[.svg|.csv]], GET /api/dashboard.png, GET /api/funnels, GET|PUT|DELETE /api/funnels/ID, GET /api/funnels/ID.svg, GET /api/funnels/ID/trend, GET /api/event_names, GET /api/properties, GET /api/values, GET|PUT /api/settings/aliases, GET /api/alerts, PUT|DELETE /api/alerts/ID, GET /api/alerts/ID/preview, GET|POST /api/annotations, DELETE /api/annotations/ID")]
     NoRoute { method: String, path: String },
     #[error(transparent)]
     Chart(#[from] ChartError),
@@ -113,9 +116,10 @@ impl IntoResponse for ApiError {
             | ApiError::Undecodable(_)
             | ApiError::BadSetting(_)
             | ApiError::BodyIncomplete
-            | ApiError::Alert(AlertError::BadRule(_) | AlertError::LongPreview(_)) => {
-                error(StatusCode::BAD_REQUEST)
-            }
+            | ApiError::Alert(AlertError::BadRule(_) | AlertError::LongPreview(_))
+            | ApiError::Annotation(AnnotationError::Bad(..)) => error(StatusCode::BAD_REQUEST),
+            ApiError::Annotation(AnnotationError::NotFound(_)) => error(StatusCode::NOT_FOUND),
+            ApiError::Annotation(AnnotationError::TooMany) => error(StatusCode::CONFLICT),
             ApiError::WrongHost(_) => error(StatusCode::MISDIRECTED_REQUEST),
             ApiError::ForeignOrigin(_) => error(StatusCode::FORBIDDEN),
             ApiError::BodyTimeout => error(StatusCode::REQUEST_TIMEOUT),
@@ -141,6 +145,7 @@ impl IntoResponse for ApiError {
             | ApiError::Panel(_)
             | ApiError::Funnel(_)
             | ApiError::Alert(_)
+            | ApiError::Annotation(_)
             | ApiError::Setting(_)
             | ApiError::Store(_)
             | ApiError::Chart(_) => error(StatusCode::INTERNAL_SERVER_ERROR),

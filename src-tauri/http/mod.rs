@@ -4,6 +4,7 @@
 
 mod access;
 mod alerts;
+mod annotations;
 mod body;
 mod error;
 mod events;
@@ -55,6 +56,14 @@ pub fn router(engine: Arc<Engine>, access: &Access, bind: IpAddr) -> Result<Rout
             axum::routing::put(alerts::put).delete(alerts::delete),
         )
         .route("/api/alerts/{id}/preview", get(alerts::preview))
+        .route(
+            "/api/annotations",
+            get(annotations::list).post(annotations::add),
+        )
+        .route(
+            "/api/annotations/{id}",
+            axum::routing::delete(annotations::delete),
+        )
         .route(
             "/api/settings/aliases",
             get(settings::get_aliases).put(settings::put_aliases),

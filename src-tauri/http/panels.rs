@@ -134,7 +134,11 @@ pub(super) async fn dashboard_png(
     query: Pairs,
 ) -> Result<Response, ApiError> {
     let scope = parse_scope(query, ingest::time_bounds(&engine), &[])?.scope;
-    let png = engine.panels.dashboard(&scope).await?.png()?;
+    let png = engine
+        .panels
+        .dashboard(&scope)
+        .await?
+        .png(&engine.annotations.marks())?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
 }
 
@@ -151,7 +155,7 @@ pub(super) async fn one_panel(
     let dashboard = engine.panels.dashboard(&scope).await?;
     let panel = dashboard.panel(panel_name);
     Ok(match format {
-        Format::Svg => svg(dashboard.svg(panel_name, &[])),
+        Format::Svg => svg(dashboard.svg(panel_name, &engine.annotations.marks())),
         Format::Csv => csv(panel_name.as_str(), &panel.csv()),
         Format::Json => Json(json!({ panel_name.as_str(): panel })).into_response(),
     })

@@ -6,6 +6,7 @@
 
 mod access;
 mod alerts;
+mod annotations;
 mod cli;
 mod common;
 mod durability;

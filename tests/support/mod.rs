@@ -116,6 +116,22 @@ impl Api {
         Self::answer(request).await
     }
 
+    /// `POST path` with a raw JSON body; the status and the answer (`Null` if not JSON).
+    pub async fn post_to(&self, path: &str, body: &str) -> (u16, Value) {
+        let request = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        Self::answer(request).await
+    }
+
+    /// `GET path` as text (an SVG).
+    pub async fn text(&self, path: &str) -> String {
+        let response = self.http.get(format!("{}{path}", self.url)).send().await;
+        response.expect("GET").text().await.expect("a text body")
+    }
+
     pub async fn delete(&self, path: &str) -> (u16, Value) {
         Self::answer(self.http.delete(format!("{}{path}", self.url))).await
     }

@@ -915,8 +915,8 @@ async fn the_filter_bar_narrows_every_panel_and_times_are_local() {
 
 /// The story Pulseboard exists for, played in the window as a product manager would: start
 /// the campaign demo, open its funnel, break it down by e-mail domain and see Gmail lagging with
-/// its interval, on the steps and over time, then ask whether an alert on Gmail's conversion
-/// would have fired.
+/// its interval, on the steps and over time, mark the fix, then ask whether an alert on Gmail's
+/// conversion would have fired.
 #[tokio::test]
 async fn the_campaign_story_plays_in_the_window() {
     let _one_window = ONE_WINDOW.lock().await;
@@ -958,6 +958,16 @@ async fn the_campaign_story_plays_in_the_window() {
         trend.contains("gmail.com"),
         "the lagging group drawn over time"
     );
+    // The fix goes out: marked now, on the conversion over time (and every time chart).
+    app.click("mark-menu").await;
+    app.type_into("mark-text", "fixed the sender domain").await;
+    app.click("mark-save").await;
+    app.wait_for("the fix marked on the trend", |app| async move {
+        app.html("funnel-trend")
+            .await
+            .contains(" · fixed the sender domain</title>")
+    })
+    .await;
     let below = "document.getElementById('funnel-trend').scrollIntoView({block: 'end'})";
     app.client.execute(below, vec![]).await.unwrap();
     save_screenshot(

@@ -23,7 +23,7 @@ use plotters::prelude::*;
 
 pub use hover::Hover;
 pub use labels::{thousands, Output};
-pub use marks::Mark;
+pub use marks::{Mark, MarkKind};
 pub use png::{png, ChartError};
 
 const SIZE: (u32, u32) = (640, 320);

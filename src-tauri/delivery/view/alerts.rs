@@ -5,7 +5,7 @@ use chrono::{DateTime, Local, Utc};
 use serde::Serialize;
 
 use crate::delivery::alerts::{window_text, AlertView, Metric, Replayed, Rule, State};
-use crate::delivery::charts::Mark;
+use crate::delivery::charts::{Mark, MarkKind};
 use crate::questions::filters::Filters;
 use crate::questions::panels::PanelName;
 
@@ -168,7 +168,10 @@ pub fn marks(alerts: &[AlertView], panel: PanelName, filters: &Filters) -> Vec<M
         .flat_map(|a| {
             a.state.transitions.iter().map(|t| Mark {
                 at: t.at.timestamp(),
-                firing: t.state == State::Firing,
+                kind: match t.state {
+                    State::Firing => MarkKind::Fired,
+                    State::Ok => MarkKind::Resolved,
+                },
                 label: format!(
                     "{} {} ({} {})",
                     a.rule.name,
@@ -254,7 +257,13 @@ mod tests {
         let marks = marks(&[firing, quiet], PanelName::ErrorRate, &Filters::default());
         let labels: Vec<(i64, bool, &str)> = marks
             .iter()
-            .map(|m| (m.at - at.timestamp(), m.firing, m.label.as_str()))
+            .map(|m| {
+                (
+                    m.at - at.timestamp(),
+                    m.kind == MarkKind::Fired,
+                    m.label.as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             labels,

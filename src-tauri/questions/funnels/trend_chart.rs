@@ -12,7 +12,7 @@ use crate::delivery::charts::labels::{event_text, hh_mm, pct, thousands};
 use crate::delivery::charts::theme::{
     text, BACKGROUND, COMPLETED, CONVERSION, FEATURE, GRID, RATE, SESSIONS, TEXT,
 };
-use crate::delivery::charts::{self, Area, Chart, DrawResult, Hover, Output};
+use crate::delivery::charts::{self, marks, Area, Chart, DrawResult, Hover, Mark, Output};
 
 /// The group drawn in the alert colour: the one whose conversion over the range is furthest
 /// below the total's (by at least a point), if any.
@@ -35,7 +35,8 @@ fn conversion(series: &Series) -> Option<f64> {
 }
 
 /// The trend as an SVG document, captioned with the funnel's `name`.
-pub fn svg(name: &str, trend: &FunnelTrend) -> String {
+/// `marks` (annotations) are drawn where they fall on its span.
+pub fn svg(name: &str, trend: &FunnelTrend, marks: &[Mark]) -> String {
     let caption = format!(
         "{} — conversion over time, {}",
         event_text(name, Output::Svg),
@@ -45,13 +46,14 @@ pub fn svg(name: &str, trend: &FunnelTrend) -> String {
     for series in &mut trend.series {
         series.group = series.group.as_deref().map(|g| event_text(g, Output::Svg));
     }
-    charts::svg_of(|root, hovers| draw(root, &caption, &trend, hovers))
+    charts::svg_of(|root, hovers| draw(root, &caption, &trend, marks, hovers))
 }
 
 fn draw<DB: DrawingBackend>(
     root: &Area<DB>,
     caption: &str,
     trend: &FunnelTrend,
+    marks: &[Mark],
     hovers: &mut Vec<Hover>,
 ) -> DrawResult<DB> {
     let area = canvas(root, caption)?;
@@ -134,6 +136,7 @@ fn draw<DB: DrawingBackend>(
         chart.plotting_area().get_pixel_range(),
         titles,
     ));
+    marks::draw(&mut chart, marks, &(start..end), 0.0..100.0, hovers)?;
     notice_if(
         total
             .points

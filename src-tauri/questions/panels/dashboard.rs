@@ -89,12 +89,12 @@ impl Dashboard {
     }
 
     /// The whole dashboard as a PNG: a header line, then the panels in a 2x2 grid, drawn by
-    /// the same code as their SVG charts.
-    pub fn png(&self) -> Result<Vec<u8>, ChartError> {
-        charts::png(DASHBOARD_PNG_SIZE, |root| self.draw(root))
+    /// the same code as their SVG charts, with `marks` (annotations) on the time charts.
+    pub fn png(&self, marks: &[Mark]) -> Result<Vec<u8>, ChartError> {
+        charts::png(DASHBOARD_PNG_SIZE, |root| self.draw(root, marks))
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> DrawResult<DB> {
+    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, marks: &[Mark]) -> DrawResult<DB> {
         root.fill(&PAGE)?;
         let (header, body) = root.split_vertically(HEADER_H);
         // Local time, like the charts' labels, with the offset so a shared image is unambiguous.
@@ -111,7 +111,7 @@ impl Dashboard {
             panel.draw(
                 &cell,
                 self.range,
-                &[],
+                marks,
                 Output::Png,
                 self.empty(),
                 &mut Vec::new(),
@@ -233,7 +233,7 @@ mod tests {
                 events: 9,
             }]))
         };
-        let draw = |name: &str| decode(dashboard(features(name)).png().unwrap());
+        let draw = |name: &str| decode(dashboard(features(name)).png(&[]).unwrap());
         // The top features cell (bottom left) does not move with the clock, unlike the others.
         let (w, h) = DASHBOARD_PNG_SIZE;
         let cell = |pixels: &[u8]| -> Vec<u8> {
@@ -254,7 +254,7 @@ mod tests {
     #[test]
     fn the_dashboard_png_decodes_at_its_size_and_is_not_blank() {
         let dashboard = dashboard(features());
-        let pixels = decode(dashboard.png().unwrap());
+        let pixels = decode(dashboard.png(&[]).unwrap());
         let colours: std::collections::HashSet<&[u8]> = pixels.chunks(3).collect();
         assert!(colours.len() > 50, "only {} colours", colours.len());
         // Every panel colour is there: the page, a panel background, text, and the bars.

@@ -244,33 +244,40 @@ mod tests {
     }
 
     #[test]
-    fn alert_marks_show_where_a_rule_fired_and_resolved() {
-        let mark = |at, firing, label: &str| crate::delivery::charts::Mark {
+    fn marks_show_where_a_rule_fired_and_resolved_and_notes() {
+        use crate::delivery::charts::{Mark, MarkKind};
+        let mark = |at, kind, label: &str| Mark {
             at,
-            firing,
+            kind,
             label: label.into(),
         };
         let marks = [
-            mark(T0 + 120, true, "Errors spike fired (error_rate_pct 2.5)"),
+            mark(
+                T0 + 120,
+                MarkKind::Fired,
+                "Errors spike fired (error_rate_pct 2.5)",
+            ),
+            mark(T0 + 240, MarkKind::Note, "fixed the sender domain"),
             mark(
                 T0 + 300,
-                false,
+                MarkKind::Resolved,
                 "Errors spike resolved (error_rate_pct 0.5)",
             ),
             // Days before the chart's span: not drawn.
-            mark(T0 - 10 * 86_400, true, "old"),
+            mark(T0 - 10 * 86_400, MarkKind::Fired, "old"),
         ];
         let svg = errors().svg(Range::H1, &marks, Empty::NoData);
         assert_svg(&svg);
         let titles = titles(&svg);
         assert_eq!(
-            titles[titles.len() - 2..],
+            titles[titles.len() - 3..],
             [
                 "12:02 · Errors spike fired (error_rate_pct 2.5)",
+                "12:04 · fixed the sender domain",
                 "12:05 · Errors spike resolved (error_rate_pct 0.5)"
             ]
         );
-        assert_eq!(svg.matches("<polygon").count(), 2, "one triangle per mark");
+        assert_eq!(svg.matches("<polygon").count(), 3, "one triangle per mark");
     }
 
     #[test]
