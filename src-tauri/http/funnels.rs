@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
 use super::body::Document;
-use super::panels::{parse_scope, Pairs};
+use super::panels::{parse_scope, Format, Pairs};
 use super::{ingest, ApiError};
 
 use crate::engine::Engine;
@@ -59,18 +59,17 @@ pub(super) async fn delete(
 }
 
 /// `GET /api/funnels/{id}?range=&filters&breakdown=`: the counts; `GET /api/funnels/{id}.svg`
-/// the steps drawn.
+/// the steps drawn; `.csv` (or `Accept: text/csv`) the steps of the total and of each group.
 pub(super) async fn get(
     State(engine): State<Arc<Engine>>,
+    headers: HeaderMap,
     id: Result<Path<String>, PathRejection>,
     query: Pairs,
 ) -> Result<Response, ApiError> {
-    let id = path(id)?;
-    let (id, svg) = match id.strip_suffix(".svg") {
-        Some(stem) => (stem.to_owned(), true),
-        None => (id, false),
-    };
-    // The chart draws the total: a breakdown is a question for the JSON alone.
+    let name = path(id)?;
+    let (id, format) = Format::of(&name, &headers);
+    let svg = matches!(format, Format::Svg);
+    // The chart draws the total: a breakdown is a question for the JSON and the CSV.
     let own: &[&str] = if svg { &[] } else { &["breakdown"] };
     let asked = parse_scope(query, ingest::time_bounds(&engine), own)?;
     let breakdown = asked
@@ -79,14 +78,14 @@ pub(super) async fn get(
         .transpose()
         .map_err(FunnelError::from)?;
     let report = engine.funnels.report(&id, &asked.scope, breakdown).await?;
-    if svg {
-        let funnel = engine.funnels.get(&id)?;
-        return Ok(super::panels::svg(funnels::chart::svg(
-            &funnel.name,
-            &report,
-        )));
-    }
-    Ok(Json(report).into_response())
+    Ok(match format {
+        Format::Svg => {
+            let funnel = engine.funnels.get(id)?;
+            super::panels::svg(funnels::chart::svg(&funnel.name, &report))
+        }
+        Format::Csv => super::panels::csv(id, &report.csv()),
+        Format::Json => Json(report).into_response(),
+    })
 }
 
 /// `GET /api/funnels/{id}/trend?range=&interval=&filters&breakdown=`: conversion over time.

@@ -272,6 +272,40 @@ pub async fn post_all(server: &Server, events: &[Ev]) {
 }
 
 /// `GET path`, which must answer 200; its steps and groups.
+/// The CSV a funnel's steps and groups make, written here from the JSON the reference wrote:
+/// the total's steps, then each group's, the conversion's 95 % interval on each last step.
+fn csv_of(want: &Value) -> String {
+    let number = |v: &Value| v.as_f64().map_or_else(String::new, |n| n.to_string());
+    let mut lines = vec![
+        "group,step,event_name,count,pct_of_first,pct_of_previous,conversion_low_95,conversion_high_95"
+            .to_owned(),
+    ];
+    let total = std::iter::once(("", &want["steps"]));
+    let groups = want["groups"].as_array().unwrap().iter();
+    for (group, steps) in total.chain(groups.map(|g| (g["value"].as_str().unwrap(), &g["steps"]))) {
+        let steps = steps.as_array().unwrap();
+        let count = |s: &Value| s["count"].as_u64().unwrap();
+        for (n, step) in (1..).zip(steps) {
+            let interval = match n == steps.len() {
+                true => pulseboard::questions::funnels::wilson_95(count(step), count(&steps[0])),
+                false => None,
+            };
+            let round = |x: f64| ((x * 10.0).round() / 10.0).to_string();
+            let (low, high) = interval.map_or((String::new(), String::new()), |(l, h)| {
+                (round(l), round(h))
+            });
+            lines.push(format!(
+                "{group},{n},{},{},{},{},{low},{high}",
+                step["event_name"].as_str().unwrap(),
+                count(step),
+                number(&step["pct_of_first"]),
+                number(&step["pct_of_previous"]),
+            ));
+        }
+    }
+    lines.iter().map(|l| format!("{l}\r\n")).collect()
+}
+
 pub async fn steps_and_groups(server: &Server, path: &str) -> Value {
     let (status, got) = server.get(path).await;
     assert_eq!(status, 200, "{path}: {got}");
@@ -471,6 +505,16 @@ async fn funnels_count_each_edge_case_as_defined() {
             let want = funnel.expected(&events, (t - range_ms, t), filter, breakdown.as_ref());
             let got = steps_and_groups(&server, &path(&format!("&range={range}{query}"))).await;
             assert_eq!(got, want, "range={range}{query} by_session={by_session}");
+            let csv = server
+                .text(&format!(
+                    "/api/funnels/checkout.csv?at={at}&range={range}{query}"
+                ))
+                .await;
+            assert_eq!(
+                csv,
+                csv_of(&want),
+                "range={range}{query} by_session={by_session}"
+            );
         }
     }
 

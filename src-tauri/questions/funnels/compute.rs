@@ -8,6 +8,7 @@ use super::definition::{CountBy, DefinitionError, Funnel};
 use crate::questions::filters::{prop_key, prop_text, Filters};
 use crate::questions::panels::{conversion_pct, Range, Window};
 use crate::storage::store::Params;
+use crate::support::csv::{Cell, Csv};
 
 const ACTORS_SQL: &str = include_str!("../../../sql/funnels/actors.sql");
 const FUNNEL_SQL: &str = include_str!("../../../sql/funnels/funnel.sql");
@@ -93,6 +94,45 @@ pub struct FunnelReport {
     pub breakdown: Option<Breakdown>,
     /// Empty without a breakdown.
     pub groups: Vec<Group>,
+}
+
+impl FunnelReport {
+    /// `/api/funnels/{id}.csv`: every step of the total (`group` empty), then of each group,
+    /// with its conversion's 95 % interval at the group's last step.
+    pub fn csv(&self) -> Csv {
+        let mut csv = Csv::new(&[
+            "group",
+            "step",
+            "event_name",
+            "count",
+            "pct_of_first",
+            "pct_of_previous",
+            "conversion_low_95",
+            "conversion_high_95",
+        ]);
+        let total = std::iter::once(("", &self.steps));
+        let groups = self.groups.iter().map(|g| (g.value.as_str(), &g.steps));
+        for (group, steps) in total.chain(groups) {
+            let last = steps.len();
+            let entered = steps.first().map_or(0, |s| s.count);
+            for (n, step) in (1..).zip(steps) {
+                let interval = (n == last)
+                    .then(|| wilson_95(step.count, entered))
+                    .flatten();
+                csv.row(vec![
+                    Cell::text(group),
+                    Cell::number(n),
+                    Cell::text(&step.event_name),
+                    Cell::number(step.count),
+                    Cell::maybe(step.pct_of_first),
+                    Cell::maybe(step.pct_of_previous),
+                    Cell::maybe(interval.map(|(low, _)| (low * 10.0).round() / 10.0)),
+                    Cell::maybe(interval.map(|(_, high)| (high * 10.0).round() / 10.0)),
+                ]);
+            }
+        }
+        csv
+    }
 }
 
 /// The counts of one funnel over one window, before they are dressed as a report.
