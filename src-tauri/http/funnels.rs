@@ -77,7 +77,7 @@ pub(super) async fn get(
         .map(Breakdown::parse)
         .transpose()
         .map_err(FunnelError::from)?;
-    let report = engine.funnels.report(&id, &asked.scope, breakdown).await?;
+    let report = engine.funnels.report(id, &asked.scope, breakdown).await?;
     Ok(match format {
         Format::Svg => {
             let funnel = engine.funnels.get(id)?;
