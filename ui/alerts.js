@@ -85,7 +85,8 @@
     }
   }
 
-  // Every funnel's conversion is a metric a rule can watch.
+  // Every funnel's conversion, and each of its steps over the one before, is a metric a rule
+  // can watch.
   async function offerMetrics() {
     const funnels = await invoke("funnels").catch(() => ({ funnels: [] }));
     const list = $("af-metrics");
@@ -94,7 +95,13 @@
     offer("error_rate_pct", "error rate %");
     offer("events", "events");
     offer("active_users", "active users (sessions)");
-    for (const f of funnels.funnels) offer(`funnel_conversion_pct:${f.id}`, `conversion % of ${f.name}`);
+    for (const f of funnels.funnels) {
+      offer(`funnel_conversion_pct:${f.id}`, `conversion % of ${f.name}`);
+      f.steps.slice(1).forEach((step, i) => {
+        const label = `${step.event_name} of ${f.steps[i].event_name} % (${f.name}, step ${i + 2})`;
+        offer(`funnel_step_pct:${f.id}:${i + 2}`, label);
+      });
+    }
   }
 
   $("view-alerts").addEventListener("view-shown", () => {

@@ -348,6 +348,11 @@ async fn bad_rules_are_refused_naming_the_field() {
             with("metric", json!("funnel_conversion_pct:nope")),
             "metric: no funnel \"nope\"",
         ),
+        (
+            "spike",
+            with("metric", json!("funnel_step_pct:signup:3")),
+            "metric: funnel \"signup\" has 2 steps",
+        ),
         ("spike", with("op", json!(">")), "op: above or below"),
         (
             "spike",
@@ -418,6 +423,20 @@ async fn funnel_conversion_and_active_users_are_judged_exactly() {
     let sessions = json!({"metric": "active_users", "op": "above", "threshold": 3, "for": "1m", "hold": "0s",
                           "min_events": 0, "filters": {"country": "DE"}});
     assert_eq!(server.put_alert("sessions", &sessions).await.0, 200);
+    // Where people leave: step 2 of a three-step funnel over step 1.
+    let verify = json!({"name": "Verify", "window": "1h", "steps": [
+        {"event_name": "signup_started"}, {"event_name": "email_verified"},
+        {"event_name": "signup_completed"}]});
+    assert_eq!(
+        server
+            .put("/api/funnels/verify", &verify.to_string())
+            .await
+            .0,
+        200
+    );
+    let step = json!({"metric": "funnel_step_pct:verify:2", "op": "below", "threshold": 60,
+                      "for": "1m", "hold": "0s", "min_events": 0});
+    assert_eq!(server.put_alert("verification", &step).await.0, 200);
 
     let now = Utc::now().timestamp_millis();
     let event = |name: &str, i: usize, country: &str, age_ms: i64| {
@@ -429,7 +448,13 @@ async fn funnel_conversion_and_active_users_are_judged_exactly() {
         .map(|i| event("signup_started", i, "DE", 10_000))
         .collect();
     batch.push(event("signup_completed", 0, "FR", 5_000));
+    // Two of the four verify their e-mail: 50 % at step 2.
+    batch.extend((0..2).map(|i| event("email_verified", i, "FR", 8_000)));
     server.post_ok(&json!(batch)).await;
+    let leaving = server
+        .alert_until("verification", "step 2 to fire", state_is("firing"))
+        .await;
+    assert_eq!(leaving["value"], 50.0);
     let firing = server
         .alert_until("conversion", "conversion to fire", state_is("firing"))
         .await;

@@ -977,6 +977,14 @@ async fn the_campaign_story_plays_in_the_window() {
 
     // Would a rule on Gmail's conversion have fired? Replayed over the stored hours: yes.
     app.click("nav-alerts").await;
+    // The metrics offered: each funnel's conversion and each of its steps over the one before.
+    app.wait_for("the campaign's step metrics offered", |app| async move {
+        let offered = options(app, "af-metrics").await;
+        offered.iter().any(|o| {
+            o.starts_with("funnel_step_pct:campaign:2 (email_verified of signup_started %")
+        })
+    })
+    .await;
     for (id, value) in [
         ("af-id", "gmail"),
         ("af-metric", "funnel_conversion_pct:campaign"),

@@ -63,6 +63,7 @@ pub async fn measure(
         Metric::Events => Some(c.events as f64),
         Metric::ActiveUsers => Some(c.sessions as f64),
         Metric::FunnelConversionPct(id) => funnels.conversion(id, &window, &rule.filters).await?,
+        Metric::FunnelStepPct(id, n) => funnels.step_pct(id, *n, &window, &rule.filters).await?,
     };
     Ok(Measure {
         events: c.events,

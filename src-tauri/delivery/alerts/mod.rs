@@ -214,7 +214,7 @@ pub struct Alerts {
     path: PathBuf,
     book: Mutex<Book>,
     store: Arc<Store>,
-    /// What `funnel_conversion_pct:<id>` rules measure.
+    /// What `funnel_conversion_pct:<id>` and `funnel_step_pct:<id>:<n>` rules measure.
     funnels: Arc<Funnels>,
     status: Arc<Status>,
     clock: Clock,
@@ -329,11 +329,18 @@ impl Alerts {
     /// keeps its state, so the next judgement reports a change the edit causes).
     pub fn put(&self, id: &str, body: &Value) -> Result<AlertView, AlertError> {
         let rule = Rule::parse(id, body)?;
-        if let Metric::FunnelConversionPct(funnel) = &rule.metric {
-            self.funnels.get(funnel).map_err(|_| RuleError {
+        if let Some((id, step)) = rule.metric.funnel() {
+            let funnel = self.funnels.get(id).map_err(|_| RuleError {
                 field: "metric".into(),
-                rule: format!("no funnel {funnel:?}: GET /api/funnels lists them"),
+                rule: format!("no funnel {id:?}: GET /api/funnels lists them"),
             })?;
+            if step > funnel.steps.len() {
+                return Err(RuleError {
+                    field: "metric".into(),
+                    rule: format!("funnel {id:?} has {} steps", funnel.steps.len()),
+                }
+                .into());
+            }
         }
         let mut book = self.book();
         let known = book.rules.contains_key(id) || book.invalid.contains_key(id);

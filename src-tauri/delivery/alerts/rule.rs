@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::questions::filters::Filters;
+use crate::questions::funnels::MAX_STEPS;
 use crate::support::duration::{self, Largest};
 use crate::support::text;
 
@@ -55,9 +56,15 @@ pub enum Metric {
     /// Last step / first step × 100 of the funnel with this id, for actors entering in the
     /// window (one decimal).
     FunnelConversionPct(String),
+    /// Step n / step n - 1 × 100 of the funnel with this id (n from 2), for actors entering in
+    /// the window (one decimal): where in the funnel people leave.
+    FunnelStepPct(String, usize),
 }
 
 const FUNNEL_PREFIX: &str = "funnel_conversion_pct:";
+const STEP_PREFIX: &str = "funnel_step_pct:";
+const METRICS: &str = "one of error_rate_pct, events, active_users, \
+    funnel_conversion_pct:<funnel id>, funnel_step_pct:<funnel id>:<step from 2>";
 
 impl Metric {
     fn parse(s: &str) -> Result<Self, RuleError> {
@@ -66,12 +73,30 @@ impl Metric {
             "error_rate_pct" => Ok(Self::ErrorRatePct),
             "events" => Ok(Self::Events),
             "active_users" => Ok(Self::ActiveUsers),
-            _ => match s.strip_prefix(FUNNEL_PREFIX) {
-                Some(id) if check_id(id).is_ok() => Ok(Self::FunnelConversionPct(id.to_owned())),
-                Some(_) => bad("funnel_conversion_pct:<funnel id>, the id 1 to 64 characters of a-z 0-9 _ -"),
-                None => bad(
-                    "one of error_rate_pct, events, active_users, funnel_conversion_pct:<funnel id>",
+            _ => match (s.strip_prefix(FUNNEL_PREFIX), s.strip_prefix(STEP_PREFIX)) {
+                (Some(id), _) if check_id(id).is_ok() => {
+                    Ok(Self::FunnelConversionPct(id.to_owned()))
+                }
+                (Some(_), _) => bad(
+                    "funnel_conversion_pct:<funnel id>, the id 1 to 64 characters of a-z 0-9 _ -",
                 ),
+                (_, Some(rest)) => {
+                    let step = rest.rsplit_once(':').and_then(|(id, n)| {
+                        let n: usize = n.parse().ok().filter(|n| (2..=MAX_STEPS).contains(n))?;
+                        check_id(id)
+                            .is_ok()
+                            .then(|| Self::FunnelStepPct(id.to_owned(), n))
+                    });
+                    step.map_or_else(
+                        || {
+                            bad(&format!(
+                                "funnel_step_pct:<funnel id>:<step from 2 to {MAX_STEPS}>"
+                            ))
+                        },
+                        Ok,
+                    )
+                }
+                _ => bad(METRICS),
             },
         }
     }
@@ -80,7 +105,7 @@ impl Metric {
     /// name says what it counts).
     pub fn unit(&self) -> &'static str {
         match self {
-            Self::ErrorRatePct | Self::FunnelConversionPct(_) => " %",
+            Self::ErrorRatePct | Self::FunnelConversionPct(_) | Self::FunnelStepPct(..) => " %",
             Self::Events | Self::ActiveUsers => "",
         }
     }
@@ -91,6 +116,16 @@ impl Metric {
             Self::Events => "events".into(),
             Self::ActiveUsers => "active_users".into(),
             Self::FunnelConversionPct(id) => format!("{FUNNEL_PREFIX}{id}"),
+            Self::FunnelStepPct(id, n) => format!("{STEP_PREFIX}{id}:{n}"),
+        }
+    }
+
+    /// The funnel it measures and the step it needs (its last one for the conversion).
+    pub fn funnel(&self) -> Option<(&str, usize)> {
+        match self {
+            Self::FunnelConversionPct(id) => Some((id, 2)),
+            Self::FunnelStepPct(id, n) => Some((id, *n)),
+            _ => None,
         }
     }
 }
@@ -393,6 +428,15 @@ mod tests {
         let stored: Rule = serde_json::from_value(serde_json::to_value(&rule).unwrap()).unwrap();
         assert_eq!(stored, rule);
 
+        let step = json!({"metric": "funnel_step_pct:campaign:2", "op": "below", "threshold": 70});
+        let rule = Rule::parse("verification", &step).unwrap();
+        assert_eq!(rule.metric, Metric::FunnelStepPct("campaign".into(), 2));
+        assert_eq!(rule.metric.funnel(), Some(("campaign", 2)));
+        assert_eq!(
+            serde_json::to_value(&rule).unwrap()["metric"],
+            "funnel_step_pct:campaign:2"
+        );
+
         let funnel =
             json!({"metric": "funnel_conversion_pct:signup", "op": "below", "threshold": 40});
         let rule = Rule::parse("conversion", &funnel).unwrap();
@@ -441,6 +485,18 @@ mod tests {
                 with("metric", json!("funnel_conversion_pct:")),
                 "metric",
                 "funnel id",
+            ),
+            (
+                "x",
+                with("metric", json!("funnel_step_pct:signup:1")),
+                "metric",
+                "step from 2 to 8",
+            ),
+            (
+                "x",
+                with("metric", json!("funnel_step_pct:signup")),
+                "metric",
+                "step from 2 to 8",
             ),
             ("x", with("op", json!("over")), "op", "above or below"),
             ("x", with("threshold", json!("1")), "threshold", "number"),

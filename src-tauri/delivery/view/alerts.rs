@@ -155,7 +155,7 @@ fn panel_of(metric: &Metric) -> Option<PanelName> {
     match metric {
         Metric::ErrorRatePct | Metric::Events => Some(PanelName::ErrorRate),
         Metric::ActiveUsers => Some(PanelName::ActiveUsers),
-        Metric::FunnelConversionPct(_) => None,
+        Metric::FunnelConversionPct(_) | Metric::FunnelStepPct(..) => None,
     }
 }
 

@@ -316,6 +316,23 @@ impl Funnels {
         Ok(counts.conversion_pct())
     }
 
+    /// Step `n` (from 2) over step `n - 1` of funnel `id` in percent (1 decimal), for actors
+    /// entering in `window`; null when none reached step `n - 1` (or the funnel is shorter).
+    pub async fn step_pct(
+        &self,
+        id: &str,
+        n: usize,
+        window: &Window,
+        filters: &Filters,
+    ) -> Result<Option<f64>, FunnelError> {
+        let funnel = self.get(id)?;
+        let counts = self.counts(&funnel, window, filters, None).await?;
+        let step = |k: usize| counts.total.get(k.checked_sub(1)?).copied();
+        Ok(step(n - 1)
+            .zip(step(n))
+            .and_then(|(from, to)| crate::questions::panels::conversion_pct(from, to)))
+    }
+
     /// The step counts of `funnel` over `window` (and the largest groups of `breakdown`).
     pub async fn counts(
         &self,
