@@ -20,7 +20,7 @@ echo "== tests"
 # its login keyring unlocked with a throwaway password. The window tests need a display (Xvfb)
 # and that same D-Bus session (the single-instance plugin).
 export PATH="$HOME/.cargo/bin:$PATH"
-exec xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- sh -c '
+exec xvfb-run -a -s "-screen 0 1920x1080x24" dbus-run-session -- sh -c '
   echo -n pulseboard-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
   exec cargo test --features fault-injection'
 
