@@ -99,7 +99,7 @@ pub async fn funnel_report(
         chart: crate::questions::funnels::chart::svg(&funnel.name, &report),
         intervals,
         trend_chart: trend_chart::svg(&funnel.name, &trend, &engine.annotations.marks()),
-        lagging: trend_chart::lagging(&trend).map(str::to_owned),
+        lagging: report.lagging().map(str::to_owned),
         report,
         trend,
     })

@@ -59,7 +59,8 @@ pub(super) async fn delete(
 }
 
 /// `GET /api/funnels/{id}?range=&filters&breakdown=`: the counts; `GET /api/funnels/{id}.svg`
-/// the steps drawn; `.csv` (or `Accept: text/csv`) the steps of the total and of each group.
+/// the steps drawn (with each group's line); `.csv` (or `Accept: text/csv`) the steps of the
+/// total and of each group.
 pub(super) async fn get(
     State(engine): State<Arc<Engine>>,
     headers: HeaderMap,
@@ -68,10 +69,7 @@ pub(super) async fn get(
 ) -> Result<Response, ApiError> {
     let name = path(id)?;
     let (id, format) = Format::of(&name, &headers);
-    let svg = matches!(format, Format::Svg);
-    // The chart draws the total: a breakdown is a question for the JSON and the CSV.
-    let own: &[&str] = if svg { &[] } else { &["breakdown"] };
-    let asked = parse_scope(query, ingest::time_bounds(&engine), own)?;
+    let asked = parse_scope(query, ingest::time_bounds(&engine), &["breakdown"])?;
     let breakdown = asked
         .own("breakdown")
         .map(Breakdown::parse)

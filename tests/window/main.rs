@@ -958,6 +958,8 @@ async fn the_campaign_story_plays_in_the_window() {
         trend.contains("gmail.com"),
         "the lagging group drawn over time"
     );
+    let steps = app.html("funnel-chart").await;
+    assert!(steps.contains("gmail.com ▼"), "and named on the steps");
     // The fix goes out: marked now, on the conversion over time (and every time chart).
     app.click("mark-menu").await;
     app.type_into("mark-text", "fixed the sender domain").await;

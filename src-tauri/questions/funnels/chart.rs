@@ -1,6 +1,8 @@
 //! A funnel's steps: one bar per step (actors who reached it), the actors lost since the
 //! previous step drawn faded on top of it, and the drop-off in percent between the bars.
 
+use plotters::coord::combinators::WithKeyPoints;
+use plotters::coord::types::{RangedCoordi64, RangedCoordu64};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -8,8 +10,8 @@ use super::{FunnelReport, StepCount};
 use crate::delivery::charts::axes::{count_axis, mesh};
 use crate::delivery::charts::frame::{canvas, chart_on, notice_if, Empty};
 use crate::delivery::charts::labels::{event_text, pct, short_name, thousands};
-use crate::delivery::charts::theme::{text, DROPPED, STEP};
-use crate::delivery::charts::{self, Area, DrawResult, Hover, Output};
+use crate::delivery::charts::theme::{text, DROPPED, RATE, STEP, TEXT};
+use crate::delivery::charts::{self, Area, Chart, DrawResult, Hover, Output};
 
 /// X units per step; the bar takes the middle half of its slot.
 const SLOT: i64 = 20;
@@ -22,6 +24,9 @@ pub fn svg(name: &str, report: &FunnelReport) -> String {
     let mut report = report.clone();
     for step in &mut report.steps {
         step.event_name = event_text(&step.event_name, Output::Svg);
+    }
+    for group in &mut report.groups {
+        group.value = event_text(&group.value, Output::Svg);
     }
     charts::svg_of(|root, hovers| draw(root, &caption, &report, hovers))
 }
@@ -85,6 +90,8 @@ fn draw<DB: DrawingBackend>(
         Some(EmptyElement::at((i * SLOT, y)) + Text::new(lost, (0, 0), between.clone()))
     }))?;
 
+    groups(&mut chart, report)?;
+
     hovers.extend(steps.iter().zip(0..).map(|(s, i)| {
         let (x0, y0) = chart.backend_coord(&(i * SLOT, max.max(1)));
         let (x1, y1) = chart.backend_coord(&((i + 1) * SLOT, 0));
@@ -92,6 +99,46 @@ fn draw<DB: DrawingBackend>(
     }));
     let empty = Empty::of(!report.filters.is_empty());
     notice_if((max == 0).then_some(empty), &area)
+}
+
+/// A breakdown's groups over the bars: each group's share of its own first step at every step,
+/// drawn to the total's scale (a group keeping 50 % sits at half the first bar), so the
+/// groups compare with the total and each other whatever their size; the lagging group red.
+fn groups<DB: DrawingBackend>(
+    chart: &mut Chart<'_, DB, WithKeyPoints<RangedCoordi64>, RangedCoordu64>,
+    report: &FunnelReport,
+) -> DrawResult<DB> {
+    let first = report.steps.first().map_or(0, |s| s.count) as f64;
+    let lagging = report.lagging();
+    for group in &report.groups {
+        let (colour, width) = match Some(group.value.as_str()) == lagging {
+            true => (RATE.to_rgba(), 2),
+            false => (TEXT.mix(0.35), 1),
+        };
+        let points: Vec<(i64, u64)> = group
+            .steps
+            .iter()
+            .zip(0..)
+            .filter_map(|(s, i)| {
+                Some((
+                    i * SLOT + SLOT / 2,
+                    (first * s.pct_of_first? / 100.0) as u64,
+                ))
+            })
+            .collect();
+        chart.draw_series(LineSeries::new(points.clone(), colour.stroke_width(width)))?;
+        chart.draw_series(points.iter().map(|p| Circle::new(*p, 3, colour.filled())))?;
+        if Some(group.value.as_str()) == lagging {
+            let label = text(12.0)
+                .color(&RATE)
+                .pos(Pos::new(HPos::Left, VPos::Bottom));
+            if let Some(last) = points.last() {
+                chart.draw_series([EmptyElement::at(*last)
+                    + Text::new(format!("{} ▼", group.value), (6, -4), label)])?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// "−25 %": the share of the previous step's actors who did not reach this one.
@@ -115,7 +162,7 @@ fn title(step: &StepCount) -> String {
 mod tests {
     use super::svg as funnel_svg;
     use crate::delivery::charts::fixtures::{assert_svg, has_text, titles};
-    use crate::questions::funnels::{step_counts, CountBy, Funnel, FunnelReport, Step};
+    use crate::questions::funnels::{step_counts, CountBy, Funnel, FunnelReport, Group, Step};
 
     /// A three-step funnel: 240 started, 180 verified, 90 completed over 24h.
     fn funnel_report() -> FunnelReport {
@@ -142,6 +189,38 @@ mod tests {
             breakdown: None,
             groups: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_breakdown_draws_each_group_and_names_the_lagging_one() {
+        let mut report = funnel_report();
+        let signup = Funnel {
+            steps: ["signup_started", "email_verified", "signup_completed"]
+                .map(|name| Step {
+                    event_name: name.into(),
+                    filters: Default::default(),
+                })
+                .to_vec(),
+            ..Funnel::builtin_signup()
+        };
+        report.groups = vec![
+            Group {
+                value: "outlook.com".into(),
+                steps: step_counts(&signup, &[140, 140, 70]),
+            },
+            Group {
+                value: "gmail.com".into(),
+                steps: step_counts(&signup, &[100, 40, 20]),
+            },
+        ];
+        // 20 % against the total's 37.5 %: gmail lags; outlook (50 %) does not.
+        assert_eq!(report.lagging(), Some("gmail.com"));
+        let svg = funnel_svg("Signup", &report);
+        assert_svg(&svg);
+        assert!(has_text(&svg, "gmail.com ▼"), "the lagging group named");
+        assert!(!has_text(&svg, "outlook.com ▼"));
+        // Each group's three points: a circle per step.
+        assert_eq!(svg.matches("<circle").count(), 6);
     }
 
     #[test]

@@ -96,7 +96,31 @@ pub struct FunnelReport {
     pub groups: Vec<Group>,
 }
 
+/// The group whose conversion is furthest below the total's, by at least a point: the one a
+/// chart or a table singles out. `groups`: each group's value and conversion.
+pub fn lagging<'a>(
+    total: Option<f64>,
+    groups: impl Iterator<Item = (&'a str, Option<f64>)>,
+) -> Option<&'a str> {
+    let total = total?;
+    groups
+        .filter_map(|(group, conversion)| Some((group, conversion?)))
+        .filter(|(_, c)| *c <= total - 1.0)
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(group, _)| group)
+}
+
 impl FunnelReport {
+    /// The group lagging furthest behind the total (see [`lagging`]).
+    pub fn lagging(&self) -> Option<&str> {
+        let conversion = |steps: &[StepCount]| steps.last()?.pct_of_first;
+        let groups = self
+            .groups
+            .iter()
+            .map(|g| (g.value.as_str(), conversion(&g.steps)));
+        lagging(conversion(&self.steps), groups)
+    }
+
     /// `/api/funnels/{id}.csv`: every step of the total (`group` empty), then of each group,
     /// with its conversion's 95 % interval at the group's last step.
     pub fn csv(&self) -> Csv {

@@ -24,7 +24,7 @@ use crate::support::clock::Clock;
 pub use crate::support::files::Invalid;
 
 pub use compute::{
-    step_counts, wilson_95, Breakdown, Counts, FunnelReport, Group, StepCount, MAX_GROUPS,
+    lagging, step_counts, wilson_95, Breakdown, Counts, FunnelReport, Group, StepCount, MAX_GROUPS,
 };
 pub use definition::{check_id, CountBy, DefinitionError, Funnel, Step, MAX_STEPS, MIN_STEPS};
 pub use trend::{FunnelTrend, Interval, Point, Series};

@@ -17,13 +17,11 @@ use crate::delivery::charts::{self, marks, Area, Chart, DrawResult, Hover, Mark,
 /// The group drawn in the alert colour: the one whose conversion over the range is furthest
 /// below the total's (by at least a point), if any.
 pub fn lagging(trend: &FunnelTrend) -> Option<&str> {
-    let total = conversion(trend.series.first()?)?;
-    trend.series[1..]
+    let total = conversion(trend.series.first()?);
+    let groups = trend.series[1..]
         .iter()
-        .filter_map(|s| Some((s.group.as_deref()?, conversion(s)?)))
-        .filter(|(_, c)| *c <= total - 1.0)
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(group, _)| group)
+        .filter_map(|s| Some((s.group.as_deref()?, conversion(s))));
+    super::lagging(total, groups)
 }
 
 /// Last step over first step of all a series' buckets together.
