@@ -416,9 +416,8 @@ async fn save_png(
         return Ok(None);
     };
     let view = shared.view().await;
-    let png = view
-        .panels
-        .png(&shared.instance.engine().annotations.marks())?;
+    let engine = shared.instance.engine();
+    let png = crate::delivery::view::png(&engine, &shared.choice(), &view.panels).await?;
     std::fs::write(&path, png)
         .map_err(|e| CommandError(format!("cannot write {}: {e}", path.display())))?;
     Ok(Some(path.display().to_string()))

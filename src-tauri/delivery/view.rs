@@ -9,11 +9,15 @@ use std::sync::Mutex;
 use chrono::{DateTime, Local, Utc};
 use serde::Serialize;
 
-use crate::delivery::charts::{thousands, Mark};
+use plotters::prelude::BitMapBackend;
+
+use crate::delivery::charts::{thousands, Area, ChartError, DrawResult, Mark, Output};
 use crate::delivery::settings::Choice;
 use crate::engine::{Engine, Health, Replay};
-use crate::questions::funnels::{self, CountBy, Funnel, FunnelReport, FunnelTrend, Interval};
-use crate::questions::panels::{conversion_pct, Dashboard, PanelError, Range, Scope};
+use crate::questions::funnels::{
+    self, Breakdown, CountBy, Funnel, FunnelReport, FunnelTrend, Interval,
+};
+use crate::questions::panels::{conversion_pct, Dashboard, PanelError, PanelName, Range, Scope};
 
 pub use alerts::{replayed_text, AlertRow, AlertsView};
 
@@ -170,6 +174,33 @@ pub async fn build(engine: &Engine, request: &Request<'_>) -> Result<View, Panel
         view.funnel = funnel_panel(engine, id, &scope).await;
     }
     Ok(view)
+}
+
+/// The dashboard as the window shows it, as one PNG ("Save as PNG"): the chosen funnel in the
+/// signup panel's place, broken down as the Funnels view last showed it, and the annotations.
+pub async fn png(
+    engine: &Engine,
+    choice: &Choice,
+    dashboard: &Dashboard,
+) -> Result<Vec<u8>, ChartError> {
+    let marks = engine.annotations.marks();
+    let Some(id) = &choice.funnel else {
+        return dashboard.png(&marks, None);
+    };
+    let breakdown = choice
+        .funnel_view
+        .as_ref()
+        .filter(|view| &view.id == id)
+        .and_then(|view| Breakdown::parse(&view.breakdown).ok());
+    let scope = choice.scope();
+    let funnel = engine.funnels.get(id).ok();
+    let report = engine.funnels.report(id, &scope, breakdown).await.ok();
+    let Some((funnel, report)) = funnel.zip(report) else {
+        return dashboard.png(&marks, None);
+    };
+    let draw: &dyn for<'a, 'b> Fn(&'b Area<BitMapBackend<'a>>) -> DrawResult<BitMapBackend<'a>> =
+        &|area| funnels::chart::draw_on(area, &funnel.name, &report, Output::Png, &mut Vec::new());
+    dashboard.png(&marks, Some((PanelName::SignupFunnel, draw)))
 }
 
 /// The chosen funnel for the signup panel; none when it was deleted or cannot be computed

@@ -138,7 +138,7 @@ pub(super) async fn dashboard_png(
         .panels
         .dashboard(&scope)
         .await?
-        .png(&engine.annotations.marks())?;
+        .png(&engine.annotations.marks(), None)?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
 }
 

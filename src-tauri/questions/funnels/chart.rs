@@ -19,19 +19,31 @@ const BAR_HALF: i64 = 5;
 
 /// A funnel's steps as an SVG document, captioned with the funnel's `name`.
 pub fn svg(name: &str, report: &FunnelReport) -> String {
-    // The name is the user's text; the event names keep to [a-z0-9_.:-] but pass the same way.
-    let caption = format!("{} — {}", event_text(name, Output::Svg), report.range);
-    let mut report = report.clone();
-    for step in &mut report.steps {
-        step.event_name = event_text(&step.event_name, Output::Svg);
-    }
-    for group in &mut report.groups {
-        group.value = event_text(&group.value, Output::Svg);
-    }
-    charts::svg_of(|root, hovers| draw(root, &caption, &report, hovers))
+    charts::svg_of(|root, hovers| draw_on(root, name, report, Output::Svg, hovers))
 }
 
-/// `caption` and `report` hold text safe to draw (see [`svg`]).
+/// The steps drawn on `root` for `out` (an SVG, or a cell of the dashboard's PNG).
+pub fn draw_on<DB: DrawingBackend>(
+    root: &Area<DB>,
+    name: &str,
+    report: &FunnelReport,
+    out: Output,
+    hovers: &mut Vec<Hover>,
+) -> DrawResult<DB> {
+    // The name is the user's text, the groups come from events; the event names keep to
+    // [a-z0-9_.:-] but pass the same way.
+    let caption = format!("{} — {}", event_text(name, out), report.range);
+    let mut report = report.clone();
+    for step in &mut report.steps {
+        step.event_name = event_text(&step.event_name, out);
+    }
+    for group in &mut report.groups {
+        group.value = event_text(&group.value, out);
+    }
+    draw(root, &caption, &report, hovers)
+}
+
+/// `caption` and `report` hold text safe to draw (see [`draw_on`]).
 fn draw<DB: DrawingBackend>(
     root: &Area<DB>,
     caption: &str,
@@ -162,6 +174,8 @@ fn title(step: &StepCount) -> String {
 mod tests {
     use super::svg as funnel_svg;
     use crate::delivery::charts::fixtures::{assert_svg, has_text, titles};
+    use crate::delivery::charts::theme::RATE;
+    use crate::delivery::charts::Output;
     use crate::questions::funnels::{step_counts, CountBy, Funnel, FunnelReport, Group, Step};
 
     /// A three-step funnel: 240 started, 180 verified, 90 completed over 24h.
@@ -189,6 +203,40 @@ mod tests {
             breakdown: None,
             groups: Vec::new(),
         }
+    }
+
+    #[test]
+    fn the_png_draws_the_groups_too() {
+        let mut report = funnel_report();
+        let signup = Funnel {
+            steps: ["signup_started", "email_verified", "signup_completed"]
+                .map(|name| Step {
+                    event_name: name.into(),
+                    filters: Default::default(),
+                })
+                .to_vec(),
+            ..Funnel::builtin_signup()
+        };
+        let lagging_red = |report: &FunnelReport| {
+            let png = crate::delivery::charts::png((640, 320), |root| {
+                super::draw_on(root, "Signup", report, Output::Png, &mut Vec::new())
+            })
+            .unwrap();
+            let decoder = ::png::Decoder::new(std::io::Cursor::new(png));
+            let mut reader = decoder.read_info().unwrap();
+            let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+            reader.next_frame(&mut pixels).unwrap();
+            let red = [RATE.0, RATE.1, RATE.2];
+            pixels.chunks(3).filter(|p| *p == red).count()
+        };
+        // The drop-off labels share the colour: the group adds its line, points and name.
+        let without = lagging_red(&report);
+        report.groups = vec![Group {
+            value: "gmail.com".into(),
+            steps: step_counts(&signup, &[100, 40, 20]),
+        }];
+        let with = lagging_red(&report);
+        assert!(with > without + 200, "{with} against {without}");
     }
 
     #[test]

@@ -14,6 +14,14 @@ use crate::delivery::charts::{self, Area, ChartError, DrawResult, Mark, Output};
 use crate::questions::filters::Filters;
 use crate::questions::range::Range;
 
+type Bitmap<'a> = BitMapBackend<'a>;
+
+/// A chart drawn in a panel's cell of [`Dashboard::png`] instead of the panel.
+pub type Instead<'c> = (
+    PanelName,
+    &'c dyn for<'a, 'b> Fn(&'b Area<Bitmap<'a>>) -> DrawResult<Bitmap<'a>>,
+);
+
 /// The size of [`Dashboard::png`]'s image.
 pub const DASHBOARD_PNG_SIZE: (u32, u32) = (1600, 1000);
 const HEADER_H: u32 = 56;
@@ -89,12 +97,18 @@ impl Dashboard {
     }
 
     /// The whole dashboard as a PNG: a header line, then the panels in a 2x2 grid, drawn by
-    /// the same code as their SVG charts, with `marks` (annotations) on the time charts.
-    pub fn png(&self, marks: &[Mark]) -> Result<Vec<u8>, ChartError> {
-        charts::png(DASHBOARD_PNG_SIZE, |root| self.draw(root, marks))
+    /// the same code as their SVG charts, with `marks` (annotations) on the time charts; a cell
+    /// drawn `instead` of its panel (the window's chosen funnel in the signup panel's place).
+    pub fn png(&self, marks: &[Mark], instead: Option<Instead>) -> Result<Vec<u8>, ChartError> {
+        charts::png(DASHBOARD_PNG_SIZE, |root| self.draw(root, marks, instead))
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, marks: &[Mark]) -> DrawResult<DB> {
+    fn draw(
+        &self,
+        root: &Area<Bitmap<'_>>,
+        marks: &[Mark],
+        instead: Option<Instead>,
+    ) -> DrawResult<Bitmap<'_>> {
         root.fill(&PAGE)?;
         let (header, body) = root.split_vertically(HEADER_H);
         // Local time, like the charts' labels, with the offset so a shared image is unambiguous.
@@ -108,6 +122,10 @@ impl Dashboard {
         header.draw(&Text::new(title, (20, 16), text(22.0)))?;
         for (cell, panel) in body.split_evenly((2, 2)).iter().zip(&self.panels) {
             let cell = cell.margin(0, GAP, GAP, GAP);
+            if let Some((_, draw)) = instead.filter(|(name, _)| *name == panel.name()) {
+                draw(&cell)?;
+                continue;
+            }
             panel.draw(
                 &cell,
                 self.range,
@@ -213,6 +231,29 @@ mod tests {
         assert!(!full.contains("No data yet") && !full.contains("No events match"));
     }
 
+    #[test]
+    fn a_chart_drawn_instead_of_a_panel_takes_its_cell() {
+        let red = |pixels: &[u8]| pixels.chunks(3).filter(|p| *p == [255, 0, 0]).count();
+        let d = dashboard(features());
+        assert_eq!(red(&decode(d.png(&[], None).unwrap())), 0);
+        let draw: &dyn for<'a, 'b> Fn(&'b Area<Bitmap<'a>>) -> DrawResult<Bitmap<'a>> =
+            &|area| area.fill(&RED);
+        let pixels = decode(d.png(&[], Some((PanelName::SignupFunnel, draw))).unwrap());
+        // The signup panel's cell (top right) is red, and only it: a quarter of the body.
+        let (w, h) = DASHBOARD_PNG_SIZE;
+        let body = (w * (h - HEADER_H)) as usize;
+        let reds = red(&pixels);
+        assert!(reds > body / 5 && reds < body / 4, "{reds} of {body}");
+        let (w, middle) = (w as usize, (HEADER_H + (h - HEADER_H) / 2) as usize);
+        let top_right = |i: usize| i % w >= w / 2 && i / w <= middle;
+        let outside = pixels
+            .chunks(3)
+            .enumerate()
+            .filter(|(i, p)| *p == [255, 0, 0] && !top_right(*i))
+            .count();
+        assert_eq!(outside, 0);
+    }
+
     /// The RGB pixels of a PNG of the dashboard's size.
     fn decode(png: Vec<u8>) -> Vec<u8> {
         let decoder = ::png::Decoder::new(std::io::Cursor::new(png));
@@ -233,7 +274,7 @@ mod tests {
                 events: 9,
             }]))
         };
-        let draw = |name: &str| decode(dashboard(features(name)).png(&[]).unwrap());
+        let draw = |name: &str| decode(dashboard(features(name)).png(&[], None).unwrap());
         // The top features cell (bottom left) does not move with the clock, unlike the others.
         let (w, h) = DASHBOARD_PNG_SIZE;
         let cell = |pixels: &[u8]| -> Vec<u8> {
@@ -254,7 +295,7 @@ mod tests {
     #[test]
     fn the_dashboard_png_decodes_at_its_size_and_is_not_blank() {
         let dashboard = dashboard(features());
-        let pixels = decode(dashboard.png(&[]).unwrap());
+        let pixels = decode(dashboard.png(&[], None).unwrap());
         let colours: std::collections::HashSet<&[u8]> = pixels.chunks(3).collect();
         assert!(colours.len() > 50, "only {} colours", colours.len());
         // Every panel colour is there: the page, a panel background, text, and the bars.
