@@ -23,7 +23,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 use support::{
@@ -960,6 +960,37 @@ async fn the_campaign_story_plays_in_the_window() {
     );
     let steps = app.html("funnel-chart").await;
     assert!(steps.contains("gmail.com ▼"), "and named on the steps");
+    // What the trend shows: Gmail's conversion back up once the fix is in (the last quarter
+    // hour, less the minutes whose sign-ups may still complete) from the broken stretch before.
+    let (_, trend) = app
+        .api
+        .get("/api/funnels/campaign/trend?range=1h&interval=minute&breakdown=prop.email_domain")
+        .await;
+    let gmail = trend["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["group"] == "gmail.com")
+        .unwrap();
+    let now = Utc::now().timestamp();
+    let conversion = |from_min: i64, to_min: i64| {
+        let (mut entered, mut converted) = (0, 0);
+        for point in gmail["points"].as_array().unwrap() {
+            let t = DateTime::parse_from_rfc3339(point["t"].as_str().unwrap()).unwrap();
+            let ago = (now - t.timestamp()) / 60;
+            if (to_min..from_min).contains(&ago) {
+                let steps = point["steps"].as_array().unwrap();
+                entered += steps[0].as_u64().unwrap();
+                converted += steps[steps.len() - 1].as_u64().unwrap();
+            }
+        }
+        converted as f64 * 100.0 / entered.max(1) as f64
+    };
+    let (broken, recovered) = (conversion(55, 20), conversion(14, 9));
+    assert!(
+        recovered > broken + 12.0,
+        "Gmail {broken:.1} % then {recovered:.1} %"
+    );
     // The fix goes out: marked now, on the conversion over time (and every time chart).
     app.click("mark-menu").await;
     app.type_into("mark-text", "fixed the sender domain").await;
