@@ -178,20 +178,25 @@ mod tests {
     use crate::delivery::charts::Output;
     use crate::questions::funnels::{step_counts, CountBy, Funnel, FunnelReport, Group, Step};
 
-    /// A three-step funnel: 240 started, 180 verified, 90 completed over 24h.
-    fn funnel_report() -> FunnelReport {
+    /// signup_started → email_verified → signup_completed.
+    fn three_steps() -> Funnel {
         let step = |name: &str| Step {
             event_name: name.into(),
             filters: Default::default(),
         };
-        let funnel = Funnel {
+        Funnel {
             steps: vec![
                 step("signup_started"),
                 step("email_verified"),
                 step("signup_completed"),
             ],
             ..Funnel::builtin_signup()
-        };
+        }
+    }
+
+    /// The three steps: 240 started, 180 verified, 90 completed over 24h.
+    fn funnel_report() -> FunnelReport {
+        let funnel = three_steps();
         FunnelReport {
             id: funnel.id.clone(),
             range: crate::questions::panels::Range::H24,
@@ -208,15 +213,7 @@ mod tests {
     #[test]
     fn the_png_draws_the_groups_too() {
         let mut report = funnel_report();
-        let signup = Funnel {
-            steps: ["signup_started", "email_verified", "signup_completed"]
-                .map(|name| Step {
-                    event_name: name.into(),
-                    filters: Default::default(),
-                })
-                .to_vec(),
-            ..Funnel::builtin_signup()
-        };
+        let signup = three_steps();
         let lagging_red = |report: &FunnelReport| {
             let png = crate::delivery::charts::png((640, 320), |root| {
                 super::draw_on(root, "Signup", report, Output::Png, &mut Vec::new())
@@ -242,15 +239,7 @@ mod tests {
     #[test]
     fn a_breakdown_draws_each_group_and_names_the_lagging_one() {
         let mut report = funnel_report();
-        let signup = Funnel {
-            steps: ["signup_started", "email_verified", "signup_completed"]
-                .map(|name| Step {
-                    event_name: name.into(),
-                    filters: Default::default(),
-                })
-                .to_vec(),
-            ..Funnel::builtin_signup()
-        };
+        let signup = three_steps();
         report.groups = vec![
             Group {
                 value: "outlook.com".into(),
