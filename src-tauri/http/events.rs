@@ -26,7 +26,7 @@ pub(super) async fn post_events(
     } else {
         event::parse_json_array(&bytes, time)?
     };
-    let outcome = ingest::store(&engine, parsed).await?;
+    let outcome = ingest::store(&engine, &headers, parsed).await?;
     if outcome.accepted == 0 {
         return Err(ApiError::AllRejected(outcome.rejected));
     }

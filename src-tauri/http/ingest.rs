@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, Uri};
 use super::{body, ApiError};
 use crate::engine::Engine;
 use crate::ingest::event::{Parsed, Rejection, TimeBounds};
+use crate::ingest::DEMO_HEADER;
 
 /// The request's body, once the journal has room for it (a full journal answers 503 after
 /// reading and discarding the body, so the client hears it).
@@ -36,8 +37,13 @@ pub(super) struct Outcome {
     pub rejected: Vec<Rejection>,
 }
 
-/// Makes the accepted events durable, their names mapped by the aliases.
-pub(super) async fn store(engine: &Engine, parsed: Parsed) -> Result<Outcome, ApiError> {
+/// Makes the accepted events durable, their names mapped by the aliases; the first request
+/// without the demo's header tells the alerts the product is sending.
+pub(super) async fn store(
+    engine: &Engine,
+    headers: &HeaderMap,
+    parsed: Parsed,
+) -> Result<Outcome, ApiError> {
     let Parsed {
         mut accepted,
         rejected,
@@ -45,6 +51,9 @@ pub(super) async fn store(engine: &Engine, parsed: Parsed) -> Result<Outcome, Ap
     if !accepted.is_empty() {
         engine.aliases.apply(&mut accepted);
         engine.journal.append(&accepted).await?;
+        if !headers.contains_key(DEMO_HEADER) {
+            engine.alerts.product_event();
+        }
     }
     Ok(Outcome {
         accepted: accepted.len(),

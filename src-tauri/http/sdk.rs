@@ -134,7 +134,12 @@ impl Request<'_> {
             return Err(ApiError::WrongKey(self.key_name));
         }
         event::check_count(items.len())?;
-        ingest::store(self.engine, event::validate_all(items.into_iter(), time)).await
+        ingest::store(
+            self.engine,
+            self.headers,
+            event::validate_all(items.into_iter(), time),
+        )
+        .await
     }
 }
 

@@ -102,8 +102,7 @@ async fn a_rule_fires_and_resolves_with_exact_values_in_the_webhook_and_survives
     let server = Server::start(dir.path(), &[]);
     let receiver = Receiver::start(200).await;
 
-    // The built-in rule is there from the start (an evaluation of the empty store may have
-    // run already: no events, nothing judged).
+    // The built-in rule is there from the start, waiting for the product's first event.
     let built_in = server.alert("error_rate").await;
     assert_eq!(
         rule_part(&built_in),
@@ -111,7 +110,7 @@ async fn a_rule_fires_and_resolves_with_exact_values_in_the_webhook_and_survives
             "id": "error_rate", "name": "Error rate above 1 %", "metric": "error_rate_pct",
             "op": "above", "threshold": 1.0, "for": "5m", "hold": "2m", "min_events": 20, "filters": {},
             "webhook": null, "muted": false, "state": "ok", "since": null, "judged": false,
-            "transitions": [], "last_webhook_error": null,
+            "transitions": [], "last_webhook_error": null, "waiting_for_product": true,
         })
     );
 
@@ -129,10 +128,18 @@ async fn a_rule_fires_and_resolves_with_exact_values_in_the_webhook_and_survives
         (&json!("spike"), &json!(10.0), &json!("1m"), &json!("ok"))
     );
 
-    // 5 errors in 20 events: 25 %, above 10 %.
+    // 5 errors in 20 events: 25 %, above 10 % — sent as the demo sends them.
     let posted = Instant::now();
-    server.post_ok(&events("error_occurred", 5, "e")).await;
-    server.post_ok(&events("page_view", 15, "p")).await;
+    for (name, n, prefix) in [("error_occurred", 5, "e"), ("page_view", 15, "p")] {
+        let response = (server.http)
+            .post(format!("{}/v1/events", server.url))
+            .header("x-pulseboard-demo", "1")
+            .json(&events(name, n, prefix))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 202);
+    }
     let firing = server
         .alert_until("spike", "spike to fire", state_is("firing"))
         .await;
@@ -149,6 +156,16 @@ async fn a_rule_fires_and_resolves_with_exact_values_in_the_webhook_and_survives
         (&firing["value"], &firing["events"]),
         (&json!(25.0), &json!(20))
     );
+    // A user's rule judges the demo's events; the built-in one waits for the product's.
+    let built_in = server.alert("error_rate").await;
+    assert_eq!(
+        (
+            &built_in["waiting_for_product"],
+            &built_in["judged"],
+            &built_in["events"]
+        ),
+        (&json!(true), &json!(false), &Value::Null)
+    );
     let bodies = receiver.wait_for(1).await;
     assert_eq!(
         without_at(bodies[0].clone()),
@@ -159,7 +176,7 @@ async fn a_rule_fires_and_resolves_with_exact_values_in_the_webhook_and_survives
         })
     );
 
-    // 30 more page views: 5 in 50 is 10 %, not above 10 %: resolved.
+    // 30 more page views, from the product: 5 in 50 is 10 %, not above 10 %: resolved.
     server.post_ok(&events("page_view", 30, "q")).await;
     let ok = server
         .alert_until("spike", "spike to resolve", state_is("ok"))
@@ -199,6 +216,7 @@ async fn a_rule_fires_and_resolves_with_exact_values_in_the_webhook_and_survives
         ),
         (&json!("ok"), &json!(10.0), &json!("firing"))
     );
+    assert_eq!(built_in.get("waiting_for_product"), None);
 
     // Deleted, the built-in rule stays deleted; the rest (states too) survives a restart.
     assert_eq!(server.delete_alert("error_rate").await, 204);

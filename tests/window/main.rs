@@ -1010,6 +1010,13 @@ async fn the_campaign_story_plays_in_the_window() {
 
     // Would a rule on Gmail's conversion have fired? Replayed over the stored hours: yes.
     app.click("nav-alerts").await;
+    // Only demo events so far: the built-in rule waits for the product's (and never fired).
+    app.wait_for("the built-in rule waiting", |app| async move {
+        app.text("alert-row-error_rate").await.is_some_and(|t| {
+            t.contains("waiting for your product's first event (the demo's do not count)")
+        })
+    })
+    .await;
     // The metrics offered: each funnel's conversion and each of its steps over the one before.
     app.wait_for("the campaign's step metrics offered", |app| async move {
         let offered = options(app, "af-metrics").await;

@@ -14,6 +14,7 @@ use super::campaign::{Campaign, BACKFILL_MS};
 use super::traffic::{DemoEvent, TrafficModel};
 use super::{DemoError, DemoSummary, Scenario};
 use crate::ingest::event::MAX_BATCH;
+use crate::ingest::DEMO_HEADER;
 use crate::support::secret::Sensitive;
 
 /// Several requests in flight let a high rate through despite per-request latency.
@@ -259,9 +260,11 @@ impl Sender {
     }
 }
 
-/// The HTTP client every batch goes through, carrying the ingest token when there is one.
+/// The HTTP client every batch goes through, carrying the ingest token when there is one and
+/// the demo's header (its events are not the product's).
 pub(super) fn client(token: Option<&Sensitive<String>>) -> Result<Client, DemoError> {
     let mut headers = HeaderMap::new();
+    headers.insert(DEMO_HEADER, reqwest::header::HeaderValue::from_static("1"));
     if let Some(token) = token {
         let mut value =
             reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose()))

@@ -3,7 +3,8 @@
 //! delivered to the channels the rule wants (`channels`: its webhook, the window's desktop
 //! notifications; each on a task of its own) and announced to whoever subscribes (the window
 //! refreshes its badge and marks). Rules and their states live in `alerts.json` in the data
-//! directory.
+//! directory. The built-in rule waits for the product's first event: the demo's error bursts
+//! are its story, not the product's (`Alerts::product_event`).
 
 pub mod channels;
 mod measure;
@@ -14,6 +15,7 @@ mod state;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -83,14 +85,20 @@ struct Book {
     rules: BTreeMap<String, Rule>,
     invalid: BTreeMap<String, Invalid>,
     states: BTreeMap<String, RuleState>,
+    /// When the first event not sent by the demo was acknowledged; until then the built-in
+    /// rule is not judged.
+    product_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// `alerts.json`: every rule as stored (valid or not), and the states.
+/// `alerts.json`: every rule as stored (valid or not), the states, and when the product's
+/// first event came.
 #[derive(Serialize, Deserialize)]
 struct File {
     rules: BTreeMap<String, Value>,
     #[serde(default)]
     states: BTreeMap<String, RuleState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    product_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Book {
@@ -98,6 +106,7 @@ impl Book {
     fn read(file: File) -> Self {
         let mut book = Book {
             states: file.states,
+            product_since: file.product_since,
             ..Book::default()
         };
         for (id, value) in file.rules {
@@ -128,6 +137,7 @@ impl Book {
         File {
             rules: rules.chain(invalid).collect(),
             states: self.states.clone(),
+            product_since: self.product_since,
         }
     }
 }
@@ -143,6 +153,10 @@ pub struct AlertView {
     /// The webhook channel's entry of `delivery_errors`, under the name it had before there
     /// were channels.
     pub last_webhook_error: Option<DeliveryFailure>,
+    /// The built-in rule, before the product's first event: not judged (demo events do not
+    /// count).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub waiting_for_product: bool,
 }
 
 /// A transition, announced to subscribers (the window) and worded for people.
@@ -225,6 +239,8 @@ pub struct Alerts {
     outlets: Vec<Outlet>,
     /// Deliveries to durable channels not yet made.
     outbox: Arc<Outbox>,
+    /// `book.product_since` is set: read on every ingest request without taking the lock.
+    product_seen: AtomicBool,
 }
 
 /// One rule's measurement, and the flushes the store held when it was taken.
@@ -269,6 +285,7 @@ impl Alerts {
             .collect();
         let alerts = Arc::new(Self {
             path,
+            product_seen: AtomicBool::new(book.product_since.is_some()),
             book: Mutex::new(book),
             store,
             funnels,
@@ -321,8 +338,27 @@ impl Alerts {
         let book = self.book();
         book.rules
             .iter()
-            .map(|(id, rule)| view(id, rule, &book.states))
+            .map(|(id, rule)| view(id, rule, &book))
             .collect()
+    }
+
+    /// Notes that the product (not the demo) sent an event, so the built-in rule is judged from
+    /// now on; once per data directory, and cheap on every later call.
+    pub fn product_event(&self) {
+        if self.product_seen.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut book = self.book();
+        if book.product_since.is_none() {
+            book.product_since = Some(self.clock.now());
+            self.keep(&book);
+            tracing::info!(
+                "the product's first event: the built-in alert rule is judged from now on"
+            );
+        }
+        self.product_seen.store(true, Ordering::Relaxed);
+        drop(book);
+        self.changed.notify_one();
     }
 
     /// Stores `body` as rule `id` (checked first, saved before it takes effect; a rule replaced
@@ -352,7 +388,7 @@ impl Alerts {
         next.invalid.remove(id);
         save(&self.path, &next)?;
         *book = next;
-        let stored = view(id, &book.rules[id], &book.states);
+        let stored = view(id, &book.rules[id], &book);
         drop(book);
         self.changed.notify_one();
         Ok(stored)
@@ -404,7 +440,10 @@ impl Alerts {
     /// stable view of its own — a flush waits for one rule's query at most, never for the
     /// whole list.
     async fn evaluate(&self) {
-        let rules: Vec<(String, Rule)> = self.book().rules.clone().into_iter().collect();
+        let product = self.product_seen.load(Ordering::Relaxed);
+        let rules: Vec<(String, Rule)> = (self.book().rules.clone().into_iter())
+            .filter(|(id, _)| product || id != BUILT_IN_ID)
+            .collect();
         if rules.is_empty() {
             return;
         }
@@ -515,13 +554,14 @@ impl Alerts {
     }
 }
 
-fn view(id: &str, rule: &Rule, states: &BTreeMap<String, RuleState>) -> AlertView {
-    let state = states.get(id).cloned().unwrap_or_default();
+fn view(id: &str, rule: &Rule, book: &Book) -> AlertView {
+    let state = book.states.get(id).cloned().unwrap_or_default();
     AlertView {
         id: id.to_owned(),
         rule: rule.clone(),
         last_webhook_error: state.delivery_errors.get("webhook").cloned(),
         state,
+        waiting_for_product: id == BUILT_IN_ID && book.product_since.is_none(),
     }
 }
 
@@ -589,10 +629,12 @@ mod tests {
             .or_default()
             .judge(&rule, measure, at, 7);
         book.rules.remove(BUILT_IN_ID);
+        book.product_since = Some(at);
         save(&path, &book).unwrap();
         let again = load(&path).unwrap();
         assert_eq!(again.rules, book.rules, "deleted stays deleted");
         assert_eq!(again.states, book.states);
+        assert_eq!(again.product_since, Some(at), "the product's first event");
         assert_eq!(again.states["few"].state, State::Firing);
     }
 

@@ -57,6 +57,9 @@ fn row(alert: &AlertView) -> AlertRow {
     let (rule, s) = (&alert.rule, &alert.state);
     let window = window_text(rule.window_s);
     let status = match (s.events, s.judged, s.since) {
+        _ if alert.waiting_for_product => {
+            "waiting for your product's first event (the demo's do not count)".to_owned()
+        }
         (None, ..) => "not judged yet".to_owned(),
         (Some(events), false, _) => format!(
             "waiting for {} events ({events} in the last {window})",
@@ -213,6 +216,7 @@ mod tests {
             rule: rule.clone(),
             state,
             last_webhook_error: None,
+            waiting_for_product: false,
         };
         let mut waiting = RuleState::default();
         waiting.judge(&rule, measure(5, 100.0), at, 1);
@@ -225,6 +229,7 @@ mod tests {
             },
             state: waiting,
             last_webhook_error: None,
+            waiting_for_product: false,
         };
         let view = AlertsView::of(&[firing.clone(), quiet.clone()]);
         assert_eq!(view.badge.as_deref(), Some("1 alert firing"));
@@ -244,6 +249,14 @@ mod tests {
         assert_eq!(
             view.rules[1].status,
             "waiting for 20 events (5 in the last 5m)"
+        );
+        let before_the_product = AlertView {
+            waiting_for_product: true,
+            ..quiet.clone()
+        };
+        assert_eq!(
+            AlertsView::of(&[before_the_product]).rules[0].status,
+            "waiting for your product's first event (the demo's do not count)"
         );
 
         // A chart filtered otherwise than the rule shows none of its marks.
@@ -307,6 +320,7 @@ mod tests {
             rule,
             state,
             last_webhook_error: None,
+            waiting_for_product: false,
         };
         assert_eq!(
             AlertsView::of(&[alert]).rules[0].status,
