@@ -70,7 +70,7 @@ pub async fn funnel_report(
 ) -> Result<FunnelAnswer, CommandError> {
     let asked = match breakdown.as_str() {
         "" => None,
-        text => Some(Breakdown::parse(text).map_err(FunnelError::from)?),
+        text => Some(Breakdown::of_funnel(text).map_err(FunnelError::from)?),
     };
     shared.choose(|choice| {
         choice.funnel_view = Some(FunnelView {

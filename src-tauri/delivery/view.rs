@@ -191,7 +191,7 @@ pub async fn png(
         .funnel_view
         .as_ref()
         .filter(|view| &view.id == id)
-        .and_then(|view| Breakdown::parse(&view.breakdown).ok());
+        .and_then(|view| Breakdown::of_funnel(&view.breakdown).ok());
     let scope = choice.scope();
     let funnel = engine.funnels.get(id).ok();
     let report = engine.funnels.report(id, &scope, breakdown).await.ok();

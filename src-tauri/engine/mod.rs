@@ -12,9 +12,10 @@ use tokio::task::JoinHandle;
 
 use crate::delivery::alerts::{AlertError, Alerts, Saved};
 use crate::delivery::annotations::{AnnotationError, Annotations};
-use crate::questions::funnels::{Definitions, FunnelError, Funnels};
+use crate::questions::funnels::{self, Funnels};
 use crate::questions::panels::Panels;
 use crate::questions::properties::Properties;
+use crate::questions::shelf::ShelfError;
 use crate::storage::batcher::{self, FlushError, Status};
 use crate::storage::journal::{self, Journal, JournalError};
 use crate::storage::store::{Embedded, Schema, Server, ServerConfig, Store, StoreError};
@@ -38,7 +39,7 @@ pub enum EngineError {
     #[error(transparent)]
     Alerts(#[from] AlertError),
     #[error(transparent)]
-    Funnels(#[from] FunnelError),
+    Definitions(#[from] ShelfError),
     #[error(transparent)]
     Annotations(#[from] AnnotationError),
     #[error(
@@ -131,7 +132,7 @@ impl Engine {
         let journal = Arc::new(journal);
         let aliases = crate::ingest::aliases::Aliases::load(&config.data_dir)?;
         let alert_rules = Saved::load(&config.data_dir)?;
-        let funnel_definitions = Definitions::load(&config.data_dir)?;
+        let funnel_definitions = funnels::definitions(&config.data_dir)?;
         let annotations = Arc::new(Annotations::load(&config.data_dir)?);
         deliver_leftovers(&config, &journal).await?;
         journal.set_owner(&config.profile)?;

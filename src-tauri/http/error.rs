@@ -13,6 +13,7 @@ use crate::ingest::event::{BodyError, Rejection};
 use crate::questions::filters::FilterError;
 use crate::questions::funnels::FunnelError;
 use crate::questions::panels::{PanelError, PanelName};
+use crate::questions::shelf::ShelfError;
 use crate::storage::journal::JournalError;
 use crate::storage::store::StoreError;
 
@@ -131,10 +132,8 @@ impl IntoResponse for ApiError {
                 .into_response(),
             ApiError::Journal(JournalError::Full { .. }) => unavailable(error),
             ApiError::Panel(e) if e.is_retryable() => unavailable(error),
-            ApiError::Funnel(FunnelError::Invalid(_)) => error(StatusCode::BAD_REQUEST),
-            ApiError::Funnel(FunnelError::Unknown(_)) => error(StatusCode::NOT_FOUND),
-            ApiError::Funnel(FunnelError::Stored { .. })
-            | ApiError::Alert(AlertError::TooMany(_)) => error(StatusCode::CONFLICT),
+            ApiError::Funnel(FunnelError::Shelf(e)) => error(shelf_status(&e)),
+            ApiError::Alert(AlertError::TooMany(_)) => error(StatusCode::CONFLICT),
             ApiError::Funnel(e) if e.is_retryable() => unavailable(error),
             ApiError::Store(e) if e.is_retryable() => unavailable(error),
             ApiError::UnknownPanel(_)
@@ -161,10 +160,21 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A saved question's failure: its definition (400), a missing (404) or broken stored one (409),
+/// or its file (500).
+fn shelf_status(error: &ShelfError) -> StatusCode {
+    match error {
+        ShelfError::Invalid(_) => StatusCode::BAD_REQUEST,
+        ShelfError::Unknown { .. } => StatusCode::NOT_FOUND,
+        ShelfError::Stored { .. } => StatusCode::CONFLICT,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::questions::funnels::DefinitionError;
+    use crate::questions::shelf::DefinitionError;
 
     fn unreachable() -> StoreError {
         StoreError::Unreachable {
@@ -214,22 +224,25 @@ mod tests {
                 Some("5"),
             ),
             (
-                ApiError::Funnel(FunnelError::Invalid(DefinitionError::new(
-                    "window", "1m..=7d",
-                ))),
+                ApiError::Funnel(DefinitionError::new("window", "1m..=7d").into()),
                 400,
                 None,
             ),
             (
-                ApiError::Funnel(FunnelError::Stored {
+                ApiError::Funnel(FunnelError::Shelf(ShelfError::Stored {
+                    kind: "funnel",
                     id: "x".into(),
                     error: "name: must not contain control characters".into(),
-                }),
+                })),
                 409,
                 None,
             ),
             (
-                ApiError::Funnel(FunnelError::Unknown("x".into())),
+                ApiError::Funnel(FunnelError::Shelf(ShelfError::Unknown {
+                    kind: "funnel",
+                    route: "/api/funnels",
+                    id: "x".into(),
+                })),
                 404,
                 None,
             ),

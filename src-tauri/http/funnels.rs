@@ -43,7 +43,7 @@ pub(super) async fn put(
     // Whatever the Content-Type (curl -d sends a form type): the body must be JSON.
     let body: Value = serde_json::from_slice(&body).map_err(|e| {
         let rule = format!("a JSON object defining the funnel ({e})");
-        FunnelError::Invalid(DefinitionError::new("body", rule))
+        FunnelError::from(DefinitionError::new("body", rule))
     })?;
     let funnel = engine.funnels.put(&id, &body)?;
     Ok(Json(funnel).into_response())
@@ -72,7 +72,7 @@ pub(super) async fn get(
     let asked = parse_scope(query, ingest::time_bounds(&engine), &["breakdown"])?;
     let breakdown = asked
         .own("breakdown")
-        .map(Breakdown::parse)
+        .map(Breakdown::of_funnel)
         .transpose()
         .map_err(FunnelError::from)?;
     let report = engine.funnels.report(id, &asked.scope, breakdown).await?;
@@ -98,7 +98,7 @@ pub(super) async fn trend(
         ingest::time_bounds(&engine),
         &["breakdown", "interval"],
     )?;
-    let breakdown = asked.own("breakdown").map(Breakdown::parse).transpose();
+    let breakdown = asked.own("breakdown").map(Breakdown::of_funnel).transpose();
     let interval = asked
         .own("interval")
         .map_or(Ok(Interval::Auto), Interval::parse);

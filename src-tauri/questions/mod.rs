@@ -3,8 +3,10 @@
 //! the keys and values the events carry (`properties`, for the filter bar's suggestions).
 //! Each answer is one snapshot of the store (`as_of_flush`).
 
+pub mod breakdown;
 pub mod filters;
 pub mod funnels;
 pub mod panels;
 pub mod properties;
 pub mod range;
+pub mod shelf;

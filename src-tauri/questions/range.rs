@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
+use crate::questions::shelf::DefinitionError;
 use crate::support::duration::{self, Largest};
 
 /// The longest span `from`/`to` may pick: 30 days.
@@ -75,6 +76,41 @@ impl Range {
     }
 }
 
+/// A time series' bucket length (`interval=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Interval {
+    /// As the range's panels ([`Range::bucket_seconds`]).
+    Auto,
+    Minute,
+    Hour,
+    Day,
+}
+
+impl Interval {
+    pub fn parse(text: &str) -> Result<Self, DefinitionError> {
+        match text {
+            "auto" => Ok(Self::Auto),
+            "minute" => Ok(Self::Minute),
+            "hour" => Ok(Self::Hour),
+            "day" => Ok(Self::Day),
+            _ => Err(DefinitionError::new(
+                "interval",
+                format!("minute, hour, day or auto (got {text:?})"),
+            )),
+        }
+    }
+
+    /// The bucket length in seconds over `range`.
+    pub fn seconds(self, range: Range) -> i64 {
+        match self {
+            Self::Auto => range.bucket_seconds(),
+            Self::Minute => 60,
+            Self::Hour => 3600,
+            Self::Day => 86_400,
+        }
+    }
+}
+
 /// `1h`, `6h`, `24h`; a span in its largest whole unit (`90m`, `36h`, `7d`).
 impl fmt::Display for Range {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -118,5 +154,12 @@ mod tests {
             .contains("30 days"));
         assert!(Range::span(0, 60_500).unwrap_err().contains("whole"));
         assert!(Range::span(10, 0).is_err());
+    }
+
+    #[test]
+    fn intervals_parse() {
+        assert_eq!(Interval::parse("auto").unwrap().seconds(Range::H6), 300);
+        assert_eq!(Interval::parse("hour").unwrap().seconds(Range::H1), 3600);
+        assert_eq!(Interval::parse("week").unwrap_err().field, "interval");
     }
 }

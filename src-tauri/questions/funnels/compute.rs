@@ -2,10 +2,12 @@
 //! `trend.sql`) filled in for a definition, a window, filters and a breakdown, and its rows
 //! shaped as the HTTP contract shows them.
 
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
-use super::definition::{CountBy, DefinitionError, Funnel};
-use crate::questions::filters::{prop_key, prop_text, Filters};
+pub use crate::questions::breakdown::Breakdown;
+
+use super::definition::{CountBy, Funnel};
+use crate::questions::filters::Filters;
 use crate::questions::panels::{conversion_pct, Range, Window};
 use crate::storage::store::Params;
 use crate::support::csv::{Cell, Csv};
@@ -15,55 +17,6 @@ const FUNNEL_SQL: &str = include_str!("../../../sql/funnels/funnel.sql");
 const TREND_SQL: &str = include_str!("../../../sql/funnels/trend.sql");
 /// The groups a breakdown answers with.
 pub const MAX_GROUPS: usize = 10;
-
-/// What a funnel can be broken down by.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Breakdown {
-    Country,
-    Device,
-    Prop(String),
-}
-
-impl Breakdown {
-    /// `country`, `device` or `prop.KEY` (KEY as the filters take it).
-    pub fn parse(text: &str) -> Result<Self, DefinitionError> {
-        let bad = |rule: String| DefinitionError::new("breakdown", rule);
-        match text {
-            "country" => Ok(Self::Country),
-            "device" => Ok(Self::Device),
-            _ if text.starts_with("prop.") => prop_key(text)
-                .map(|key| Self::Prop(key.to_owned()))
-                .map_err(|e| bad(e.rule)),
-            _ => Err(bad(format!("country, device or prop.KEY (got {text:?})"))),
-        }
-    }
-
-    pub fn as_text(&self) -> String {
-        match self {
-            Self::Country => "country".to_owned(),
-            Self::Device => "device".to_owned(),
-            Self::Prop(key) => format!("prop.{key}"),
-        }
-    }
-
-    /// The SQL of the value on an event row; binds the property key in `params`.
-    fn sql(&self, params: &mut Params) -> String {
-        match self {
-            Self::Country => "country_code".to_owned(),
-            Self::Device => "device_type".to_owned(),
-            Self::Prop(key) => {
-                params.push(("b_key".to_owned(), key.clone()));
-                prop_text("{b_key:String}")
-            }
-        }
-    }
-}
-
-impl Serialize for Breakdown {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.as_text())
-    }
-}
 
 /// A step's count, as the answer shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -363,17 +316,5 @@ mod tests {
         assert_eq!(wilson_95(457, 1000), Some((42.6, 48.8)));
         assert_eq!(wilson_95(10, 10), Some((72.2, 100.0)));
         assert_eq!(wilson_95(0, 0), None);
-    }
-
-    #[test]
-    fn breakdowns_parse_like_filters() {
-        assert_eq!(Breakdown::parse("country"), Ok(Breakdown::Country));
-        assert_eq!(
-            Breakdown::parse("prop.email_domain"),
-            Ok(Breakdown::Prop("email_domain".into()))
-        );
-        for bad in ["", "colour", "prop.", "prop.a b", "Country"] {
-            assert_eq!(Breakdown::parse(bad).unwrap_err().field, "breakdown");
-        }
     }
 }

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::ingest::event::{is_event_name, EVENT_NAME_RULE};
 use crate::questions::filters::{FilterError, Filters};
+pub use crate::questions::shelf::{check_id, DefinitionError};
 use crate::support::duration::{self, Largest};
 use crate::support::text;
 
@@ -17,25 +18,7 @@ pub const MAX_STEPS: usize = 8;
 const MIN_WINDOW_S: u64 = 60;
 const MAX_WINDOW_S: u64 = 7 * 86_400;
 const DEFAULT_WINDOW_S: u64 = 3600;
-const MAX_ID_CHARS: usize = 64;
 const MAX_NAME_CHARS: usize = 100;
-
-/// A field that breaks its rule: `field` is its path in the request, `rule` what it must be.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {rule}")]
-pub struct DefinitionError {
-    pub field: String,
-    pub rule: String,
-}
-
-impl DefinitionError {
-    pub fn new(field: impl Into<String>, rule: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            rule: rule.into(),
-        }
-    }
-}
 
 /// Whom a funnel counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -107,16 +90,6 @@ impl Funnel {
             count_by: count_by(obj.get("count_by"))?,
         })
     }
-}
-
-/// An id: 1..=64 characters of `[a-z0-9_-]`.
-pub fn check_id(id: &str) -> Result<(), DefinitionError> {
-    let allowed = |b: u8| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-');
-    if id.is_empty() || id.len() > MAX_ID_CHARS || !id.bytes().all(allowed) {
-        let rule = format!("1 to {MAX_ID_CHARS} characters of a-z 0-9 _ - (got {id:?})");
-        return Err(DefinitionError::new("id", rule));
-    }
-    Ok(())
 }
 
 fn unknown_field(path: &str, known: &str) -> DefinitionError {

@@ -9,25 +9,26 @@ mod definition;
 mod trend;
 pub mod trend_chart;
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::questions::filters::Filters;
 use crate::questions::panels::{Range, Scope, Snapshot, SnapshotCache, Window};
+use crate::questions::shelf::{self, Shelf, ShelfError};
+pub use crate::questions::shelf::{check_id, DefinitionError, Invalid};
 use crate::storage::batcher::Status;
 use crate::storage::store::{Store, StoreError};
 use crate::support::clock::Clock;
-pub use crate::support::files::Invalid;
 
+pub use crate::questions::range::Interval;
 pub use compute::{
     lagging, step_counts, wilson_95, Breakdown, Counts, FunnelReport, Group, StepCount, MAX_GROUPS,
 };
-pub use definition::{check_id, CountBy, DefinitionError, Funnel, Step, MAX_STEPS, MIN_STEPS};
-pub use trend::{FunnelTrend, Interval, Point, Series};
+pub use definition::{CountBy, Funnel, Step, MAX_STEPS, MIN_STEPS};
+pub use trend::{FunnelTrend, Point, Series};
 
 const FILE: &str = "funnels.json";
 const EVENT_NAMES_SQL: &str = include_str!("../../../sql/funnels/event_names.sql");
@@ -36,25 +37,17 @@ const EVENT_NAMES_SQL: &str = include_str!("../../../sql/funnels/event_names.sql
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FunnelError {
-    /// A definition or a query parameter that breaks its rule (the field is named).
+    /// A definition or query parameter that breaks its rule, or the file they are kept in.
     #[error(transparent)]
-    Invalid(#[from] DefinitionError),
-    #[error("no funnel {0:?}: GET /api/funnels lists them, PUT /api/funnels/{0} defines it")]
-    Unknown(String),
-    #[error("{}: {source}; check the data directory's permissions and free space", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{} is not a valid funnels file ({reason}): fix or delete it", path.display())]
-    BadFile { path: PathBuf, reason: String },
-    /// A stored definition that no longer passes the rules (see [`Invalid`]).
-    #[error(
-        "funnel {id:?} as stored breaks a rule ({error}): PUT a corrected definition or DELETE it"
-    )]
-    Stored { id: String, error: String },
+    Shelf(#[from] ShelfError),
     #[error("funnel query failed: {0}")]
     Store(#[from] StoreError),
+}
+
+impl From<DefinitionError> for FunnelError {
+    fn from(error: DefinitionError) -> Self {
+        Self::Shelf(error.into())
+    }
 }
 
 impl FunnelError {
@@ -80,43 +73,22 @@ pub struct EventNames {
     pub event_names: Vec<EventName>,
 }
 
-/// What `funnels.json` holds: the funnels, and those that break a rule.
-#[derive(Debug, Clone, Default)]
-struct Book {
-    funnels: BTreeMap<String, Arc<Funnel>>,
-    invalid: BTreeMap<String, Invalid>,
-}
+impl shelf::Definition for Funnel {
+    const KIND: &'static str = "funnel";
+    const ROUTE: &'static str = "/api/funnels";
 
-/// The funnels a data directory defines, read before the engine opens its store (a file that
-/// is not a list of funnels stops the start with nothing to undo).
-pub struct Definitions {
-    path: PathBuf,
-    book: Book,
-}
-
-impl Definitions {
-    /// Reads `<data_dir>/funnels.json`; without one, the built-in `signup` funnel alone.
-    pub fn load(data_dir: &Path) -> Result<Self, FunnelError> {
-        let path = data_dir.join(FILE);
-        let book = match std::fs::read(&path) {
-            Ok(bytes) => parse_file(&bytes).map_err(|reason| FunnelError::BadFile {
-                path: path.clone(),
-                reason,
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let signup = Funnel::builtin_signup();
-                Book {
-                    funnels: BTreeMap::from([(signup.id.clone(), Arc::new(signup))]),
-                    invalid: BTreeMap::new(),
-                }
-            }
-            Err(source) => return Err(FunnelError::Io { path, source }),
-        };
-        for broken in book.invalid.values() {
-            tracing::warn!(id = %broken.id, error = %broken.error, "a stored funnel breaks a rule; it is kept but not computed");
-        }
-        Ok(Self { path, book })
+    fn parse(id: &str, body: &Value) -> Result<Self, DefinitionError> {
+        Funnel::parse(id, body)
     }
+}
+
+/// The funnels a data directory defines (`funnels.json`; without one, the built-in `signup`
+/// funnel alone), read before the engine opens its store.
+pub fn definitions(data_dir: &Path) -> Result<Shelf<Funnel>, ShelfError> {
+    Shelf::load(data_dir, FILE, || {
+        let signup = Funnel::builtin_signup();
+        vec![(signup.id.clone(), signup)]
+    })
 }
 
 /// The question a funnel answer is cached for.
@@ -129,9 +101,7 @@ struct Question {
 
 /// The funnels of an instance: definitions, their file, and their answers.
 pub struct Funnels {
-    path: PathBuf,
-    /// Held while a change is saved, so the file and the map never disagree.
-    defined: Mutex<Book>,
+    defined: Shelf<Funnel>,
     store: Arc<Store>,
     status: Arc<Status>,
     clock: Clock,
@@ -143,14 +113,13 @@ pub struct Funnels {
 impl Funnels {
     /// The funnels of `definitions`, computed over `store`.
     pub fn new(
-        definitions: Definitions,
+        defined: Shelf<Funnel>,
         store: Arc<Store>,
         status: Arc<Status>,
         clock: Clock,
     ) -> Self {
         Self {
-            path: definitions.path,
-            defined: Mutex::new(definitions.book),
+            defined,
             store,
             status,
             clock,
@@ -162,51 +131,26 @@ impl Funnels {
 
     /// Every funnel, by id.
     pub fn list(&self) -> Vec<Arc<Funnel>> {
-        self.lock().funnels.values().cloned().collect()
+        self.defined.list()
     }
 
     /// The stored definitions that break a rule, by id.
     pub fn invalid(&self) -> Vec<Invalid> {
-        self.lock().invalid.values().cloned().collect()
+        self.defined.invalid()
     }
 
     pub fn get(&self, id: &str) -> Result<Arc<Funnel>, FunnelError> {
-        let book = self.lock();
-        if let Some(broken) = book.invalid.get(id) {
-            return Err(FunnelError::Stored {
-                id: id.to_owned(),
-                error: broken.error.clone(),
-            });
-        }
-        book.funnels
-            .get(id)
-            .cloned()
-            .ok_or_else(|| FunnelError::Unknown(id.to_owned()))
+        Ok(self.defined.get(id)?)
     }
 
     /// Defines (or redefines) funnel `id` from `body`; saved before it takes effect.
     pub fn put(&self, id: &str, body: &Value) -> Result<Arc<Funnel>, FunnelError> {
-        let funnel = Arc::new(Funnel::parse(id, body)?);
-        let mut defined = self.lock();
-        let mut next = defined.clone();
-        next.funnels.insert(id.to_owned(), funnel.clone());
-        next.invalid.remove(id);
-        self.save(&next)?;
-        *defined = next;
-        Ok(funnel)
+        Ok(self.defined.put(id, body)?)
     }
 
     /// Deletes funnel `id` (the built-in one too: it stays deleted).
     pub fn delete(&self, id: &str) -> Result<(), FunnelError> {
-        let mut defined = self.lock();
-        let mut next = defined.clone();
-        let known = next.funnels.remove(id).is_some() | next.invalid.remove(id).is_some();
-        if !known {
-            return Err(FunnelError::Unknown(id.to_owned()));
-        }
-        self.save(&next)?;
-        *defined = next;
-        Ok(())
+        Ok(self.defined.delete(id)?)
     }
 
     /// Funnel `id` over `scope`, optionally broken down: from the cache when no flush landed
@@ -271,7 +215,7 @@ impl Funnels {
         );
         let interval_s = interval.seconds(scope.range);
         // Refused before anything is read: too many points for any range end.
-        trend::buckets(&Window::new(scope.range, self.clock.now()), interval_s)?;
+        Window::new(scope.range, self.clock.now()).bucket_indices(interval_s)?;
         let (q, _) = &question;
         let compute = move |snapshot: Snapshot| async move {
             let window = Window::new(q.scope.range, snapshot.end);
@@ -286,7 +230,7 @@ impl Funnels {
             let (sql, params) =
                 compute::trend_query(funnel, &window, filters, breakdown, &groups, interval_s);
             let rows: Vec<compute::TrendRow> = self.store.query(&sql, params).await?;
-            let buckets = trend::buckets(&window, interval_s)?;
+            let buckets = window.bucket_indices(interval_s)?;
             Ok::<_, FunnelError>(FunnelTrend {
                 id: funnel.id.clone(),
                 range: q.scope.range,
@@ -371,47 +315,6 @@ impl Funnels {
             .get(scope, scope.at, &self.status, &self.clock, compute)
             .await
     }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Book> {
-        self.defined.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Writes the funnels and, as they were read, the definitions that break a rule.
-    fn save(&self, book: &Book) -> Result<(), FunnelError> {
-        let funnels = book.funnels.values().map(|f| json!(f));
-        let invalid = book.invalid.values().map(|i| i.definition.clone());
-        let list: Vec<Value> = funnels.chain(invalid).collect();
-        let bytes = serde_json::to_vec_pretty(&list).expect("funnels serialise");
-        crate::support::files::write_private(&self.path, &bytes).map_err(|source| FunnelError::Io {
-            path: self.path.clone(),
-            source,
-        })
-    }
-}
-
-/// The file: the list of funnels as `GET /api/funnels` shows them, each checked by the rules
-/// a `PUT` must pass; one that breaks them is kept aside as [`Invalid`].
-fn parse_file(bytes: &[u8]) -> Result<Book, String> {
-    let list: Vec<Value> = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-    let mut book = Book::default();
-    for value in list {
-        let id = value["id"].as_str().ok_or("a funnel without an id")?;
-        check_id(id).map_err(|e| format!("funnel {id:?}: {e}"))?;
-        match Funnel::parse(id, &value) {
-            Ok(funnel) => {
-                book.funnels.insert(id.to_owned(), Arc::new(funnel));
-            }
-            Err(error) => {
-                let invalid = Invalid {
-                    id: id.to_owned(),
-                    error: error.to_string(),
-                    definition: value.clone(),
-                };
-                book.invalid.insert(id.to_owned(), invalid);
-            }
-        }
-    }
-    Ok(book)
 }
 
 #[cfg(test)]
@@ -431,8 +334,12 @@ mod tests {
         let store = Arc::new(Store::Server(
             crate::storage::store::Server::offline(&config).unwrap(),
         ));
-        let definitions = Definitions::load(dir).unwrap();
-        Funnels::new(definitions, store, Arc::default(), Clock::system())
+        Funnels::new(
+            definitions(dir).unwrap(),
+            store,
+            Arc::default(),
+            Clock::system(),
+        )
     }
 
     #[test]
@@ -444,7 +351,10 @@ mod tests {
         let body = json!({"steps": [{"event_name": "a"}, {"event_name": "b"}]});
         f.put("checkout", &body).unwrap();
         f.delete("signup").unwrap();
-        assert!(matches!(f.delete("signup"), Err(FunnelError::Unknown(_))));
+        assert!(matches!(
+            f.delete("signup"),
+            Err(FunnelError::Shelf(ShelfError::Unknown { .. }))
+        ));
         let again = funnels(dir.path());
         assert_eq!(ids(&again), ["checkout"]);
         assert_eq!(again.get("checkout").unwrap(), f.get("checkout").unwrap());

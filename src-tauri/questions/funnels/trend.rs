@@ -8,48 +8,9 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::compute::TrendRow;
-use super::definition::DefinitionError;
 use super::Breakdown;
 use crate::questions::filters::Filters;
-use crate::questions::panels::{conversion_pct, rfc3339, Range, Window};
-
-/// The most points a series may have: past it a chart is a smear.
-const MAX_POINTS: i64 = 2_000;
-
-/// A trend's bucket length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Interval {
-    /// As the range's panels: 1 min for 1h, 5 min for 6h, 15 min for 24h.
-    Auto,
-    Minute,
-    Hour,
-    Day,
-}
-
-impl Interval {
-    pub fn parse(text: &str) -> Result<Self, DefinitionError> {
-        match text {
-            "auto" => Ok(Self::Auto),
-            "minute" => Ok(Self::Minute),
-            "hour" => Ok(Self::Hour),
-            "day" => Ok(Self::Day),
-            _ => Err(DefinitionError::new(
-                "interval",
-                format!("minute, hour, day or auto (got {text:?})"),
-            )),
-        }
-    }
-
-    /// The bucket length in seconds over `range`.
-    pub fn seconds(self, range: Range) -> i64 {
-        match self {
-            Self::Auto => range.bucket_seconds(),
-            Self::Minute => 60,
-            Self::Hour => 3600,
-            Self::Day => 86_400,
-        }
-    }
-}
+use crate::questions::panels::{conversion_pct, rfc3339, Range};
 
 /// `GET /api/funnels/{id}/trend`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -79,23 +40,6 @@ pub struct Point {
     pub steps: Vec<u64>,
     /// Last step over first step (1 decimal); null when nobody entered.
     pub conversion_pct: Option<f64>,
-}
-
-/// The buckets of `window` (indices: time / interval), the first holding its first instant.
-pub(super) fn buckets(
-    window: &Window,
-    interval_s: i64,
-) -> Result<std::ops::RangeInclusive<i64>, DefinitionError> {
-    let interval_ms = interval_s * 1000;
-    let buckets =
-        (window.start_ms + 1).div_euclid(interval_ms)..=window.end_ms.div_euclid(interval_ms);
-    let count = buckets.end() - buckets.start() + 1;
-    if count > MAX_POINTS {
-        let rule =
-            format!("{count} points over this range; at most {MAX_POINTS}: pick a longer interval");
-        return Err(DefinitionError::new("interval", rule));
-    }
-    Ok(buckets)
 }
 
 /// The series of `rows`: the total, then `groups` in their order, each with a point for every
@@ -141,6 +85,7 @@ pub(super) fn series(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::questions::panels::Window;
 
     fn row(value: &str, total: u8, bucket: i64, counts: &[u64]) -> TrendRow {
         TrendRow {
@@ -160,7 +105,7 @@ mod tests {
             end_ms: (t0 + 210) * 1000,
             bucket_s: 60,
         };
-        let buckets = buckets(&window, 60).unwrap();
+        let buckets = window.bucket_indices(60).unwrap();
         assert_eq!(buckets, t0 / 60..=t0 / 60 + 3);
         let b = t0 / 60;
         let rows = [
@@ -214,26 +159,6 @@ mod tests {
                     ]
                 ),
             ]
-        );
-    }
-
-    #[test]
-    fn intervals_parse_and_too_many_points_name_the_interval() {
-        assert_eq!(Interval::parse("auto").unwrap().seconds(Range::H6), 300);
-        assert_eq!(Interval::parse("hour").unwrap().seconds(Range::H1), 3600);
-        assert_eq!(Interval::parse("week").unwrap_err().field, "interval");
-        let window = Window {
-            start_ms: 0,
-            end_ms: 3_000 * 60_000,
-            bucket_s: 60,
-        };
-        let refused = buckets(&window, 60).unwrap_err();
-        assert_eq!(
-            (refused.field.as_str(), refused.rule.as_str()),
-            (
-                "interval",
-                "3001 points over this range; at most 2000: pick a longer interval"
-            )
         );
     }
 }

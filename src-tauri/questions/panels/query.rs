@@ -5,6 +5,7 @@ use serde::de::DeserializeOwned;
 
 use crate::questions::filters::Filters;
 use crate::questions::range::Range;
+use crate::questions::shelf::DefinitionError;
 use crate::storage::store::{Params, Store, StoreError};
 
 /// A panel query in both forms: over the rollups (`{by_dims}` picks their rows per country and
@@ -47,6 +48,9 @@ impl Query<'_> {
     }
 }
 
+/// The most points a time series may have: past it a chart is a smear.
+pub const MAX_POINTS: i64 = 2_000;
+
 /// The rollups' coarser grains (`grain` in `sql/schema/007_grain_rollups.sql`).
 const QUARTER_S: i64 = 900;
 const HOUR_S: i64 = 3600;
@@ -78,6 +82,25 @@ impl Window {
             end_ms,
             bucket_s: range.bucket_seconds(),
         }
+    }
+
+    /// The buckets of `interval_s` (indices: time / interval) over the window, the first
+    /// holding its first instant; refused past [`MAX_POINTS`].
+    pub fn bucket_indices(
+        &self,
+        interval_s: i64,
+    ) -> Result<std::ops::RangeInclusive<i64>, DefinitionError> {
+        let interval_ms = interval_s * 1000;
+        let buckets =
+            (self.start_ms + 1).div_euclid(interval_ms)..=self.end_ms.div_euclid(interval_ms);
+        let count = buckets.end() - buckets.start() + 1;
+        if count > MAX_POINTS {
+            let rule = format!(
+                "{count} points over this range; at most {MAX_POINTS}: pick a longer interval"
+            );
+            return Err(DefinitionError::new("interval", rule));
+        }
+        Ok(buckets)
     }
 
     /// The query parameters. Whole minutes `[full_from_s, full_to_s)` lie entirely inside the
@@ -166,5 +189,22 @@ mod tests {
         assert_eq!(buckets[0], end.timestamp() - 3600);
         let hours: Vec<_> = w.buckets(3600).collect();
         assert_eq!(hours, vec![end.timestamp() - 5400, end.timestamp() - 1800]);
+    }
+
+    #[test]
+    fn too_many_points_name_the_interval() {
+        let window = Window {
+            start_ms: 0,
+            end_ms: 3_000 * 60_000,
+            bucket_s: 60,
+        };
+        let refused = window.bucket_indices(60).unwrap_err();
+        assert_eq!(
+            (refused.field.as_str(), refused.rule.as_str()),
+            (
+                "interval",
+                "3001 points over this range; at most 2000: pick a longer interval"
+            )
+        );
     }
 }
