@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use crate::delivery::alerts::{AlertError, Alerts, Saved};
 use crate::delivery::annotations::{AnnotationError, Annotations};
 use crate::questions::funnels::{self, Funnels};
+use crate::questions::insights::{self, Insights};
 use crate::questions::panels::Panels;
 use crate::questions::properties::Properties;
 use crate::questions::shelf::ShelfError;
@@ -104,6 +105,8 @@ pub struct Engine {
     /// Alert rules, judged after every flush.
     pub alerts: Arc<Alerts>,
     pub funnels: Arc<Funnels>,
+    /// Trends of any event, defined by the team.
+    pub insights: Arc<Insights>,
     /// Notes at instants, marked on every time chart.
     pub annotations: Arc<Annotations>,
     /// The keys and values the events carry (the filter bar's suggestions).
@@ -133,6 +136,7 @@ impl Engine {
         let aliases = crate::ingest::aliases::Aliases::load(&config.data_dir)?;
         let alert_rules = Saved::load(&config.data_dir)?;
         let funnel_definitions = funnels::definitions(&config.data_dir)?;
+        let insight_definitions = insights::definitions(&config.data_dir)?;
         let annotations = Arc::new(Annotations::load(&config.data_dir)?);
         deliver_leftovers(&config, &journal).await?;
         journal.set_owner(&config.profile)?;
@@ -155,6 +159,12 @@ impl Engine {
         ));
         let funnels = Arc::new(Funnels::new(
             funnel_definitions,
+            store.clone(),
+            status.clone(),
+            config.clock.clone(),
+        ));
+        let insights = Arc::new(Insights::new(
+            insight_definitions,
             store.clone(),
             status.clone(),
             config.clock.clone(),
@@ -191,6 +201,7 @@ impl Engine {
             panels,
             alerts,
             funnels,
+            insights,
             annotations,
             properties,
             started: chrono::Utc::now(),

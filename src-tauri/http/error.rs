@@ -12,7 +12,8 @@ use crate::delivery::charts::ChartError;
 use crate::ingest::event::{BodyError, Rejection};
 use crate::questions::filters::FilterError;
 use crate::questions::funnels::FunnelError;
-use crate::questions::panels::{PanelError, PanelName};
+use crate::questions::insights::InsightError;
+use crate::questions::panels::{PanelError, PanelName, Range};
 use crate::questions::shelf::ShelfError;
 use crate::storage::journal::JournalError;
 use crate::storage::store::StoreError;
@@ -32,8 +33,9 @@ pub enum ApiError {
     Journal(#[from] JournalError),
     #[error("unknown panel {0:?}; panels are {names}", names = PanelName::names())]
     UnknownPanel(String),
-    #[error("range must be 1h, 6h or 24h, or give from and to (RFC 3339, up to 30 days apart) (got {0:?})")]
-    BadRange(String),
+    /// What was sent, and the presets the route takes.
+    #[error("range must be {presets}, or give from and to (RFC 3339, up to 30 days apart) (got {0:?})", presets = Range::names(.1))]
+    BadRange(String, &'static [Range]),
     #[error("source must be views or raw (got {0:?})")]
     BadSource(String),
     /// `at=`, `from=`, `to=`: the rule, and what was sent.
@@ -43,6 +45,8 @@ pub enum ApiError {
     Panel(#[from] PanelError),
     #[error(transparent)]
     Funnel(#[from] FunnelError),
+    #[error(transparent)]
+    Insight(#[from] InsightError),
     #[error("missing or wrong ingest token: send `Authorization: Bearer <token>`")]
     Unauthorized,
     /// An SDK route whose own key is not the ingest token.
@@ -109,7 +113,7 @@ impl IntoResponse for ApiError {
                 error(StatusCode::PAYLOAD_TOO_LARGE)
             }
             ApiError::Body(_)
-            | ApiError::BadRange(_)
+            | ApiError::BadRange(..)
             | ApiError::BadSource(_)
             | ApiError::BadTime(..)
             | ApiError::BadQuery(_)
@@ -132,7 +136,10 @@ impl IntoResponse for ApiError {
                 .into_response(),
             ApiError::Journal(JournalError::Full { .. }) => unavailable(error),
             ApiError::Panel(e) if e.is_retryable() => unavailable(error),
-            ApiError::Funnel(FunnelError::Shelf(e)) => error(shelf_status(&e)),
+            ApiError::Funnel(FunnelError::Shelf(e)) | ApiError::Insight(InsightError::Shelf(e)) => {
+                error(shelf_status(&e))
+            }
+            ApiError::Insight(e) if e.is_retryable() => unavailable(error),
             ApiError::Alert(AlertError::TooMany(_)) => error(StatusCode::CONFLICT),
             ApiError::Funnel(e) if e.is_retryable() => unavailable(error),
             ApiError::Store(e) if e.is_retryable() => unavailable(error),
@@ -143,6 +150,7 @@ impl IntoResponse for ApiError {
             ApiError::Journal(_)
             | ApiError::Panel(_)
             | ApiError::Funnel(_)
+            | ApiError::Insight(_)
             | ApiError::Alert(_)
             | ApiError::Annotation(_)
             | ApiError::Setting(_)
@@ -191,7 +199,7 @@ mod tests {
             (ApiError::Body(BodyError::TooMany(501)), 413, None),
             (ApiError::TooLarge { limit: 10 }, 413, None),
             (ApiError::AllRejected(Vec::new()), 400, None),
-            (ApiError::BadRange("2h".into()), 400, None),
+            (ApiError::BadRange("2h".into(), &Range::ALL), 400, None),
             (ApiError::UnknownPanel("x".into()), 404, None),
             (
                 ApiError::Setting("aliases.json: disk full".into()),

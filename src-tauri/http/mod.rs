@@ -10,6 +10,7 @@ mod error;
 mod events;
 mod funnels;
 mod ingest;
+mod insights;
 mod panels;
 mod properties;
 mod sdk;
@@ -47,6 +48,14 @@ pub fn router(engine: Arc<Engine>, access: &Access, bind: IpAddr) -> Result<Rout
         )
         .route("/api/funnels/{id}/trend", get(funnels::trend))
         .route("/api/event_names", get(funnels::event_names))
+        .route("/api/insights", get(insights::list))
+        .route("/api/insights/query", post(insights::query))
+        .route(
+            "/api/insights/{id}",
+            get(insights::get)
+                .put(insights::put)
+                .delete(insights::delete),
+        )
         .route("/api/properties", get(properties::keys))
         .route("/api/values", get(properties::values))
         .route("/health", get(health))

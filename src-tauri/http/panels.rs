@@ -45,6 +45,16 @@ pub(super) fn parse_scope(
     time: TimeBounds,
     own: &[&'static str],
 ) -> Result<Asked, ApiError> {
+    parse_scope_in(pairs, time, own, &Range::ALL)
+}
+
+/// As [`parse_scope`], `range` one of `presets`.
+pub(super) fn parse_scope_in(
+    pairs: Pairs,
+    time: TimeBounds,
+    own: &[&'static str],
+    presets: &'static [Range],
+) -> Result<Asked, ApiError> {
     let Query(pairs) = pairs.map_err(|e| ApiError::BadQuery(e.body_text()))?;
     let mut scope = Scope::default();
     let mut filters = Vec::new();
@@ -62,8 +72,8 @@ pub(super) fn parse_scope(
         seen.push(name);
         match name.as_str() {
             "range" => {
-                scope.range =
-                    Range::parse(value).ok_or_else(|| ApiError::BadRange(value.clone()))?
+                scope.range = Range::parse_in(value, presets)
+                    .ok_or_else(|| ApiError::BadRange(value.clone(), presets))?
             }
             "source" => {
                 scope.source =

@@ -271,7 +271,7 @@ fn bind(params: &mut Params, name: String, values: &[String]) -> String {
 }
 
 /// `['a','b']`: an `Array(String)` parameter in ClickHouse's text format.
-fn array_literal(values: &[String]) -> String {
+pub fn array_literal(values: &[String]) -> String {
     let quoted: Vec<String> = values
         .iter()
         .map(|v| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'")))

@@ -26,9 +26,34 @@ impl Range {
     /// The presets `range=` takes.
     pub const ALL: [Range; 3] = [Range::H1, Range::H6, Range::H24];
 
+    /// The presets of the team's own questions (insights, retention): the panels' and a week
+    /// and a month.
+    pub const LONG: [Range; 5] = [
+        Range::H1,
+        Range::H6,
+        Range::H24,
+        Range::Span(7 * 86_400),
+        Range::Span(MAX_SPAN_S),
+    ];
+
     /// A preset by its name (`1h`, `6h`, `24h`).
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.to_string() == s)
+        Self::parse_in(s, &Self::ALL)
+    }
+
+    /// One of `presets` by its name (`7d`).
+    pub fn parse_in(s: &str, presets: &[Range]) -> Option<Self> {
+        presets.iter().copied().find(|r| r.to_string() == s)
+    }
+
+    /// `1h, 6h or 24h`: the names of `presets`, for an error.
+    pub fn names(presets: &[Range]) -> String {
+        let names: Vec<String> = presets.iter().map(Range::to_string).collect();
+        match names.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        }
     }
 
     /// The range from `from_ms` to `to_ms` (a preset when as long as one): whole seconds, at
@@ -100,6 +125,15 @@ impl Interval {
         }
     }
 
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Minute => "minute",
+            Self::Hour => "hour",
+            Self::Day => "day",
+        }
+    }
+
     /// The bucket length in seconds over `range`.
     pub fn seconds(self, range: Range) -> i64 {
         match self {
@@ -148,6 +182,9 @@ mod tests {
         assert_eq!(Range::span(0, 90 * 60_000).unwrap().to_string(), "90m");
         assert_eq!(span(720).to_string(), "30d");
         assert_eq!(Range::parse("36h"), None, "range= takes the presets only");
+        assert_eq!(Range::parse("7d"), None, "the panels keep to a day");
+        assert_eq!(Range::parse_in("7d", &Range::LONG), Some(span(168)));
+        assert_eq!(Range::names(&Range::LONG), "1h, 6h, 24h, 7d or 30d");
         assert!(Range::span(0, 59_000).unwrap_err().contains("1 minute"));
         assert!(Range::span(0, 721 * 3_600_000)
             .unwrap_err()

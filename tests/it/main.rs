@@ -14,6 +14,7 @@ mod formats;
 mod funnels;
 mod hardening;
 mod ingest;
+mod insights;
 mod load;
 mod panels;
 mod properties;

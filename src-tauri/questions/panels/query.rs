@@ -108,7 +108,7 @@ impl Window {
     /// q_to_s)` among them from the quarter rollups, whole hours `[h_from_s, h_to_s)` among
     /// those from the hourly ones; the rest comes from raw events. The
     /// sparkline reads quarters only when its buckets are made of whole quarters (24h).
-    fn params(&self) -> Params {
+    pub fn params(&self) -> Params {
         let full_from_s = self.start_ms.div_euclid(60_000) * 60 + 60;
         let full_to_s = (self.end_ms + 1).div_euclid(60_000) * 60;
         let quarters = within(full_from_s, full_to_s, QUARTER_S);
