@@ -6,23 +6,18 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::body::Document;
 use super::panels::{parse_scope, Pairs};
-use super::{ingest, ApiError};
+use super::{ingest, saved, ApiError};
 use crate::delivery::alerts::{AlertError, AlertView, Preview, RuleError};
 use crate::engine::Engine;
 
 /// `GET /api/alerts`: `{"alerts": [rule with state, …]}`, by id; with `"invalid": [{"id",
 /// "error", "definition"}]` when stored rules break a rule (they are not judged).
 pub(super) async fn list(State(engine): State<Arc<Engine>>) -> Json<Value> {
-    let mut body = json!({ "alerts": engine.alerts.list() });
-    let invalid = engine.alerts.invalid();
-    if !invalid.is_empty() {
-        body["invalid"] = json!(invalid);
-    }
-    Json(body)
+    saved::listed("alerts", engine.alerts.list(), engine.alerts.invalid())
 }
 
 /// `PUT /api/alerts/{id}`: stores the rule; answers it as stored, with its state.

@@ -8,29 +8,19 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::body::Document;
 use super::panels::{parse_scope, Format, Pairs};
-use super::{ingest, ApiError};
+use super::{ingest, saved, ApiError};
 
 use crate::engine::Engine;
 use crate::questions::funnels::{self, Breakdown, DefinitionError, FunnelError, Interval};
 
-fn path(id: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
-    id.map(|Path(id)| id)
-        .map_err(|e| ApiError::BadQuery(e.body_text()))
-}
-
 /// `GET /api/funnels`: `{"funnels": [...]}`, by id; with `"invalid": [{"id", "error",
 /// "definition"}]` when stored definitions break a rule.
 pub(super) async fn list(State(engine): State<Arc<Engine>>) -> Json<Value> {
-    let mut body = json!({ "funnels": engine.funnels.list() });
-    let invalid = engine.funnels.invalid();
-    if !invalid.is_empty() {
-        body["invalid"] = json!(invalid);
-    }
-    Json(body)
+    saved::listed("funnels", engine.funnels.list(), engine.funnels.invalid())
 }
 
 /// `PUT /api/funnels/{id}`: defines or replaces it; answers the stored funnel.
@@ -39,7 +29,7 @@ pub(super) async fn put(
     id: Result<Path<String>, PathRejection>,
     Document(body): Document,
 ) -> Result<Response, ApiError> {
-    let id = path(id)?;
+    let id = saved::id(id)?;
     // Whatever the Content-Type (curl -d sends a form type): the body must be JSON.
     let body: Value = serde_json::from_slice(&body).map_err(|e| {
         let rule = format!("a JSON object defining the funnel ({e})");
@@ -54,7 +44,7 @@ pub(super) async fn delete(
     State(engine): State<Arc<Engine>>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
-    engine.funnels.delete(&path(id)?)?;
+    engine.funnels.delete(&saved::id(id)?)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -67,7 +57,7 @@ pub(super) async fn get(
     id: Result<Path<String>, PathRejection>,
     query: Pairs,
 ) -> Result<Response, ApiError> {
-    let name = path(id)?;
+    let name = saved::id(id)?;
     let (id, format) = Format::of(&name, &headers);
     let asked = parse_scope(query, ingest::time_bounds(&engine), &["breakdown"])?;
     let breakdown = asked
@@ -92,7 +82,7 @@ pub(super) async fn trend(
     id: Result<Path<String>, PathRejection>,
     query: Pairs,
 ) -> Result<Response, ApiError> {
-    let id = path(id)?;
+    let id = saved::id(id)?;
     let asked = parse_scope(
         query,
         ingest::time_bounds(&engine),

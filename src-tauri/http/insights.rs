@@ -8,20 +8,15 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::body::Document;
 use super::panels::{parse_scope_in, Asked, Format, Pairs};
-use super::{ingest, ApiError};
+use super::{ingest, saved, ApiError};
 use crate::engine::Engine;
 use crate::questions::insights::{chart, Answer, Chart, Insight, InsightError};
 use crate::questions::panels::Range;
 use crate::questions::shelf::DefinitionError;
-
-fn path(id: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
-    id.map(|Path(id)| id)
-        .map_err(|e| ApiError::BadQuery(e.body_text()))
-}
 
 /// The body as JSON, whatever its Content-Type (curl -d sends a form type).
 fn definition(body: &[u8]) -> Result<Value, ApiError> {
@@ -53,12 +48,11 @@ fn scope(engine: &Engine, query: Pairs) -> Result<(Asked, bool), ApiError> {
 /// `GET /api/insights`: `{"insights": [...]}`, by id; with `"invalid"` when stored definitions
 /// break a rule.
 pub(super) async fn list(State(engine): State<Arc<Engine>>) -> Json<Value> {
-    let mut body = json!({ "insights": engine.insights.list() });
-    let invalid = engine.insights.invalid();
-    if !invalid.is_empty() {
-        body["invalid"] = json!(invalid);
-    }
-    Json(body)
+    saved::listed(
+        "insights",
+        engine.insights.list(),
+        engine.insights.invalid(),
+    )
 }
 
 /// `PUT /api/insights/{id}`: defines or replaces it; answers the stored insight.
@@ -67,7 +61,7 @@ pub(super) async fn put(
     id: Result<Path<String>, PathRejection>,
     Document(body): Document,
 ) -> Result<Response, ApiError> {
-    let id = path(id)?;
+    let id = saved::id(id)?;
     let insight = engine.insights.put(&id, &definition(&body)?)?;
     Ok(Json(insight).into_response())
 }
@@ -77,7 +71,7 @@ pub(super) async fn delete(
     State(engine): State<Arc<Engine>>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
-    engine.insights.delete(&path(id)?)?;
+    engine.insights.delete(&saved::id(id)?)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -89,7 +83,7 @@ pub(super) async fn get(
     id: Result<Path<String>, PathRejection>,
     query: Pairs,
 ) -> Result<Response, ApiError> {
-    let name = path(id)?;
+    let name = saved::id(id)?;
     let (id, format) = Format::of(&name, &headers);
     let insight = engine.insights.get(id)?;
     let (asked, compare) = scope(&engine, query)?;

@@ -13,6 +13,7 @@ mod ingest;
 mod insights;
 mod panels;
 mod properties;
+mod saved;
 mod sdk;
 mod server;
 mod settings;

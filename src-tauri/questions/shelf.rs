@@ -11,9 +11,12 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::questions::filters::{FilterError, Filters};
 pub use crate::support::files::Invalid;
+use crate::support::text;
 
 const MAX_ID_CHARS: usize = 64;
+const MAX_NAME_CHARS: usize = 100;
 
 /// A field or parameter that breaks its rule: `field` is its path in the request, `rule`
 /// what it must be.
@@ -41,6 +44,47 @@ pub fn check_id(id: &str) -> Result<(), DefinitionError> {
         return Err(DefinitionError::new("id", rule));
     }
     Ok(())
+}
+
+/// A definition's `name`: 1..=100 characters without controls; the id when absent.
+pub fn name(value: Option<&Value>, id: &str) -> Result<String, DefinitionError> {
+    match value {
+        None | Some(Value::Null) => Ok(id.to_owned()),
+        Some(Value::String(s)) if text::check(s).is_err() => {
+            Err(DefinitionError::new("name", text::NO_CONTROL))
+        }
+        Some(Value::String(s)) if (1..=MAX_NAME_CHARS).contains(&s.chars().count()) => {
+            Ok(s.clone())
+        }
+        Some(_) => Err(DefinitionError::new(
+            "name",
+            format!("a string of 1 to {MAX_NAME_CHARS} characters"),
+        )),
+    }
+}
+
+/// A `where` at `path`: the filter keys, each value a string (a comma list means any of them);
+/// none when absent.
+pub fn filters(path: &str, value: Option<&Value>) -> Result<Filters, DefinitionError> {
+    let map = match value {
+        None | Some(Value::Null) => return Ok(Filters::default()),
+        Some(Value::Object(map)) => map,
+        Some(_) => {
+            let rule = "an object of filters such as {\"prop.plan\": \"pro\"}";
+            return Err(DefinitionError::new(path, rule));
+        }
+    };
+    let mut texts = BTreeMap::new();
+    for (key, value) in map {
+        let Value::String(text) = value else {
+            let rule = "a string (several values separated by commas)";
+            return Err(DefinitionError::new(format!("{path}.{key}"), rule));
+        };
+        texts.insert(key.clone(), text.clone());
+    }
+    Filters::from_map(&texts).map_err(|FilterError { param, rule }| {
+        DefinitionError::new(format!("{path}.{param}"), rule)
+    })
 }
 
 /// What a shelf holds: a definition with an id, parsed from the JSON a client sends.

@@ -2,23 +2,20 @@
 //! sends, every broken rule reported with the path of the field that broke it
 //! (`steps[2].where.prop.plan: …`).
 
-use std::collections::BTreeMap;
-
 use serde::{Serialize, Serializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::ingest::event::{is_event_name, EVENT_NAME_RULE};
-use crate::questions::filters::{FilterError, Filters};
+use crate::questions::filters::Filters;
 pub use crate::questions::shelf::{check_id, DefinitionError};
+use crate::questions::shelf::{filters, name};
 use crate::support::duration::{self, Largest};
-use crate::support::text;
 
 pub const MIN_STEPS: usize = 2;
 pub const MAX_STEPS: usize = 8;
 const MIN_WINDOW_S: u64 = 60;
 const MAX_WINDOW_S: u64 = 7 * 86_400;
 const DEFAULT_WINDOW_S: u64 = 3600;
-const MAX_NAME_CHARS: usize = 100;
 
 /// Whom a funnel counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -96,20 +93,6 @@ fn unknown_field(path: &str, known: &str) -> DefinitionError {
     DefinitionError::new(path, format!("unknown field; the fields are {known}"))
 }
 
-fn name(value: Option<&Value>, id: &str) -> Result<String, DefinitionError> {
-    let rule = format!("a string of 1 to {MAX_NAME_CHARS} characters");
-    match value {
-        None | Some(Value::Null) => Ok(id.to_owned()),
-        Some(Value::String(s)) if text::check(s).is_err() => {
-            Err(DefinitionError::new("name", text::NO_CONTROL))
-        }
-        Some(Value::String(s)) if (1..=MAX_NAME_CHARS).contains(&s.chars().count()) => {
-            Ok(s.clone())
-        }
-        Some(_) => Err(DefinitionError::new("name", rule)),
-    }
-}
-
 fn steps(value: Option<&Value>) -> Result<Vec<Step>, DefinitionError> {
     let rule = format!("required, a list of {MIN_STEPS} to {MAX_STEPS} steps");
     let list = match value {
@@ -148,32 +131,10 @@ fn step(path: &str, value: &Value) -> Result<Step, DefinitionError> {
             ))
         }
     };
-    let filters = match obj.get("where") {
-        None | Some(Value::Null) => Filters::default(),
-        Some(Value::Object(map)) => step_filters(&format!("{path}.where"), map)?,
-        Some(_) => {
-            let rule = "an object of filters such as {\"prop.plan\": \"pro\"}";
-            return Err(DefinitionError::new(format!("{path}.where"), rule));
-        }
-    };
+    let filters = filters(&format!("{path}.where"), obj.get("where"))?;
     Ok(Step {
         event_name,
         filters,
-    })
-}
-
-/// A step's `where`: the filter keys, each value a string (a comma list means any of them).
-fn step_filters(path: &str, map: &Map<String, Value>) -> Result<Filters, DefinitionError> {
-    let mut texts = BTreeMap::new();
-    for (key, value) in map {
-        let Value::String(text) = value else {
-            let rule = "a string (several values separated by commas)";
-            return Err(DefinitionError::new(format!("{path}.{key}"), rule));
-        };
-        texts.insert(key.clone(), text.clone());
-    }
-    Filters::from_map(&texts).map_err(|FilterError { param, rule }| {
-        DefinitionError::new(format!("{path}.{param}"), rule)
     })
 }
 

@@ -1,22 +1,19 @@
 //! An insight's definition and its rules (DESIGN.md "Insights"): parsed from the JSON a client
 //! sends, every broken rule reported with the field that broke it.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Serialize, Serializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::ingest::event::{is_event_name, EVENT_NAME_RULE};
 use crate::questions::breakdown::Breakdown;
-use crate::questions::filters::{prop_key, FilterError, Filters};
+use crate::questions::filters::{prop_key, Filters};
 use crate::questions::range::Interval;
-use crate::questions::shelf::{check_id, DefinitionError};
-use crate::support::text;
+use crate::questions::shelf::{check_id, filters, name, DefinitionError};
 
 /// The most events one insight counts together.
 pub const MAX_EVENTS: usize = 5;
-const MAX_NAME_CHARS: usize = 100;
 const FIELDS: [&str; 8] = [
     "id",
     "name",
@@ -185,7 +182,7 @@ impl Insight {
             id: id.to_owned(),
             name: name(obj.get("name"), id)?,
             events: events(obj.get("events"))?,
-            filters: filters(obj.get("where"))?,
+            filters: filters("where", obj.get("where"))?,
             measure: Measure::parse(&text("measure", "count")?)?,
             interval: Interval::parse(&text("interval", "auto")?)?,
             breakdown: match obj.get("breakdown") {
@@ -194,22 +191,6 @@ impl Insight {
             },
             chart: chart(&text("chart", "line")?)?,
         })
-    }
-}
-
-fn name(value: Option<&Value>, id: &str) -> Result<String, DefinitionError> {
-    match value {
-        None | Some(Value::Null) => Ok(id.to_owned()),
-        Some(Value::String(s)) if text::check(s).is_err() => {
-            Err(DefinitionError::new("name", text::NO_CONTROL))
-        }
-        Some(Value::String(s)) if (1..=MAX_NAME_CHARS).contains(&s.chars().count()) => {
-            Ok(s.clone())
-        }
-        Some(_) => Err(DefinitionError::new(
-            "name",
-            format!("a string of 1 to {MAX_NAME_CHARS} characters"),
-        )),
     }
 }
 
@@ -237,28 +218,6 @@ fn events(value: Option<&Value>) -> Result<Vec<String>, DefinitionError> {
         }
     }
     Ok(names)
-}
-
-/// `where`: the filter keys, each value a string (a comma list means any of them).
-fn filters(value: Option<&Value>) -> Result<Filters, DefinitionError> {
-    let map: &Map<String, Value> = match value {
-        None | Some(Value::Null) => return Ok(Filters::default()),
-        Some(Value::Object(map)) => map,
-        Some(_) => {
-            let rule = "an object of filters such as {\"prop.plan\": \"pro\"}";
-            return Err(DefinitionError::new("where", rule));
-        }
-    };
-    let mut texts = BTreeMap::new();
-    for (key, value) in map {
-        let Value::String(text) = value else {
-            let rule = "a string (several values separated by commas)";
-            return Err(DefinitionError::new(format!("where.{key}"), rule));
-        };
-        texts.insert(key.clone(), text.clone());
-    }
-    Filters::from_map(&texts)
-        .map_err(|FilterError { param, rule }| DefinitionError::new(format!("where.{param}"), rule))
 }
 
 fn chart(text: &str) -> Result<Chart, DefinitionError> {
