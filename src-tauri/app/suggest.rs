@@ -9,7 +9,7 @@ use tauri::State;
 
 use super::{CommandError, Shared};
 use crate::questions::filters::Filters;
-use crate::questions::properties::{check_search, Dimension};
+use crate::questions::properties::{check_search, dimension};
 
 /// A suggestion: a key or a value as the events spell it, and how many events carry it.
 #[derive(Debug, Serialize)]
@@ -40,7 +40,7 @@ pub async fn suggest(
         return Ok(suggestions.collect());
     };
     check_search(&search)?;
-    let dimension = Dimension::parse(&key)?;
+    let dimension = dimension(&key)?;
     let values = engine.properties.values(&scope, dimension, search).await?;
     let suggestions = values.values.iter().map(|v| Suggestion {
         text: v.value.clone(),

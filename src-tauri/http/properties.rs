@@ -11,7 +11,7 @@ use super::panels::{parse_scope, Pairs};
 use super::{ingest, ApiError};
 use crate::engine::Engine;
 use crate::questions::filters::FilterError;
-use crate::questions::properties::{check_search, Dimension};
+use crate::questions::properties::{check_search, dimension};
 
 /// `GET /api/properties?range=&filters`: `{"keys": [{"key", "events"}]}`.
 pub(super) async fn keys(
@@ -31,7 +31,7 @@ pub(super) async fn values(
     let key = asked.own("key").ok_or_else(|| {
         FilterError::new("key", "required: country, device, event_name or prop.KEY")
     })?;
-    let dimension = Dimension::parse(key)?;
+    let dimension = dimension(key)?;
     let search = asked.own("search").unwrap_or_default().to_owned();
     check_search(&search)?;
     let values = engine

@@ -59,7 +59,8 @@ impl Breakdown {
         match self {
             Self::Country => "country_code".to_owned(),
             Self::Device => "device_type".to_owned(),
-            Self::EventName => "event_name".to_owned(),
+            // As a plain string, like the other dimensions (it is stored LowCardinality).
+            Self::EventName => "toString(event_name)".to_owned(),
             Self::Prop(key) => {
                 params.push(("b_key".to_owned(), key.clone()));
                 prop_text("{b_key:String}")

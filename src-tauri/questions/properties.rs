@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::questions::filters::{prop_key, prop_text, FilterError, Filters};
+use crate::questions::breakdown::Breakdown;
+use crate::questions::filters::{FilterError, Filters};
 use crate::questions::panels::{Range, Scope, Snapshot, SnapshotCache, Window};
 use crate::storage::batcher::Status;
 use crate::storage::store::{Params, Store, StoreError};
@@ -17,52 +18,13 @@ const KEYS_SQL: &str = include_str!("../../sql/properties/keys.sql");
 const VALUES_SQL: &str = include_str!("../../sql/properties/values.sql");
 const MAX_SEARCH_CHARS: usize = 200;
 
-/// A dimension whose values can be listed: `country`, `device`, `event_name` or `prop.KEY`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Dimension {
-    Country,
-    Device,
-    EventName,
-    Prop(String),
-}
+/// A dimension whose values can be listed (`key=`): `country`, `device`, `event_name` or
+/// `prop.KEY`, as a breakdown groups by them.
+pub type Dimension = Breakdown;
 
-impl Dimension {
-    pub fn parse(text: &str) -> Result<Self, FilterError> {
-        match text {
-            "country" => Ok(Self::Country),
-            "device" => Ok(Self::Device),
-            "event_name" => Ok(Self::EventName),
-            _ if text.starts_with("prop.") => prop_key(text)
-                .map(|key| Self::Prop(key.to_owned()))
-                .map_err(|e| FilterError::new("key", e.rule)),
-            _ => Err(FilterError::new(
-                "key",
-                format!("country, device, event_name or prop.KEY (got {text:?})"),
-            )),
-        }
-    }
-
-    pub fn as_text(&self) -> String {
-        match self {
-            Self::Country => "country".to_owned(),
-            Self::Device => "device".to_owned(),
-            Self::EventName => "event_name".to_owned(),
-            Self::Prop(key) => format!("prop.{key}"),
-        }
-    }
-
-    /// The SQL of the value on an event row; binds the property key in `params`.
-    fn sql(&self, params: &mut Params) -> String {
-        match self {
-            Self::Country => "country_code".to_owned(),
-            Self::Device => "device_type".to_owned(),
-            Self::EventName => "toString(event_name)".to_owned(),
-            Self::Prop(key) => {
-                params.push(("v_key".to_owned(), key.clone()));
-                prop_text("{v_key:String}")
-            }
-        }
-    }
+/// `key=` read as a dimension (the error names `key`).
+pub fn dimension(text: &str) -> Result<Dimension, FilterError> {
+    Breakdown::parse(text).map_err(|e| FilterError::new("key", e.rule))
 }
 
 /// The prefix `search=` asks for (any case): at most 200 characters.
@@ -195,13 +157,13 @@ mod tests {
 
     #[test]
     fn dimensions_and_searches_name_the_parameter_they_break() {
-        assert_eq!(Dimension::parse("event_name"), Ok(Dimension::EventName));
+        assert_eq!(dimension("event_name"), Ok(Dimension::EventName));
         assert_eq!(
-            Dimension::parse("prop.email_domain").map(|d| d.as_text()),
+            dimension("prop.email_domain").map(|d| d.as_text()),
             Ok("prop.email_domain".to_owned())
         );
         for bad in ["", "colour", "prop.", "prop.a b"] {
-            assert_eq!(Dimension::parse(bad).unwrap_err().param, "key", "{bad}");
+            assert_eq!(dimension(bad).unwrap_err().param, "key", "{bad}");
         }
         assert!(check_search("Gm").is_ok());
         assert_eq!(check_search("a\0").unwrap_err().param, "search");
