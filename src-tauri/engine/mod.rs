@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::delivery::alerts::{AlertError, Alerts, Saved};
+use crate::delivery::alerts::{AlertError, Alerts, Questions, Saved};
 use crate::delivery::annotations::{AnnotationError, Annotations};
 use crate::questions::funnels::{self, Funnels};
 use crate::questions::insights::{self, Insights};
@@ -178,7 +178,10 @@ impl Engine {
         let (alerts, judging) = Alerts::start(
             alert_rules,
             store.clone(),
-            funnels.clone(),
+            Questions {
+                funnels: funnels.clone(),
+                insights: insights.clone(),
+            },
             status.clone(),
             config.clock.clone(),
             &config.alert_channels,

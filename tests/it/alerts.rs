@@ -371,7 +371,21 @@ async fn bad_rules_are_refused_naming_the_field() {
             with("metric", json!("funnel_step_pct:signup:3")),
             "metric: funnel \"signup\" has 2 steps",
         ),
-        ("spike", with("op", json!(">")), "op: above or below"),
+        (
+            "spike",
+            with("op", json!(">")),
+            "op: above, below, drops_by_pct or rises_by_pct",
+        ),
+        (
+            "spike",
+            with("metric", json!("insight:nope")),
+            "metric: no insight \"nope\"",
+        ),
+        (
+            "spike",
+            with("compare_to", json!("day_before")),
+            "compare_to: only with op drops_by_pct or rises_by_pct",
+        ),
         (
             "spike",
             with("threshold", json!(null)),
@@ -677,5 +691,178 @@ async fn a_preview_replays_the_rule_minute_by_minute_with_its_hold() {
         body["error"].as_str().unwrap().starts_with("range: "),
         "{body}"
     );
+    server.stop();
+}
+
+/// The campaign story on a fixed clock: a rule on the campaign funnel's conversion for Gmail
+/// users, `drops_by_pct` against the window before, replayed minute by minute over the hour
+/// around the break. It fires at the first minute the change crosses the threshold — computed
+/// here from the events — and not before Gmail breaks.
+#[tokio::test]
+async fn a_drop_in_the_campaign_funnels_conversion_fires_within_a_minute() {
+    use crate::funnels::reference::{Dim, Filter, Funnel};
+    use crate::funnels::{at_param, from_demo, past_instant, post_all, Ev, MIN};
+    use pulseboard::cli::demo::{Campaign, BROKEN_FROM_MS};
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let at = past_instant().timestamp_millis();
+    let campaign = Campaign {
+        seed: 42,
+        origin_ms: at - 180 * MIN,
+    };
+    let events: Vec<Ev> = campaign
+        .events(campaign.origin_ms, at + 1)
+        .iter()
+        .map(from_demo)
+        .collect();
+    post_all(&server, &events).await;
+    let funnel = pulseboard::cli::demo::campaign::funnel_definition();
+    let put = server
+        .put("/api/funnels/campaign", &funnel.to_string())
+        .await;
+    assert_eq!(put.0, 200, "{put:?}");
+    let rule = json!({"name": "Gmail conversion drops", "metric": "funnel_conversion_pct:campaign",
+                      "op": "drops_by_pct", "threshold": 25, "for": "30m", "hold": "0s",
+                      "min_events": 20, "filters": {"prop.email_domain": "gmail.com"}});
+    assert_eq!(server.put_alert("gmail-drop", &rule).await.0, 200);
+
+    // The reference: the rule judged at every whole minute of the hour ending 40 minutes after
+    // the break, from the events alone.
+    let reference = Funnel {
+        steps: ["signup_started", "email_verified", "signup_completed"]
+            .map(|name| (name, Filter::default()))
+            .to_vec(),
+        window_ms: 60 * MIN,
+        by_session: false,
+    };
+    let gmail = Filter(vec![(Dim::Prop("email_domain".into()), vec!["gmail.com"])]);
+    let window = 30 * MIN;
+    let measure = |end: i64| {
+        let answer = reference.expected(&events, (end - window, end), &gmail, None);
+        let conversion = answer["steps"][2]["pct_of_first"].as_f64();
+        let events_in = events
+            .iter()
+            .filter(|e| e.ms > end - window && e.ms <= end && gmail.matches(e))
+            .count();
+        (conversion, events_in)
+    };
+    let broken_at = campaign.origin_ms + BROKEN_FROM_MS;
+    let to = (broken_at + 40 * MIN).div_euclid(MIN) * MIN;
+    let (mut firing, mut want) = (false, Vec::new());
+    for end in (to - 59 * MIN..=to).step_by(MIN as usize) {
+        let ((now, n_now), (before, n_before)) = (measure(end), measure(end - window));
+        let change = match (before, now) {
+            (Some(b), Some(n)) if b != 0.0 => Some(((n - b) / b * 10_000.0).round() / 100.0),
+            _ => None,
+        };
+        let Some(change) = change.filter(|_| n_now.min(n_before) >= 20) else {
+            continue;
+        };
+        if (change < -25.0) != firing {
+            firing = !firing;
+            let state = if firing { "firing" } else { "ok" };
+            let t = DateTime::from_timestamp_millis(end).unwrap();
+            let t = t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            want.push(json!({"at": t, "state": state, "value": change}));
+        }
+    }
+    let first = &want[0];
+    assert_eq!(first["state"], "firing", "{want:?}");
+    let fired_at = DateTime::parse_from_rfc3339(first["at"].as_str().unwrap()).unwrap();
+    let fired_ms = fired_at.timestamp_millis();
+    assert!(
+        fired_ms > broken_at && fired_ms <= broken_at + 30 * MIN,
+        "fired {} min after the break: {want:?}",
+        (fired_ms - broken_at) as f64 / MIN as f64
+    );
+
+    let span = format!(
+        "from={}&to={}",
+        at_param(DateTime::from_timestamp_millis(to - 60 * MIN).unwrap()),
+        at_param(DateTime::from_timestamp_millis(to).unwrap())
+    );
+    let (status, preview) = server
+        .get(&format!("/api/alerts/gmail-drop/preview?{span}"))
+        .await;
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(preview["transitions"], json!(want), "{preview}");
+    server.stop();
+}
+
+/// An insight as a metric, and changes against the window before and the day before, judged
+/// live.
+#[tokio::test]
+async fn insights_and_changes_are_judged_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let checkout = json!({"name": "Checkout clicks", "events": ["button_click"],
+                          "where": {"prop.button": "checkout"}, "measure": "users"});
+    let put = server
+        .put("/api/insights/checkout", &checkout.to_string())
+        .await;
+    assert_eq!(put.0, 200, "{put:?}");
+    let rules = [
+        (
+            "clicks",
+            json!({"metric": "insight:checkout", "op": "above", "threshold": 2,
+                          "for": "1m", "hold": "0s", "min_events": 0}),
+        ),
+        (
+            "surge",
+            json!({"metric": "events", "op": "rises_by_pct", "threshold": 100,
+                         "for": "1m", "hold": "0s", "min_events": 2}),
+        ),
+        (
+            "slump",
+            json!({"metric": "events", "op": "drops_by_pct", "threshold": 50,
+                         "for": "5m", "hold": "0s", "min_events": 4,
+                         "compare_to": "day_before", "filters": {"country": "FR"}}),
+        ),
+    ];
+    for (id, rule) in &rules {
+        assert_eq!(server.put_alert(id, rule).await.0, 200, "{id}");
+    }
+    let now = Utc::now().timestamp_millis();
+    let event = |name: &str, user: &str, button: &str, country: &str, age_ms: i64| {
+        json!({"event_name": name, "session_id": format!("s-{user}"), "user_id": user,
+               "country_code": country, "timestamp": now - age_ms,
+               "properties": {"button": button}})
+    };
+    // Three users click checkout (one twice), one clicks another button: 3 users.
+    let mut batch = vec![
+        event("button_click", "a", "checkout", "DE", 5_000),
+        event("button_click", "a", "checkout", "DE", 4_000),
+        event("button_click", "b", "checkout", "DE", 4_000),
+        event("button_click", "c", "checkout", "DE", 3_000),
+        event("button_click", "d", "other", "DE", 3_000),
+    ];
+    // The minute before held 2 events; this one 5 of the product's and the 4 of France: +350 %.
+    batch.extend((0..2).map(|i| event("page_view", &format!("p{i}"), "", "DE", 80_000)));
+    // France: 10 events the day before, 4 now: -60 %.
+    batch.extend(
+        (0..10).map(|i| event("page_view", &format!("y{i}"), "", "FR", 86_400_000 + 60_000)),
+    );
+    batch.extend((0..4).map(|i| event("page_view", &format!("f{i}"), "", "FR", 6_000)));
+    server.post_ok(&json!(batch)).await;
+
+    let last_fired = |alert: &Value| {
+        let transitions = alert["transitions"].as_array().unwrap();
+        let t = transitions.last().unwrap();
+        (t["state"].clone(), t["value"].clone())
+    };
+    let clicks = server
+        .alert_until("clicks", "the insight rule to fire", state_is("firing"))
+        .await;
+    assert_eq!(last_fired(&clicks), (json!("firing"), json!(3.0)));
+    let surge = server
+        .alert_until("surge", "the rise to fire", state_is("firing"))
+        .await;
+    assert_eq!(last_fired(&surge), (json!("firing"), json!(350.0)));
+    let slump = server
+        .alert_until("slump", "the drop to fire", state_is("firing"))
+        .await;
+    assert_eq!(last_fired(&slump), (json!("firing"), json!(-60.0)));
+    assert_eq!(slump["compare_to"], "day_before");
     server.stop();
 }

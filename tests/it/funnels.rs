@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::common::Server;
 
-const MIN: i64 = 60_000;
+pub const MIN: i64 = 60_000;
 
 /// A test event.
 #[derive(Debug, Clone)]
@@ -907,7 +907,7 @@ async fn funnels_survive_a_restart_and_the_builtin_stays_deleted() {
 }
 
 /// A demo event as a test event.
-fn from_demo(e: &pulseboard::cli::demo::DemoEvent) -> Ev {
+pub fn from_demo(e: &pulseboard::cli::demo::DemoEvent) -> Ev {
     let props = e.properties.as_object().unwrap();
     Ev {
         name: e.event_name.to_owned(),

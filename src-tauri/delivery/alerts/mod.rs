@@ -24,7 +24,6 @@ use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc, watch, Notify};
 use tokio::task::JoinHandle;
 
-use crate::questions::funnels::Funnels;
 use crate::storage::batcher::Status;
 use crate::storage::store::Store;
 use crate::support::clock::Clock;
@@ -32,9 +31,10 @@ pub use crate::support::files::Invalid;
 
 pub use channels::webhook::{Payload, RETRIES};
 pub use channels::{Channel, ChannelError, Channels, Delivery, QUEUE_PER_RULE};
+pub use measure::Questions;
 use outbox::{Outbox, Pending};
 pub use preview::{Preview, Replayed};
-pub use rule::{check_id, window_text, Metric, Op, Rule, RuleError, BUILT_IN_ID};
+pub use rule::{check_id, window_text, CompareTo, Metric, Op, Rule, RuleError, BUILT_IN_ID};
 pub use state::{DeliveryFailure, Measure, RuleState, State, Transition, KEPT_TRANSITIONS};
 
 /// Rules are judged at least this often, so a window slides past old events with no traffic.
@@ -176,16 +176,28 @@ impl Notice {
         }
     }
 
-    /// `error_rate_pct is 2.5 (above 1) over the last 5m`: a notification's body.
+    /// `error_rate_pct is 2.5 (above 1) over the last 5m`, `events changed by -40 %
+    /// (drops_by_pct 30) over the last 15m against the 15m before`: a notification's body.
     pub fn body(&self) -> String {
-        let t = &self.transition;
+        let (t, rule) = (&self.transition, &self.rule);
+        let (is, against) = match rule.op.is_change() {
+            true => {
+                let compared = rule.compare_to.unwrap_or_default();
+                (
+                    "changed by",
+                    format!(" against {}", compared.text(rule.window_s)),
+                )
+            }
+            false => ("is", String::new()),
+        };
         format!(
-            "{} is {} ({} {}) over the last {}",
-            self.rule.metric.name(),
+            "{} {is} {}{} ({} {}) over the last {}{against}",
+            rule.metric.name(),
             t.value,
-            self.rule.op.as_str(),
+            if rule.op.is_change() { " %" } else { "" },
+            rule.op.as_str(),
             t.threshold,
-            window_text(self.rule.window_s)
+            window_text(rule.window_s)
         )
     }
 
@@ -228,8 +240,9 @@ pub struct Alerts {
     path: PathBuf,
     book: Mutex<Book>,
     store: Arc<Store>,
-    /// What `funnel_conversion_pct:<id>` and `funnel_step_pct:<id>:<n>` rules measure.
-    funnels: Arc<Funnels>,
+    /// What `funnel_conversion_pct:<id>`, `funnel_step_pct:<id>:<n>` and `insight:<id>` rules
+    /// measure.
+    questions: Questions,
     status: Arc<Status>,
     clock: Clock,
     /// A rule was added or changed: judge now rather than at the next tick.
@@ -264,7 +277,7 @@ impl Alerts {
     pub fn start(
         Saved { path, book, outbox }: Saved,
         store: Arc<Store>,
-        funnels: Arc<Funnels>,
+        questions: Questions,
         status: Arc<Status>,
         clock: Clock,
         channels: &Channels,
@@ -288,7 +301,7 @@ impl Alerts {
             product_seen: AtomicBool::new(book.product_since.is_some()),
             book: Mutex::new(book),
             store,
-            funnels,
+            questions,
             status,
             clock,
             changed: Notify::new(),
@@ -365,19 +378,7 @@ impl Alerts {
     /// keeps its state, so the next judgement reports a change the edit causes).
     pub fn put(&self, id: &str, body: &Value) -> Result<AlertView, AlertError> {
         let rule = Rule::parse(id, body)?;
-        if let Some((id, step)) = rule.metric.funnel() {
-            let funnel = self.funnels.get(id).map_err(|_| RuleError {
-                field: "metric".into(),
-                rule: format!("no funnel {id:?}: GET /api/funnels lists them"),
-            })?;
-            if step > funnel.steps.len() {
-                return Err(RuleError {
-                    field: "metric".into(),
-                    rule: format!("funnel {id:?} has {} steps", funnel.steps.len()),
-                }
-                .into());
-            }
-        }
+        self.check_question(&rule.metric)?;
         let mut book = self.book();
         let known = book.rules.contains_key(id) || book.invalid.contains_key(id);
         if !known && book.rules.len() + book.invalid.len() >= MAX_RULES {
@@ -392,6 +393,29 @@ impl Alerts {
         drop(book);
         self.changed.notify_one();
         Ok(stored)
+    }
+
+    /// The funnel or insight a metric names must exist (and the funnel have the step).
+    fn check_question(&self, metric: &Metric) -> Result<(), RuleError> {
+        let metric_error = |rule: String| RuleError {
+            field: "metric".into(),
+            rule,
+        };
+        if let Metric::Insight(id) = metric {
+            (self.questions.insights.get(id)).map_err(|_| {
+                metric_error(format!("no insight {id:?}: GET /api/insights lists them"))
+            })?;
+        }
+        if let Some((id, step)) = metric.funnel() {
+            let funnel = (self.questions.funnels.get(id)).map_err(|_| {
+                metric_error(format!("no funnel {id:?}: GET /api/funnels lists them"))
+            })?;
+            if step > funnel.steps.len() {
+                let steps = funnel.steps.len();
+                return Err(metric_error(format!("funnel {id:?} has {steps} steps")));
+            }
+        }
+        Ok(())
     }
 
     /// Deletes rule `id` (the built-in one too: it stays deleted) and its state.
@@ -451,7 +475,7 @@ impl Alerts {
         let mut measured = Vec::with_capacity(rules.len());
         for (id, rule) in rules {
             let view = self.status.stable_view().await;
-            let measure = measure::measure(&self.store, &self.funnels, &rule, at).await;
+            let measure = measure::measure(&self.store, &self.questions, &rule, at).await;
             let as_of_flush = view.flushes;
             drop(view);
             measured.push(Measured {

@@ -57,7 +57,7 @@ impl Alerts {
         let mut state = RuleState::default();
         let (mut transitions, mut judgements) = (Vec::new(), 0);
         for at in instants {
-            let measured = measure(&self.store, &self.funnels, &rule, at).await?;
+            let measured = measure(&self.store, &self.questions, &rule, at).await?;
             let transition = state.judge(&rule, measured, at, 0);
             judgements += u32::from(state.judged);
             transitions.extend(transition.map(|t| Replayed {

@@ -59,12 +59,15 @@ pub enum Metric {
     /// Step n / step n - 1 × 100 of the funnel with this id (n from 2), for actors entering in
     /// the window (one decimal): where in the funnel people leave.
     FunnelStepPct(String, usize),
+    /// The measure of the insight with this id over the window, all groups together.
+    Insight(String),
 }
 
 const FUNNEL_PREFIX: &str = "funnel_conversion_pct:";
 const STEP_PREFIX: &str = "funnel_step_pct:";
+const INSIGHT_PREFIX: &str = "insight:";
 const METRICS: &str = "one of error_rate_pct, events, active_users, \
-    funnel_conversion_pct:<funnel id>, funnel_step_pct:<funnel id>:<step from 2>";
+    funnel_conversion_pct:<funnel id>, funnel_step_pct:<funnel id>:<step from 2>, insight:<insight id>";
 
 impl Metric {
     fn parse(s: &str) -> Result<Self, RuleError> {
@@ -73,6 +76,13 @@ impl Metric {
             "error_rate_pct" => Ok(Self::ErrorRatePct),
             "events" => Ok(Self::Events),
             "active_users" => Ok(Self::ActiveUsers),
+            _ if s.starts_with(INSIGHT_PREFIX) => {
+                let id = &s[INSIGHT_PREFIX.len()..];
+                match check_id(id) {
+                    Ok(()) => Ok(Self::Insight(id.to_owned())),
+                    Err(_) => bad("insight:<insight id>, the id 1 to 64 characters of a-z 0-9 _ -"),
+                }
+            }
             _ => match (s.strip_prefix(FUNNEL_PREFIX), s.strip_prefix(STEP_PREFIX)) {
                 (Some(id), _) if check_id(id).is_ok() => {
                     Ok(Self::FunnelConversionPct(id.to_owned()))
@@ -106,7 +116,7 @@ impl Metric {
     pub fn unit(&self) -> &'static str {
         match self {
             Self::ErrorRatePct | Self::FunnelConversionPct(_) | Self::FunnelStepPct(..) => " %",
-            Self::Events | Self::ActiveUsers => "",
+            Self::Events | Self::ActiveUsers | Self::Insight(_) => "",
         }
     }
 
@@ -117,6 +127,7 @@ impl Metric {
             Self::ActiveUsers => "active_users".into(),
             Self::FunnelConversionPct(id) => format!("{FUNNEL_PREFIX}{id}"),
             Self::FunnelStepPct(id, n) => format!("{STEP_PREFIX}{id}:{n}"),
+            Self::Insight(id) => format!("{INSIGHT_PREFIX}{id}"),
         }
     }
 
@@ -142,27 +153,75 @@ impl<'de> Deserialize<'de> for Metric {
     }
 }
 
-/// Which side of the threshold fires.
+/// Which side of the threshold fires: of the metric, or of its change in percent against an
+/// earlier window (`compare_to`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Op {
     Above,
     Below,
+    /// Fires when the metric fell by more than `threshold` percent.
+    DropsByPct,
+    /// Fires when the metric rose by more than `threshold` percent.
+    RisesByPct,
 }
 
 impl Op {
     /// Whether `value` is on the firing side (strictly: a value equal to the threshold is ok).
+    /// For a change, `value` is the change in percent: a drop of 40 % is -40.
     pub fn crossed(self, value: f64, threshold: f64) -> bool {
         match self {
-            Op::Above => value > threshold,
+            Op::Above | Op::RisesByPct => value > threshold,
             Op::Below => value < threshold,
+            Op::DropsByPct => value < -threshold,
         }
+    }
+
+    /// Whether the rule judges the metric's change rather than the metric.
+    pub fn is_change(self) -> bool {
+        matches!(self, Op::DropsByPct | Op::RisesByPct)
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
             Op::Above => "above",
             Op::Below => "below",
+            Op::DropsByPct => "drops_by_pct",
+            Op::RisesByPct => "rises_by_pct",
+        }
+    }
+}
+
+/// The window a change is measured against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CompareTo {
+    /// The window just before the rule's own.
+    #[default]
+    Previous,
+    /// The same window a day earlier (a daily rhythm does not fire).
+    DayBefore,
+    /// The same window a week earlier.
+    WeekBefore,
+}
+
+impl CompareTo {
+    /// How far before the rule's window the compared one ends, in seconds.
+    pub fn shift_s(self, window_s: u32) -> i64 {
+        match self {
+            CompareTo::Previous => window_s.into(),
+            CompareTo::DayBefore => 24 * 3600,
+            CompareTo::WeekBefore => 7 * 24 * 3600,
+        }
+    }
+
+    /// `the 15m before`, `the same 15m a day before`: what a change is against, for people.
+    pub fn text(self, window_s: u32) -> String {
+        let window = window_text(window_s);
+        match self {
+            CompareTo::Previous => format!("the {window} before"),
+            CompareTo::DayBefore => format!("the same {window} a day before"),
+            CompareTo::WeekBefore => format!("the same {window} a week before"),
         }
     }
 }
@@ -174,6 +233,9 @@ pub struct Rule {
     pub metric: Metric,
     pub op: Op,
     pub threshold: f64,
+    /// For `drops_by_pct` and `rises_by_pct` only: the window the change is measured against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare_to: Option<CompareTo>,
     /// The trailing window, in seconds (`"5m"` in JSON).
     #[serde(rename = "for", with = "window")]
     pub window_s: u32,
@@ -196,12 +258,46 @@ impl Rule {
             metric: Metric::ErrorRatePct,
             op: Op::Above,
             threshold: crate::questions::panels::ERROR_THRESHOLD_PCT,
+            compare_to: None,
             window_s: DEFAULT_WINDOW_S,
             hold_s: DEFAULT_HOLD_S,
             min_events: DEFAULT_MIN_EVENTS,
             filters: Filters::default(),
             webhook: None,
             muted: false,
+        }
+    }
+
+    /// What its values are written with: ` %` for a change or a percentage.
+    pub fn unit(&self) -> &'static str {
+        match self.op.is_change() {
+            true => " %",
+            false => self.metric.unit(),
+        }
+    }
+
+    /// `above 1 % over the last 5m`, `on a drop of more than 30 % over the last 15m against the
+    /// 15m before`: what fires it, for people.
+    pub fn condition(&self) -> String {
+        let (t, unit) = (self.threshold, self.unit());
+        let window = window_text(self.window_s);
+        let against = || self.compare_to.unwrap_or_default().text(self.window_s);
+        match self.op {
+            Op::Above | Op::Below => {
+                format!("{} {t}{unit} over the last {window}", self.op.as_str())
+            }
+            Op::DropsByPct => {
+                format!(
+                    "on a drop of more than {t} % over the last {window} against {}",
+                    against()
+                )
+            }
+            Op::RisesByPct => {
+                format!(
+                    "on a rise of more than {t} % over the last {window} against {}",
+                    against()
+                )
+            }
         }
     }
 
@@ -215,13 +311,15 @@ impl Rule {
             let rule = format!("unknown field; a rule has {}", FIELDS.join(", "));
             return Err(RuleError::new(unknown, rule));
         }
+        let op = op(required(fields, "op")?)?;
         Ok(Self {
             name: name(fields, id)?,
             metric: Metric::parse(required(fields, "metric")?.as_str().ok_or_else(|| {
                 RuleError::new("metric", "must be a string such as \"error_rate_pct\"")
             })?)?,
-            op: op(required(fields, "op")?)?,
-            threshold: threshold(required(fields, "threshold")?)?,
+            op,
+            threshold: threshold(required(fields, "threshold")?, op)?,
+            compare_to: compare_to(fields.get("compare_to"), op)?,
             window_s: match fields.get("for") {
                 None | Some(Value::Null) => DEFAULT_WINDOW_S,
                 Some(v) => window::parse(v)?,
@@ -243,11 +341,12 @@ impl Rule {
     }
 }
 
-const FIELDS: [&str; 10] = [
+const FIELDS: [&str; 11] = [
     "name",
     "metric",
     "op",
     "threshold",
+    "compare_to",
     "for",
     "hold",
     "min_events",
@@ -295,14 +394,36 @@ fn name(fields: &Map<String, Value>, id: &str) -> Result<String, RuleError> {
 }
 
 fn op(value: &Value) -> Result<Op, RuleError> {
-    serde_json::from_value(value.clone()).map_err(|_| RuleError::new("op", "above or below"))
+    serde_json::from_value(value.clone())
+        .map_err(|_| RuleError::new("op", "above, below, drops_by_pct or rises_by_pct"))
 }
 
-fn threshold(value: &Value) -> Result<f64, RuleError> {
-    value
+fn threshold(value: &Value, op: Op) -> Result<f64, RuleError> {
+    let threshold = value
         .as_f64()
         .filter(|t| t.is_finite())
-        .ok_or_else(|| RuleError::new("threshold", "must be a number"))
+        .ok_or_else(|| RuleError::new("threshold", "must be a number"))?;
+    if op.is_change() && threshold <= 0.0 {
+        let rule = format!(
+            "a percentage above 0 for {}: 30 fires on a change of more than 30 %",
+            op.as_str()
+        );
+        return Err(RuleError::new("threshold", rule));
+    }
+    Ok(threshold)
+}
+
+fn compare_to(value: Option<&Value>, op: Op) -> Result<Option<CompareTo>, RuleError> {
+    match (value, op.is_change()) {
+        (None | Some(Value::Null), change) => Ok(change.then_some(CompareTo::Previous)),
+        (Some(_), false) => Err(RuleError::new(
+            "compare_to",
+            "only with op drops_by_pct or rises_by_pct",
+        )),
+        (Some(v), true) => serde_json::from_value(v.clone())
+            .map(Some)
+            .map_err(|_| RuleError::new("compare_to", "previous, day_before or week_before")),
+    }
 }
 
 fn min_events(value: Option<&Value>) -> Result<u64, RuleError> {
@@ -446,6 +567,32 @@ mod tests {
             "funnel_conversion_pct:signup"
         );
 
+        let drop = json!({"metric": "insight:checkout", "op": "drops_by_pct", "threshold": 30,
+                          "for": "15m", "compare_to": "day_before"});
+        let rule = Rule::parse("checkout-drop", &drop).unwrap();
+        assert_eq!(
+            (&rule.metric, rule.op, rule.compare_to),
+            (
+                &Metric::Insight("checkout".into()),
+                Op::DropsByPct,
+                Some(CompareTo::DayBefore)
+            )
+        );
+        assert_eq!(
+            serde_json::to_value(&rule).unwrap()["compare_to"],
+            "day_before"
+        );
+        assert_eq!(
+            rule.condition(),
+            "on a drop of more than 30 % over the last 15m against the same 15m a day before"
+        );
+        // A change is against the window just before unless told otherwise.
+        let rise = json!({"metric": "events", "op": "rises_by_pct", "threshold": 50});
+        let rule = Rule::parse("surge", &rise).unwrap();
+        assert_eq!(rule.compare_to, Some(CompareTo::Previous));
+        assert_eq!(rule.compare_to.unwrap().shift_s(rule.window_s), 300);
+        assert_eq!(CompareTo::WeekBefore.shift_s(300), 7 * 86400);
+
         let minimal = json!({"metric": "events", "op": "below", "threshold": 10});
         let rule = Rule::parse("quiet", &minimal).unwrap();
         assert_eq!(
@@ -458,7 +605,8 @@ mod tests {
             ),
             ("quiet", 300, 120, 20, false)
         );
-        assert_eq!(rule.webhook, None);
+        assert_eq!((&rule.webhook, rule.compare_to), (&None, None));
+        assert_eq!(rule.condition(), "below 10 over the last 5m");
     }
 
     #[test]
@@ -498,7 +646,37 @@ mod tests {
                 "metric",
                 "step from 2 to 8",
             ),
-            ("x", with("op", json!("over")), "op", "above or below"),
+            (
+                "x",
+                with("op", json!("over")),
+                "op",
+                "above, below, drops_by_pct",
+            ),
+            (
+                "x",
+                with("metric", json!("insight:Checkout")),
+                "metric",
+                "insight:<insight id>",
+            ),
+            (
+                "x",
+                with("compare_to", json!("previous")),
+                "compare_to",
+                "only with op drops_by_pct or rises_by_pct",
+            ),
+            (
+                "x",
+                json!({"metric": "events", "op": "drops_by_pct", "threshold": 30,
+                       "compare_to": "month_before"}),
+                "compare_to",
+                "previous, day_before or week_before",
+            ),
+            (
+                "x",
+                json!({"metric": "events", "op": "rises_by_pct", "threshold": 0}),
+                "threshold",
+                "a percentage above 0",
+            ),
             ("x", with("threshold", json!("1")), "threshold", "number"),
             ("x", with("for", json!("30s")), "for", "1m to 24h"),
             ("x", with("for", json!("25h")), "for", "1m to 24h"),
@@ -567,5 +745,11 @@ mod tests {
         assert!(!Op::Above.crossed(1.0, 1.0));
         assert!(Op::Below.crossed(9.0, 10.0));
         assert!(!Op::Below.crossed(10.0, 10.0));
+        // A drop of 40 % is -40: it crosses drops_by_pct 30, not 40.
+        assert!(Op::DropsByPct.crossed(-40.0, 30.0));
+        assert!(!Op::DropsByPct.crossed(-40.0, 40.0));
+        assert!(!Op::DropsByPct.crossed(40.0, 30.0));
+        assert!(Op::RisesByPct.crossed(40.0, 30.0));
+        assert!(!Op::RisesByPct.crossed(-40.0, 30.0));
     }
 }

@@ -103,16 +103,19 @@ fn row(alert: &AlertView) -> AlertRow {
 /// condition still holding.
 fn judged(alert: &AlertView, since: Option<DateTime<Utc>>) -> String {
     let (rule, s) = (&alert.rule, &alert.state);
-    let unit = rule.metric.unit();
     let mut status = format!(
-        "{} since {} · {} {}{unit} — fires {} {}{unit} over the last {}",
+        "{} since {} · {} {}{}{} — fires {}",
         s.state.as_str(),
         since.map_or_else(|| "–".to_owned(), |t| local(t, "%H:%M")),
         rule.metric.name(),
+        if rule.op.is_change() {
+            "changed by "
+        } else {
+            ""
+        },
         s.value.map_or_else(|| "–".to_owned(), |v| v.to_string()),
-        rule.op.as_str(),
-        rule.threshold,
-        window_text(rule.window_s),
+        rule.unit(),
+        rule.condition(),
     );
     let filters = rule.filters.to_map();
     if !filters.is_empty() {
@@ -153,12 +156,12 @@ fn local(t: DateTime<Utc>, format: &str) -> String {
 }
 
 /// The chart a metric is drawn on: error rate for error and event counts (its hover counts
-/// events), active users for sessions; a funnel's conversion has no time chart to mark.
+/// events), active users for sessions; a funnel's conversion and an insight are not panels.
 fn panel_of(metric: &Metric) -> Option<PanelName> {
     match metric {
         Metric::ErrorRatePct | Metric::Events => Some(PanelName::ErrorRate),
         Metric::ActiveUsers => Some(PanelName::ActiveUsers),
-        Metric::FunnelConversionPct(_) | Metric::FunnelStepPct(..) => None,
+        Metric::FunnelConversionPct(_) | Metric::FunnelStepPct(..) | Metric::Insight(_) => None,
     }
 }
 

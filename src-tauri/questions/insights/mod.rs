@@ -17,7 +17,7 @@ use serde_json::Value;
 use crate::questions::breakdown::Breakdown;
 use crate::questions::filters::Filters;
 use crate::questions::panels::{
-    format_time, rfc3339, Range, Scope, Snapshot, SnapshotCache, Window,
+    format_time, rfc3339, Range, Scope, Snapshot, SnapshotCache, Source, Window,
 };
 use crate::questions::shelf::{self, DefinitionError, Invalid, Shelf, ShelfError};
 use crate::storage::batcher::Status;
@@ -255,6 +255,25 @@ impl Insights {
         self.answers
             .get(&question, scope.at, &self.status, &self.clock, compute)
             .await
+    }
+
+    /// Insight `id`'s measure over `window` under `filters`, all groups together: what an alert
+    /// rule on it watches. Read from the store as it stands (the caller holds it still).
+    pub async fn total(
+        &self,
+        id: &str,
+        window: &Window,
+        filters: &Filters,
+    ) -> Result<Option<f64>, InsightError> {
+        let insight = Insight {
+            breakdown: None,
+            ..(*self.get(id)?).clone()
+        };
+        let (sql, params) =
+            query::query(&insight, window, filters, Source::Views, &Ask::Totals, None);
+        let rows = self.store.query::<Row>(&sql, params).await?;
+        let empty = insight.measure.zero_when_empty().then_some(0.0);
+        Ok(rows.first().map_or(empty, |row| row.m))
     }
 
     /// The series of `insight` over `window`: the largest groups (or `groups` when given),
