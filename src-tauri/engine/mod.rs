@@ -14,6 +14,7 @@ use crate::delivery::alerts::{AlertError, Alerts, Questions, Saved};
 use crate::delivery::annotations::{AnnotationError, Annotations};
 use crate::questions::funnels::{self, Funnels};
 use crate::questions::insights::{self, Insights};
+use crate::questions::layout::{Layout, TileKind, Tiles};
 use crate::questions::panels::Panels;
 use crate::questions::properties::Properties;
 use crate::questions::shelf::ShelfError;
@@ -107,6 +108,8 @@ pub struct Engine {
     pub funnels: Arc<Funnels>,
     /// Trends of any event, defined by the team.
     pub insights: Arc<Insights>,
+    /// The dashboard the team arranged: its tiles in order (read them with [`Engine::tiles`]).
+    layout: Layout,
     /// Notes at instants, marked on every time chart.
     pub annotations: Arc<Annotations>,
     /// The keys and values the events carry (the filter bar's suggestions).
@@ -137,6 +140,7 @@ impl Engine {
         let alert_rules = Saved::load(&config.data_dir)?;
         let funnel_definitions = funnels::definitions(&config.data_dir)?;
         let insight_definitions = insights::definitions(&config.data_dir)?;
+        let layout = Layout::load(&config.data_dir)?;
         let annotations = Arc::new(Annotations::load(&config.data_dir)?);
         deliver_leftovers(&config, &journal).await?;
         journal.set_owner(&config.profile)?;
@@ -205,12 +209,34 @@ impl Engine {
             alerts,
             funnels,
             insights,
+            layout,
             annotations,
             properties,
             started: chrono::Utc::now(),
             shutdown,
             tasks: Mutex::new(vec![batcher, judging]),
         }))
+    }
+
+    /// The arranged dashboard's tiles whose insight or funnel still exists: one deleted since
+    /// leaves the dashboard (its tile comes back if it is defined again).
+    pub fn tiles(&self) -> Tiles {
+        let mut tiles = self.layout.tiles();
+        tiles.tiles.retain(|t| self.exists(t.kind, &t.id));
+        tiles
+    }
+
+    /// Arranges the dashboard: `body`'s tiles, each naming a panel or a saved insight or funnel.
+    pub fn arrange(&self, body: &serde_json::Value) -> Result<Tiles, ShelfError> {
+        self.layout.put(body, |kind, id| self.exists(kind, id))
+    }
+
+    fn exists(&self, kind: TileKind, id: &str) -> bool {
+        match kind {
+            TileKind::Panel => true,
+            TileKind::Insight => self.insights.get(id).is_ok(),
+            TileKind::Funnel => self.funnels.get(id).is_ok(),
+        }
     }
 
     /// The engine's state now.

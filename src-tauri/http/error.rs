@@ -47,6 +47,9 @@ pub enum ApiError {
     Funnel(#[from] FunnelError),
     #[error(transparent)]
     Insight(#[from] InsightError),
+    /// The arranged dashboard's tiles, or their file.
+    #[error(transparent)]
+    Layout(#[from] ShelfError),
     #[error("missing or wrong ingest token: send `Authorization: Bearer <token>`")]
     Unauthorized,
     /// An SDK route whose own key is not the ingest token.
@@ -86,7 +89,7 @@ pub enum ApiError {
     Alert(#[from] AlertError),
     #[error(transparent)]
     Annotation(#[from] AnnotationError),
-    #[error("no route {method} {path}: the API is POST /v1/events (and Segment's /v1/batch, /v1/track…, PostHog's /batch/, /e/, /capture/…), GET /health, GET /api/panels[/NAME[.svg|.csv]], GET /api/dashboard.png, GET /api/funnels, GET|PUT|DELETE /api/funnels/ID, GET /api/funnels/ID.svg, GET /api/funnels/ID/trend, GET /api/event_names, GET /api/properties, GET /api/values, GET|PUT /api/settings/aliases, GET /api/alerts, PUT|DELETE /api/alerts/ID, GET /api/alerts/ID/preview, GET|POST /api/annotations, DELETE /api/annotations/ID")]
+    #[error("no route {method} {path}: the API is POST /v1/events (and Segment's /v1/batch, /v1/track…, PostHog's /batch/, /e/, /capture/…), GET /health, GET /api/panels[/NAME[.svg|.csv]], GET|PUT /api/dashboard, GET /api/dashboard.png, GET /api/funnels, GET|PUT|DELETE /api/funnels/ID, GET /api/funnels/ID.svg, GET /api/funnels/ID/trend, GET /api/insights, GET|PUT|DELETE /api/insights/ID[.svg|.csv], POST /api/insights/query, GET /api/event_names, GET /api/properties, GET /api/values, GET|PUT /api/settings/aliases, GET /api/alerts, PUT|DELETE /api/alerts/ID, GET /api/alerts/ID/preview, GET|POST /api/annotations, DELETE /api/annotations/ID")]
     NoRoute { method: String, path: String },
     #[error(transparent)]
     Chart(#[from] ChartError),
@@ -136,9 +139,9 @@ impl IntoResponse for ApiError {
                 .into_response(),
             ApiError::Journal(JournalError::Full { .. }) => unavailable(error),
             ApiError::Panel(e) if e.is_retryable() => unavailable(error),
-            ApiError::Funnel(FunnelError::Shelf(e)) | ApiError::Insight(InsightError::Shelf(e)) => {
-                error(shelf_status(&e))
-            }
+            ApiError::Funnel(FunnelError::Shelf(e))
+            | ApiError::Insight(InsightError::Shelf(e))
+            | ApiError::Layout(e) => error(shelf_status(&e)),
             ApiError::Insight(e) if e.is_retryable() => unavailable(error),
             ApiError::Alert(AlertError::TooMany(_)) => error(StatusCode::CONFLICT),
             ApiError::Funnel(e) if e.is_retryable() => unavailable(error),

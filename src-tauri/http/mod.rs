@@ -6,6 +6,7 @@ mod access;
 mod alerts;
 mod annotations;
 mod body;
+mod dashboard;
 mod error;
 mod events;
 mod funnels;
@@ -41,6 +42,7 @@ pub fn router(engine: Arc<Engine>, access: &Access, bind: IpAddr) -> Result<Rout
         .route("/v1/events", post(events::post_events))
         .route("/api/panels", get(panels::all_panels))
         .route("/api/panels/{name}", get(panels::one_panel))
+        .route("/api/dashboard", get(dashboard::get).put(dashboard::put))
         .route("/api/dashboard.png", get(panels::dashboard_png))
         .route("/api/funnels", get(funnels::list))
         .route(

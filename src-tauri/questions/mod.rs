@@ -7,6 +7,7 @@ pub mod breakdown;
 pub mod filters;
 pub mod funnels;
 pub mod insights;
+pub mod layout;
 pub mod panels;
 pub mod properties;
 pub mod range;
