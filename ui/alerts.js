@@ -64,6 +64,8 @@
     $("af-name").value = r.name;
     $("af-metric").value = r.metric;
     $("af-op").value = r.op;
+    $("af-compare").value = r.compare_to || "previous";
+    showCompare();
     $("af-threshold").value = r.threshold;
     $("af-for").value = r.for;
     $("af-hold").value = r.hold;
@@ -85,10 +87,18 @@
     }
   }
 
-  // Every funnel's conversion, and each of its steps over the one before, is a metric a rule
-  // can watch.
+  // A change is measured against an earlier window: offered with the change operators only.
+  const isChange = () => $("af-op").value.endsWith("_by_pct");
+  function showCompare() {
+    $("af-compare-label").hidden = !isChange();
+  }
+  $("af-op").addEventListener("change", showCompare);
+
+  // Every funnel's conversion, each of its steps over the one before, and every insight is a
+  // metric a rule can watch.
   async function offerMetrics() {
     const funnels = await invoke("funnels").catch(() => ({ funnels: [] }));
+    const shelves = await invoke("shelves").catch(() => ({ insights: [] }));
     const list = $("af-metrics");
     list.innerHTML = "";
     const offer = (value, label) => list.append(Object.assign(document.createElement("option"), { value, label }));
@@ -102,6 +112,7 @@
         offer(`funnel_step_pct:${f.id}:${i + 2}`, label);
       });
     }
+    for (const i of shelves.insights) offer(`insight:${i.id}`, `${i.name} (insight, all groups)`);
   }
 
   $("view-alerts").addEventListener("view-shown", () => {
@@ -134,6 +145,7 @@
       metric: $("af-metric").value.trim(),
       op: $("af-op").value,
       threshold: Number($("af-threshold").value),
+      compare_to: isChange() ? $("af-compare").value : null,
       for: $("af-for").value.trim(),
       hold: $("af-hold").value.trim(),
       min_events: Number($("af-min-events").value),

@@ -107,6 +107,7 @@ function render(view) {
       shown.set(name, charts[name]);
     }
   }
+  if (window.renderBoard) window.renderBoard(view);
   updated();
 }
 

@@ -6,6 +6,7 @@
 //! start), the window first offers to fetch it (`engine`).
 
 mod alerts;
+mod board;
 mod engine;
 mod funnels;
 mod profiles;
@@ -145,6 +146,11 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), CliE
             alerts::save_alert,
             alerts::delete_alert,
             alerts::preview_alert,
+            board::shelves,
+            board::arrange,
+            board::preview_insight,
+            board::save_insight,
+            board::save_csv,
             engine::engine_missing,
             engine::engine_install,
             engine::engine_cancel,

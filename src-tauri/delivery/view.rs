@@ -2,6 +2,7 @@
 //! their charts, the connection status in words, and the empty-state hint.
 
 mod alerts;
+mod board;
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -20,6 +21,7 @@ use crate::questions::funnels::{
 use crate::questions::panels::{conversion_pct, Dashboard, PanelError, PanelName, Range, Scope};
 
 pub use alerts::{replayed_text, AlertRow, AlertsView};
+pub use board::{insight_tile, BoardTile};
 
 /// Everything the window renders, pushed after flushes and returned by every command.
 #[derive(Debug, Clone, Serialize)]
@@ -48,6 +50,8 @@ pub struct View {
     pub demo_running: bool,
     /// Alert rules in words, the header's badge; their marks are in `charts`.
     pub alerts: AlertsView,
+    /// The dashboard the team arranged, in order (`GET /api/dashboard`'s tiles).
+    pub board: Vec<BoardTile>,
 }
 
 /// A funnel drawn in the signup panel's place: its steps chart and a one-line summary; and
@@ -173,6 +177,7 @@ pub async fn build(engine: &Engine, request: &Request<'_>) -> Result<View, Panel
     if let Some(id) = &request.choice.funnel {
         view.funnel = funnel_panel(engine, id, &scope).await;
     }
+    view.board = board::board(engine, &scope, &engine.annotations.marks()).await;
     Ok(view)
 }
 
@@ -294,6 +299,7 @@ fn assemble(engine: &Engine, request: &Request<'_>, dashboard: &Dashboard) -> Vi
         demo_running: request.demo_running,
         funnel: None,
         alerts: AlertsView::of(&rules),
+        board: Vec::new(),
     }
 }
 

@@ -1198,6 +1198,160 @@ async fn a_funnel_is_defined_step_by_step_broken_down_and_shown() {
     app.close().await;
 }
 
+/// The dashboard the team arranges: an insight defined step by step with its live preview,
+/// pinned, updated as events arrive, moved and a panel removed (the order survives a restart),
+/// marked, and its data downloaded as CSV and read back.
+#[tokio::test]
+async fn an_insight_is_defined_pinned_arranged_and_downloaded() {
+    let _one_window = ONE_WINDOW.lock().await;
+    let home = Home::new();
+    // Downloads go where the desktop says (as a browser's do): a folder of this home.
+    let downloads = home.config.parent().unwrap().join("downloads");
+    std::fs::create_dir_all(&home.config).unwrap();
+    let dirs = format!("XDG_DOWNLOAD_DIR=\"{}\"\n", downloads.display());
+    std::fs::write(home.config.join("user-dirs.dirs"), dirs).unwrap();
+    let app = App::launch(&home).await;
+    let click = |user: &str, country: &str, button: &str| {
+        json!({"event_name": "button_click", "session_id": format!("s-{user}"),
+               "user_id": user, "country_code": country, "timestamp": at(3),
+               "properties": {"button": button}})
+    };
+    let mut events: Vec<Value> = ["a", "b", "c"].map(|u| click(u, "DE", "checkout")).to_vec();
+    events.extend(["d", "e"].map(|u| click(u, "FR", "checkout")));
+    events.push(click("f", "FR", "help"));
+    events.push(json!({"event_name": "page_view", "session_id": "s-a", "timestamp": at(3)}));
+    app.post(&events).await;
+    app.wait_text("active-users-value", "6").await;
+
+    // Defined step by step: the preview follows each change.
+    app.click("insight-new").await;
+    app.wait_for("the event names seen offered", |app| async move {
+        options(app, "if-events").await
+            == [
+                "button_click (button_click (6))",
+                "page_view (page_view (1))",
+            ]
+    })
+    .await;
+    app.wait_text("if-preview-summary", "7 count over 1h").await;
+    app.click_css("#if-events option[value=button_click]").await;
+    app.wait_text("if-preview-summary", "6 count over 1h").await;
+    app.type_into("if-where", "button=checkout").await;
+    app.wait_text("if-preview-summary", "5 count over 1h").await;
+    app.click_css("#if-breakdown option[value=country]").await;
+    app.wait_text("if-preview-summary", "count over 1h · DE 3, FR 2")
+        .await;
+    app.type_into("if-id", "checkout").await;
+    app.type_into("if-name", "Checkout clicks").await;
+    app.save_view("insight-form-1280").await;
+    app.click("if-save").await;
+    app.wait_text("board-message", "saved and pinned insight checkout")
+        .await;
+    app.wait_text("summary-insight-checkout", "count over 1h · DE 3, FR 2")
+        .await;
+    let stored = app.api.get("/api/insights/checkout?range=1h").await.1;
+    assert_eq!(stored["breakdown"], "country", "{stored}");
+
+    // Updated by the next push.
+    app.post(&["g", "h"].map(|u| click(u, "DE", "checkout")))
+        .await;
+    app.wait_text("summary-insight-checkout", "count over 1h · DE 5, FR 2")
+        .await;
+
+    // Moved up one place, a panel removed: the grid and the API agree.
+    app.click("tile-up-insight-checkout").await;
+    let moved = [
+        "active_users",
+        "signup_funnel",
+        "top_features",
+        "checkout",
+        "error_rate",
+    ];
+    app.wait_for("the insight moved up", |app| async move {
+        tile_ids(app).await == moved
+    })
+    .await;
+    app.click("tile-remove-panel-top_features").await;
+    let arranged = ["active_users", "signup_funnel", "checkout", "error_rate"];
+    app.wait_for("the panel removed", |app| async move {
+        tile_ids(app).await == arranged
+    })
+    .await;
+    let shown = [
+        "panel-active_users",
+        "panel-signup_funnel",
+        "insight-checkout",
+        "panel-error_rate",
+    ];
+    app.wait_for("the grid in the arranged order", |app| async move {
+        grid_order(app).await == shown
+    })
+    .await;
+
+    // Marked now: the mark is on the insight's chart.
+    app.click("mark-menu").await;
+    app.type_into("mark-text", "new checkout button").await;
+    app.click("mark-save").await;
+    app.wait_for("the mark on the insight", |app| async move {
+        app.html("chart-insight-checkout")
+            .await
+            .contains(" · new checkout button</title>")
+    })
+    .await;
+
+    // Its CSV, downloaded and read back: every minute of the hour per group, summing to the
+    // totals.
+    app.click("tile-csv-insight-checkout").await;
+    let saved = downloads.join("pulseboard-checkout-1h.csv");
+    app.wait_text("board-message", &format!("saved {}", saved.display()))
+        .await;
+    let csv = std::fs::read_to_string(&saved).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("t,group,value"));
+    let mut sums = std::collections::BTreeMap::new();
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        *sums.entry(cells[1].to_owned()).or_insert(0) += cells[2].parse::<u64>().unwrap();
+    }
+    assert_eq!(sums, [("DE".to_owned(), 5), ("FR".to_owned(), 2)].into());
+    // Two groups, each with every minute bucket the hour touches (61 unless it ends on a
+    // minute).
+    let rows = csv.lines().count() - 1;
+    assert!(rows == 2 * 61 || rows == 2 * 60, "{rows} rows");
+    for width in [1280, 900] {
+        app.client.set_window_size(width, 800).await.unwrap();
+        app.save_view(&format!("dashboard-arranged-{width}")).await;
+    }
+    app.close().await;
+
+    // Remembered: the next launch lays the same tiles out in the same order.
+    let app = App::launch(&home).await;
+    app.wait_text("summary-insight-checkout", "count over 1h · DE 5, FR 2")
+        .await;
+    app.wait_for("the grid in the arranged order", |app| async move {
+        grid_order(app).await == shown
+    })
+    .await;
+    app.close().await;
+}
+
+/// The arranged dashboard's tile ids, as the API answers them.
+async fn tile_ids(app: &App) -> Vec<String> {
+    let (_, body) = app.api.get("/api/dashboard").await;
+    let tiles = body["tiles"].as_array().cloned().unwrap_or_default();
+    tiles
+        .iter()
+        .map(|t| t["id"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// The dashboard's tiles shown, in the grid's order.
+async fn grid_order(app: &App) -> Vec<String> {
+    let script = "return [...document.querySelectorAll('#grid > article')].filter(e => !e.hidden).map(e => e.id)";
+    let order = app.client.execute(script, vec![]).await.unwrap();
+    serde_json::from_value(order).unwrap()
+}
+
 /// The window's views, each with an element only it shows and a text that element holds once
 /// its data is loaded (here: `fixture()` posted, the built-in alert rule, this instance).
 const VIEWS: [(&str, &str, &str); 4] = [
