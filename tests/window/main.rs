@@ -1604,6 +1604,42 @@ async fn bench_window() {
         "launch to data on screen: {} ms",
         launched.elapsed().as_millis()
     );
+    // The dashboard of the target: the four panels and four insights, every one
+    // recomputed for each push.
+    let insights = [
+        (
+            "views",
+            json!({"events": ["page_view"], "breakdown": "country"}),
+        ),
+        (
+            "clicks",
+            json!({"events": ["button_click"], "breakdown": "event_name"}),
+        ),
+        (
+            "path-users",
+            json!({"events": ["page_view"], "measure": "users", "breakdown": "prop.path"}),
+        ),
+        ("sessions", json!({"measure": "sessions", "chart": "bar"})),
+    ];
+    let mut tiles: Vec<Value> = [
+        "active_users",
+        "signup_funnel",
+        "top_features",
+        "error_rate",
+    ]
+    .map(|id| json!({"kind": "panel", "id": id}))
+    .to_vec();
+    for (id, definition) in &insights {
+        let path = format!("/api/insights/{id}");
+        assert_eq!(app.api.put(&path, &definition.to_string()).await.0, 200);
+        tiles.push(json!({"kind": "insight", "id": id}));
+    }
+    let board = json!({ "tiles": tiles }).to_string();
+    assert_eq!(app.api.put("/api/dashboard", &board).await.0, 200);
+    app.wait_for("the insights on the dashboard", |app| async move {
+        app.displayed("chart-insight-sessions").await
+    })
+    .await;
     tokio::time::sleep(Duration::from_secs(5)).await;
     println!(
         "idle RSS of the app's processes before any load: {} MiB",

@@ -25,6 +25,7 @@ use crate::engine::{Engine, EngineConfig};
 use crate::ingest::event;
 use crate::questions::filters::Filters;
 use crate::questions::funnels::{Breakdown, Funnel};
+use crate::questions::insights::{reads_rollups, Insight};
 use crate::questions::panels::{PanelName, Range, Scope, Source, Window};
 use crate::storage::store::{migrations, rowbinary};
 
@@ -638,7 +639,8 @@ async fn panels(
     }
     println!();
     filtered_panels(engine, stored, runs).await?;
-    funnels(engine, stored, runs).await
+    funnels(engine, stored, runs).await?;
+    insights(engine, stored, runs).await
 }
 
 /// Merges the rollup tables' parts after a bulk load (`OPTIMIZE … FINAL`), as in a store that
@@ -716,6 +718,58 @@ async fn funnels(engine: &Engine, stored: u64, runs: usize) -> Result<(), String
         let name = breakdown.map_or_else(|| "none".to_owned(), |b| b.as_text());
         println!(
             "| {name} | {} | {} |",
+            ms(pct(&mut times, 50)),
+            ms(pct(&mut times, 95))
+        );
+    }
+    println!();
+    Ok(())
+}
+
+/// Times insights over 24h: counts that read the rollups, and users by a property (raw).
+async fn insights(engine: &Engine, stored: u64, runs: usize) -> Result<(), String> {
+    println!(
+        "## Insight queries, 24h range, {stored} events stored ({runs} runs, cache bypassed)\n"
+    );
+    println!("Each answer is two queries (totals per group, then every 15-minute bucket of the top 10).\n");
+    println!("| insight | reads | p50 | p95 |");
+    println!("|---|---|---|---|");
+    let cases = [
+        (
+            "count of page_view, button_click by country",
+            serde_json::json!({"events": ["page_view", "button_click"], "breakdown": "country"}),
+        ),
+        (
+            "count of every event by event name",
+            serde_json::json!({"breakdown": "event_name"}),
+        ),
+        (
+            "users of page_view by prop.path",
+            serde_json::json!({"events": ["page_view"], "measure": "users", "breakdown": "prop.path"}),
+        ),
+    ];
+    for (label, definition) in cases {
+        let insight = Insight::parse("bench", &definition).map_err(|e| e.to_string())?;
+        let reads = match reads_rollups(&insight, &Filters::default()) {
+            true => "count rollups",
+            false => "raw events",
+        };
+        let mut times = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            // A new instant each run: a question the cache has not seen.
+            let scope = Scope {
+                at: Some(Utc::now()),
+                ..Scope::new(Range::H24)
+            };
+            let start = Instant::now();
+            (engine.insights)
+                .ask(None, &insight, &scope, false)
+                .await
+                .map_err(|e| e.to_string())?;
+            times.push(start.elapsed());
+        }
+        println!(
+            "| {label} | {reads} | {} | {} |",
             ms(pct(&mut times, 50)),
             ms(pct(&mut times, 95))
         );

@@ -64,6 +64,11 @@ impl shelf::Definition for Insight {
     }
 }
 
+/// Whether `insight` under `filters` is answered from the count rollups (else raw events).
+pub fn reads_rollups(insight: &Insight, filters: &Filters) -> bool {
+    query::rollup_rows(insight, filters, Source::Views).is_some()
+}
+
 /// The insights a data directory defines (`insights.json`; none at first).
 pub fn definitions(data_dir: &Path) -> Result<Shelf<Insight>, ShelfError> {
     Shelf::load(data_dir, FILE, Vec::new)
