@@ -108,6 +108,7 @@ function render(view) {
     }
   }
   if (window.renderBoard) window.renderBoard(view);
+  renderNotes(view.notes);
   updated();
 }
 
@@ -410,6 +411,30 @@ async function markNow() {
   }
 }
 $("mark-save").addEventListener("click", markNow);
+
+// The marks of the range in the Mark menu, newest first, each with a ✕ that deletes it.
+let notesShown = "";
+function renderNotes(notes) {
+  const json = JSON.stringify(notes);
+  if (json === notesShown) return;
+  notesShown = json;
+  const list = $("mark-list");
+  list.innerHTML = "";
+  for (const note of notes.slice().reverse()) {
+    const item = document.createElement("li");
+    item.id = `mark-${note.id}`;
+    item.append(`${note.when} · ${note.text} `);
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "quiet";
+    remove.id = `mark-delete-${note.id}`;
+    remove.textContent = "✕";
+    remove.title = "Delete this mark from every chart";
+    remove.addEventListener("click", () => act("delete_annotation", { id: note.id }));
+    item.append(remove);
+    list.append(item);
+  }
+}
 $("mark-text").addEventListener("keydown", (event) => {
   if (event.key === "Enter") {
     event.preventDefault();

@@ -123,6 +123,7 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), CliE
             set_time,
             set_filters,
             mark_now,
+            delete_annotation,
             suggest::suggest,
             page,
             set_page,
@@ -317,6 +318,16 @@ async fn mark_now(text: String, shared: State<'_, Arc<Shared>>) -> Result<View, 
     engine
         .annotations
         .add(&serde_json::json!({ "text": text }), now, |_| Ok(()))?;
+    Ok(shared.view().await)
+}
+
+/// Deletes annotation `id` (the mark list's ✕).
+#[tauri::command]
+async fn delete_annotation(
+    id: String,
+    shared: State<'_, Arc<Shared>>,
+) -> Result<View, CommandError> {
+    shared.instance.engine().annotations.delete(&id)?;
     Ok(shared.view().await)
 }
 

@@ -52,6 +52,17 @@ pub struct View {
     pub alerts: AlertsView,
     /// The dashboard the team arranged, in order (`GET /api/dashboard`'s tiles).
     pub board: Vec<BoardTile>,
+    /// The annotations in the range, oldest first, for the list that deletes them.
+    pub notes: Vec<NoteRow>,
+}
+
+/// An annotation as the window lists it: its local time and text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NoteRow {
+    pub id: String,
+    /// `Mon 30 Nov 14:05`, local time.
+    pub when: String,
+    pub text: String,
 }
 
 /// A funnel drawn in the signup panel's place: its steps chart and a one-line summary; and
@@ -226,6 +237,26 @@ async fn funnel_panel(engine: &Engine, id: &str, scope: &Scope) -> Option<Funnel
     }
 }
 
+/// The annotations of the range ending at `at` (none: now).
+fn notes_in(engine: &Engine, range: Range, at: Option<DateTime<Utc>>) -> Vec<NoteRow> {
+    let end = at.unwrap_or_else(|| engine.config.clock.now());
+    let window = crate::questions::panels::Window::new(range, end);
+    (engine
+        .annotations
+        .within(window.start_ms, window.end_ms)
+        .into_iter())
+    .map(|a| NoteRow {
+        id: a.id,
+        when: a
+            .at
+            .with_timezone(&Local)
+            .format("%a %-d %b %H:%M")
+            .to_string(),
+        text: a.text,
+    })
+    .collect()
+}
+
 /// The header's words for a range ending at `at` (none: live), in local time.
 fn time_text(range: Range, at: Option<DateTime<Utc>>) -> String {
     let local = |t: DateTime<Utc>| {
@@ -300,6 +331,7 @@ fn assemble(engine: &Engine, request: &Request<'_>, dashboard: &Dashboard) -> Vi
         funnel: None,
         alerts: AlertsView::of(&rules),
         board: Vec::new(),
+        notes: notes_in(engine, range, request.choice.at),
     }
 }
 

@@ -1200,7 +1200,7 @@ async fn a_funnel_is_defined_step_by_step_broken_down_and_shown() {
 
 /// The dashboard the team arranges: an insight defined step by step with its live preview,
 /// pinned, updated as events arrive, moved and a panel removed (the order survives a restart),
-/// marked, and its data downloaded as CSV and read back.
+/// marked and the mark deleted from the Mark menu, and its data downloaded as CSV and read back.
 #[tokio::test]
 async fn an_insight_is_defined_pinned_arranged_and_downloaded() {
     let _one_window = ONE_WINDOW.lock().await;
@@ -1298,6 +1298,26 @@ async fn an_insight_is_defined_pinned_arranged_and_downloaded() {
             .contains(" · new checkout button</title>")
     })
     .await;
+    // Listed in the Mark menu, and deleted from there: gone from the chart.
+    app.click("mark-menu").await;
+    app.wait_for("the mark listed", |app| async move {
+        app.text("mark-list")
+            .await
+            .is_some_and(|t| t.contains(" · new checkout button"))
+    })
+    .await;
+    app.click_css("#mark-list li button").await;
+    app.wait_for("the mark deleted", |app| async move {
+        !app.html("chart-insight-checkout")
+            .await
+            .contains("new checkout button")
+    })
+    .await;
+    assert_eq!(
+        app.api.get("/api/annotations?range=1h").await.1["annotations"],
+        json!([])
+    );
+    app.click("mark-menu").await;
 
     // Its CSV, downloaded and read back: every minute of the hour per group, summing to the
     // totals.
