@@ -9,6 +9,7 @@ mod alerts;
 mod annotations;
 mod cli;
 mod common;
+mod csv;
 mod dashboard;
 mod durability;
 mod formats;

@@ -65,7 +65,7 @@ fn sdk_node() -> PathBuf {
 
 /// Runs `tests/it/sdk/{script}` (`python3` for `.py`, `node` for `.mjs`) with `input` as JSON on
 /// its stdin and the SDKs on its path; fails unless it succeeds; its JSON output.
-fn run(script: &str, input: &Value) -> Value {
+pub fn run(script: &str, input: &Value) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/it/sdk")
         .join(script);
