@@ -618,7 +618,53 @@ async fn alerts_view(app: &App) {
         .map(|a| (&a["id"], &a["muted"]))
         .collect();
     assert_eq!(ids, [(&json!("e2e-spike"), &json!(true))]);
+
+    // A change against an earlier window: the form asks what to compare with only then.
+    assert!(!app.displayed("af-compare-label").await);
+    for (id, value) in [
+        ("af-id", "e2e-drop"),
+        ("af-name", "E2E drop"),
+        ("af-threshold", "50"),
+    ] {
+        let input = app.client.find(Locator::Id(id)).await.unwrap();
+        input.clear().await.unwrap();
+        input.send_keys(value).await.unwrap();
+    }
+    app.click_css("#af-op option[value=drops_by_pct]").await;
+    assert!(app.displayed("af-compare-label").await);
+    app.click_css("#af-compare option[value=day_before]").await;
+    app.click("af-save").await;
+    app.wait_text("alerts-message", "saved e2e-drop").await;
+    let rule = app.alert_rule("e2e-drop").await;
+    assert_eq!(
+        (&rule["op"], &rule["compare_to"], &rule["threshold"]),
+        (&json!("drops_by_pct"), &json!("day_before"), &json!(50.0))
+    );
+    // Edited, the form starts from it, compare included.
+    app.click_css("#af-op option[value=above]").await;
+    assert!(!app.displayed("af-compare-label").await);
+    app.click("alert-edit-e2e-drop").await;
+    assert!(app.displayed("af-compare-label").await);
+    let compare = app.client.find(Locator::Id("af-compare")).await.unwrap();
+    assert_eq!(
+        compare.prop("value").await.unwrap().as_deref(),
+        Some("day_before")
+    );
+    app.click("alert-delete-e2e-drop").await;
+    app.wait_text("alerts-message", "deleted e2e-drop").await;
     app.click("nav-dashboard").await;
+}
+
+impl App {
+    /// Rule `id` as `GET /api/alerts` lists it.
+    async fn alert_rule(&self, id: &str) -> Value {
+        let (_, body) = self.api.get("/api/alerts").await;
+        let rules = body["alerts"].as_array().cloned().unwrap_or_default();
+        rules
+            .into_iter()
+            .find(|a| a["id"] == id)
+            .unwrap_or(Value::Null)
+    }
 }
 
 impl Drop for App {
