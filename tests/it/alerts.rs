@@ -701,27 +701,12 @@ async fn a_preview_replays_the_rule_minute_by_minute_with_its_hold() {
 #[tokio::test]
 async fn a_drop_in_the_campaign_funnels_conversion_fires_within_a_minute() {
     use crate::funnels::reference::{Dim, Filter, Funnel};
-    use crate::funnels::{at_param, from_demo, past_instant, post_all, Ev, MIN};
-    use pulseboard::cli::demo::{Campaign, BROKEN_FROM_MS};
+    use crate::funnels::{at_param, campaign_posted, past_instant, MIN};
+    use pulseboard::cli::demo::BROKEN_FROM_MS;
 
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &[]);
-    let at = past_instant().timestamp_millis();
-    let campaign = Campaign {
-        seed: 42,
-        origin_ms: at - 180 * MIN,
-    };
-    let events: Vec<Ev> = campaign
-        .events(campaign.origin_ms, at + 1)
-        .iter()
-        .map(from_demo)
-        .collect();
-    post_all(&server, &events).await;
-    let funnel = pulseboard::cli::demo::campaign::funnel_definition();
-    let put = server
-        .put("/api/funnels/campaign", &funnel.to_string())
-        .await;
-    assert_eq!(put.0, 200, "{put:?}");
+    let (campaign, events) = campaign_posted(&server, past_instant().timestamp_millis()).await;
     let rule = json!({"name": "Gmail conversion drops", "metric": "funnel_conversion_pct:campaign",
                       "op": "drops_by_pct", "threshold": 25, "for": "30m", "hold": "0s",
                       "min_events": 20, "filters": {"prop.email_domain": "gmail.com"}});

@@ -907,7 +907,7 @@ async fn funnels_survive_a_restart_and_the_builtin_stays_deleted() {
 }
 
 /// A demo event as a test event.
-pub fn from_demo(e: &pulseboard::cli::demo::DemoEvent) -> Ev {
+fn from_demo(e: &pulseboard::cli::demo::DemoEvent) -> Ev {
     let props = e.properties.as_object().unwrap();
     Ev {
         name: e.event_name.to_owned(),
@@ -920,28 +920,39 @@ pub fn from_demo(e: &pulseboard::cli::demo::DemoEvent) -> Ev {
     }
 }
 
+/// Three hours of the demo's campaign (seed 42) on a fixed clock ending at `end_ms`, posted to
+/// `server`, with the campaign funnel defined as the demo defines it.
+pub async fn campaign_posted(
+    server: &Server,
+    end_ms: i64,
+) -> (pulseboard::cli::demo::Campaign, Vec<Ev>) {
+    let campaign = pulseboard::cli::demo::Campaign {
+        seed: 42,
+        origin_ms: end_ms - 180 * MIN,
+    };
+    let events: Vec<Ev> = campaign
+        .events(campaign.origin_ms, end_ms + 1)
+        .iter()
+        .map(from_demo)
+        .collect();
+    post_all(server, &events).await;
+    let funnel = pulseboard::cli::demo::campaign::funnel_definition();
+    let put = server
+        .put("/api/funnels/campaign", &funnel.to_string())
+        .await;
+    assert_eq!(put.0, 200, "{put:?}");
+    (campaign, events)
+}
+
 #[tokio::test]
 async fn the_campaign_scenario_breaks_gmail_and_recovers() {
-    use pulseboard::cli::demo::{Campaign, BROKEN_TO_MS};
+    use pulseboard::cli::demo::BROKEN_TO_MS;
 
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &[]);
     let at = past_instant();
     let t = at.timestamp_millis();
-    // Three hours of campaign on a fixed clock, ending at `at`.
-    let campaign = Campaign {
-        seed: 42,
-        origin_ms: t - 180 * MIN,
-    };
-    let events: Vec<Ev> = campaign
-        .events(campaign.origin_ms, t + 1)
-        .iter()
-        .map(from_demo)
-        .collect();
-    post_all(&server, &events).await;
-    let body = r#"{"name": "Campaign signups", "steps": [{"event_name": "signup_started"},
-        {"event_name": "email_verified"}, {"event_name": "signup_completed"}], "window": "1h"}"#;
-    assert_eq!(server.put("/api/funnels/campaign", body).await.0, 200);
+    let (campaign, events) = campaign_posted(&server, t).await;
     let funnel = reference::Funnel {
         steps: ["signup_started", "email_verified", "signup_completed"]
             .map(|name| (name, Filter::default()))
