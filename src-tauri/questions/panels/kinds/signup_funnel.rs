@@ -8,7 +8,7 @@ use crate::delivery::charts::axes::{count_axis, time_axis, time_mesh, time_span,
 use crate::delivery::charts::frame::{canvas, caption, chart_on, Y_LABELS_W};
 use crate::delivery::charts::labels::{hh_mm, pct, thousands};
 use crate::delivery::charts::theme::{text, BACKGROUND, COMPLETED, CONVERSION, GRID, STARTED};
-use crate::delivery::charts::{Area, DrawResult, Hover, Mark, Output};
+use crate::delivery::charts::{marks, Area, DrawResult, Hover, Mark, Output};
 use crate::questions::panels::kind::Kind;
 use crate::questions::panels::model::{conversion_pct, format_time, rfc3339};
 use crate::questions::panels::query::{Query, Sql};
@@ -77,7 +77,7 @@ impl Kind for SignupFunnel {
         &self,
         root: &Area<DB>,
         range: Range,
-        _marks: &[Mark],
+        marks: &[Mark],
         _out: Output,
         hovers: &mut Vec<Hover>,
     ) -> DrawResult<DB> {
@@ -99,13 +99,9 @@ impl Kind for SignupFunnel {
             .max()
             .unwrap_or(0);
         // Headroom above the bars for the legend.
-        let mut chart = chart_on(
-            &area,
-            time_axis(span.clone()),
-            count_axis(max.saturating_add(max / 2)),
-            Y_LABELS_W,
-        )?
-        .set_secondary_coord(span, 0.0..100.0);
+        let y = count_axis(max.saturating_add(max / 2));
+        let mut chart = chart_on(&area, time_axis(span.clone()), y.clone(), Y_LABELS_W)?
+            .set_secondary_coord(span.clone(), 0.0..100.0);
         time_mesh(&mut chart).draw()?;
         chart
             .configure_secondary_axes()
@@ -166,6 +162,7 @@ impl Kind for SignupFunnel {
             );
             Hover::new(x0..x1, ys.clone(), title)
         }));
+        marks::draw(&mut chart, marks, &span, y, hovers)?;
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)
@@ -280,6 +277,30 @@ mod tests {
         }
         // One point per hour with a conversion, none for the hour where nothing started.
         assert_eq!(svg.matches("<circle").count(), 2);
+    }
+
+    #[test]
+    fn notes_and_alerts_are_marked_on_the_hourly_bars() {
+        use crate::delivery::charts::fixtures::{titles, T0};
+        use crate::delivery::charts::{Mark, MarkKind};
+        let marks = [
+            Mark {
+                at: T0 + 3600 + 300,
+                kind: MarkKind::Note,
+                label: "fixed the sender domain".into(),
+            },
+            // Days before the chart's span: not drawn.
+            Mark {
+                at: T0 - 10 * 86_400,
+                kind: MarkKind::Note,
+                label: "old".into(),
+            },
+        ];
+        let svg = funnel().svg(Range::H6, &marks, Empty::NoData);
+        assert_svg(&svg);
+        let titles = titles(&svg);
+        assert_eq!(titles.last().unwrap(), "13:05 · fixed the sender domain");
+        assert!(!titles.iter().any(|t| t.ends_with("old")), "{titles:?}");
     }
 
     #[test]
