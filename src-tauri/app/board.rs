@@ -82,15 +82,10 @@ pub async fn save_insight(
 ) -> Result<View, CommandError> {
     let engine = shared.instance.engine();
     engine.insights.put(&id, &definition)?;
-    let mut tiles = engine.tiles().tiles;
-    let tile = Tile {
+    engine.pin(Tile {
         kind: TileKind::Insight,
         id,
-    };
-    if !tiles.contains(&tile) {
-        tiles.push(tile);
-        engine.arrange(&json!({ "tiles": tiles }))?;
-    }
+    })?;
     Ok(shared.view().await)
 }
 

@@ -14,7 +14,7 @@ use crate::delivery::alerts::{AlertError, Alerts, Questions, Saved};
 use crate::delivery::annotations::{AnnotationError, Annotations};
 use crate::questions::funnels::{self, Funnels};
 use crate::questions::insights::{self, Insights};
-use crate::questions::layout::{Layout, TileKind, Tiles};
+use crate::questions::layout::{Layout, Tile, TileKind, Tiles};
 use crate::questions::panels::Panels;
 use crate::questions::properties::Properties;
 use crate::questions::shelf::ShelfError;
@@ -229,6 +229,16 @@ impl Engine {
     /// Arranges the dashboard: `body`'s tiles, each naming a panel or a saved insight or funnel.
     pub fn arrange(&self, body: &serde_json::Value) -> Result<Tiles, ShelfError> {
         self.layout.put(body, |kind, id| self.exists(kind, id))
+    }
+
+    /// Adds `tile` at the end of the dashboard unless it is on it already.
+    pub fn pin(&self, tile: Tile) -> Result<Tiles, ShelfError> {
+        let mut tiles = self.tiles();
+        if tiles.tiles.contains(&tile) {
+            return Ok(tiles);
+        }
+        tiles.tiles.push(tile);
+        self.arrange(&serde_json::json!(tiles))
     }
 
     fn exists(&self, kind: TileKind, id: &str) -> bool {

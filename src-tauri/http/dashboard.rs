@@ -5,13 +5,12 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::Json;
-use serde_json::Value;
 
 use super::body::Document;
-use super::ApiError;
+use super::{saved, ApiError};
 use crate::engine::Engine;
 use crate::questions::layout::Tiles;
-use crate::questions::shelf::{DefinitionError, ShelfError};
+use crate::questions::shelf::ShelfError;
 
 /// `GET /api/dashboard`.
 pub(super) async fn get(State(engine): State<Arc<Engine>>) -> Json<Tiles> {
@@ -23,9 +22,10 @@ pub(super) async fn put(
     State(engine): State<Arc<Engine>>,
     Document(body): Document,
 ) -> Result<Json<Tiles>, ApiError> {
-    let body: Value = serde_json::from_slice(&body).map_err(|e| {
-        let rule = format!("a JSON object such as {{\"tiles\": [{{\"kind\": \"panel\", \"id\": \"active_users\"}}]}} ({e})");
-        ShelfError::from(DefinitionError::new("body", rule))
-    })?;
+    let body = saved::json_body(
+        &body,
+        r#"a JSON object such as {"tiles": [{"kind": "panel", "id": "active_users"}]}"#,
+    )
+    .map_err(ShelfError::from)?;
     Ok(Json(engine.arrange(&body)?))
 }

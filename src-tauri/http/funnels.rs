@@ -15,7 +15,7 @@ use super::panels::{parse_scope, Format, Pairs};
 use super::{ingest, saved, ApiError};
 
 use crate::engine::Engine;
-use crate::questions::funnels::{self, Breakdown, DefinitionError, FunnelError, Interval};
+use crate::questions::funnels::{self, Breakdown, FunnelError, Interval};
 
 /// `GET /api/funnels`: `{"funnels": [...]}`, by id; with `"invalid": [{"id", "error",
 /// "definition"}]` when stored definitions break a rule.
@@ -30,11 +30,8 @@ pub(super) async fn put(
     Document(body): Document,
 ) -> Result<Response, ApiError> {
     let id = saved::id(id)?;
-    // Whatever the Content-Type (curl -d sends a form type): the body must be JSON.
-    let body: Value = serde_json::from_slice(&body).map_err(|e| {
-        let rule = format!("a JSON object defining the funnel ({e})");
-        FunnelError::from(DefinitionError::new("body", rule))
-    })?;
+    let body =
+        saved::json_body(&body, "a JSON object defining the funnel").map_err(FunnelError::from)?;
     let funnel = engine.funnels.put(&id, &body)?;
     Ok(Json(funnel).into_response())
 }

@@ -20,10 +20,8 @@ use crate::questions::shelf::DefinitionError;
 
 /// The body as JSON, whatever its Content-Type (curl -d sends a form type).
 fn definition(body: &[u8]) -> Result<Value, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
-        let rule = format!("a JSON object defining the insight ({e})");
-        InsightError::from(DefinitionError::new("body", rule)).into()
-    })
+    saved::json_body(body, "a JSON object defining the insight")
+        .map_err(|e| InsightError::from(e).into())
 }
 
 /// `range` (up to 30d), `at` or `from`/`to`, the filters, and `compare=previous`.
