@@ -19,8 +19,8 @@ TAURI_DRIVER_VERSION=2.1.0
 # The real SDKs the integration tests drive (tests/it/sdks.rs looks in PULSEBOARD_SDK_PY /
 # PULSEBOARD_SDK_NODE when set, a directory of your own that this script leaves alone, else here).
 SDK_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/pulseboard"
-SDK_PY_PACKAGES=(segment-analytics-python==2.4.0 posthog==7.91.1)
-SDK_NODE_PACKAGES=(@segment/analytics-node@3.1.0 posthog-node@5.70.0)
+SDK_PY_PACKAGES=(segment-analytics-python==2.4.0 posthog==7.91.1 clickhouse-connect==1.12.0)
+SDK_NODE_PACKAGES=(@segment/analytics-node@3.1.0 posthog-node@5.70.0 @clickhouse/client@1.23.1)
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -127,6 +127,14 @@ pub struct EngineArgs {
     /// Give up on one ClickHouse server call after this long (server profiles)
     #[arg(long, env = "PULSEBOARD_STORE_TIMEOUT", default_value = "30s", value_parser = duration::parse)]
     pub store_timeout: Duration,
+    /// Stop a SQL statement (/api/sql, /clickhouse, the SQL view) after this long. The
+    /// embedded engine answers one statement at a time: flushes and the dashboard wait
+    /// behind a long one, at most this long
+    #[arg(long, env = "PULSEBOARD_SQL_TIMEOUT", default_value = "10s", value_parser = duration::parse)]
+    pub sql_timeout: Duration,
+    /// Answer at most this many rows of a SQL statement (/api/sql says `truncated`)
+    #[arg(long, env = "PULSEBOARD_SQL_MAX_ROWS", default_value_t = 10_000)]
+    pub sql_max_rows: usize,
 }
 
 impl EngineArgs {
@@ -146,6 +154,8 @@ impl EngineArgs {
         config.body_limit = usize::try_from(self.body_limit).unwrap_or(usize::MAX);
         config.retention_days = self.retention_days;
         config.store_timeout = self.store_timeout;
+        config.sql.timeout = self.sql_timeout;
+        config.sql.max_rows = self.sql_max_rows;
         config.validate()?;
         config.use_profile(self.profile.as_deref())?;
         Ok(config)

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::delivery::alerts::Channels;
+use crate::questions::sql::SqlLimits;
 use crate::storage::batcher::FlushPolicy;
 use crate::storage::profiles::{self, ProfileError, EMBEDDED};
 use crate::storage::store::ServerConfig;
@@ -44,6 +45,8 @@ pub struct EngineConfig {
     pub clock: Clock,
     /// Where alert transitions go besides a rule's webhook (the window's desktop notifications).
     pub alert_channels: Channels,
+    /// What one statement of a user's SQL may take (`--sql-timeout`, `--sql-max-rows`).
+    pub sql: SqlLimits,
 }
 
 /// A setting outside its rule, or a profile that cannot be used.
@@ -75,6 +78,10 @@ const MIN_DEDUP_WINDOW: Duration = Duration::from_secs(60);
 const MAX_DEDUP_WINDOW: Duration = Duration::from_secs(30 * 86_400);
 /// ClickHouse's `DateTime` ends in 2106; ten years is past any campaign.
 const MAX_RETENTION_DAYS: u32 = 3650;
+const MIN_SQL_TIMEOUT: Duration = Duration::from_millis(100);
+// A user's statement holds the embedded engine (one connection) for up to this long.
+const MAX_SQL_TIMEOUT: Duration = Duration::from_secs(600);
+const MAX_SQL_ROWS: usize = 1_000_000;
 
 impl EngineConfig {
     /// The defaults of `pulseboard serve`, on `data_dir`, with the embedded store.
@@ -98,6 +105,7 @@ impl EngineConfig {
             store_timeout: Duration::from_secs(30),
             clock: Clock::system(),
             alert_channels: Channels::default(),
+            sql: SqlLimits::default(),
         }
     }
 
@@ -185,6 +193,20 @@ impl EngineConfig {
                 "retention-days",
                 "must be between 1 and 3650",
                 self.retention_days.to_string(),
+            ));
+        }
+        if !(MIN_SQL_TIMEOUT..=MAX_SQL_TIMEOUT).contains(&self.sql.timeout) {
+            return Err(invalid(
+                "sql-timeout",
+                "must be between 100ms and 10m",
+                format!("{:?}", self.sql.timeout),
+            ));
+        }
+        if !(1..=MAX_SQL_ROWS).contains(&self.sql.max_rows) {
+            return Err(invalid(
+                "sql-max-rows",
+                "must be between 1 and 1000000",
+                self.sql.max_rows.to_string(),
             ));
         }
         if self.store_timeout.is_zero() {

@@ -18,6 +18,7 @@ use crate::questions::layout::{Layout, Tile, TileKind, Tiles};
 use crate::questions::panels::Panels;
 use crate::questions::properties::Properties;
 use crate::questions::shelf::ShelfError;
+use crate::questions::sql::Sql;
 use crate::storage::batcher::{self, FlushError, Status};
 use crate::storage::journal::{self, Journal, JournalError};
 use crate::storage::store::{Embedded, Schema, Server, ServerConfig, Store, StoreError};
@@ -114,6 +115,8 @@ pub struct Engine {
     pub annotations: Arc<Annotations>,
     /// The keys and values the events carry (the filter bar's suggestions).
     pub properties: Arc<Properties>,
+    /// A user's own read-only SQL (`/api/sql`, `/clickhouse`, the SQL view).
+    pub sql: Arc<Sql>,
     /// When it started: the flush lag counts from here until the first flush.
     started: chrono::DateTime<chrono::Utc>,
     shutdown: watch::Sender<bool>,
@@ -178,6 +181,11 @@ impl Engine {
             status.clone(),
             config.clock.clone(),
         ));
+        let database = match &config.server {
+            Some(server) => server.database.clone(),
+            None => config.database.clone(),
+        };
+        let sql = Arc::new(Sql::new(store.clone(), database, config.sql));
         let (shutdown, stop) = watch::channel(false);
         let (alerts, judging) = Alerts::start(
             alert_rules,
@@ -212,6 +220,7 @@ impl Engine {
             layout,
             annotations,
             properties,
+            sql,
             started: chrono::Utc::now(),
             shutdown,
             tasks: Mutex::new(vec![batcher, judging]),

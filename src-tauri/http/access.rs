@@ -160,8 +160,10 @@ impl Guard {
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .is_some_and(|p| same(p.as_bytes(), token.expose().as_bytes())),
         };
-        // `/health` answers in part; the SDK routes check their own keys.
-        if !authorized && path != "/health" && !super::sdk::is_sdk_route(path) {
+        // `/health` answers in part; the SDK routes and ClickHouse's interface check their
+        // own keys.
+        let own_key = super::sdk::is_sdk_route(path) || super::is_clickhouse_route(path);
+        if !authorized && path != "/health" && !own_key {
             return Err(ApiError::Unauthorized);
         }
         Ok(Authorized {

@@ -6,6 +6,7 @@ mod access;
 mod alerts;
 mod annotations;
 mod body;
+mod clickhouse;
 mod dashboard;
 mod error;
 mod events;
@@ -18,6 +19,7 @@ mod saved;
 mod sdk;
 mod server;
 mod settings;
+mod sql;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -59,6 +61,16 @@ pub fn router(engine: Arc<Engine>, access: &Access, bind: IpAddr) -> Result<Rout
                 .put(insights::put)
                 .delete(insights::delete),
         )
+        .route("/api/sql", post(sql::run))
+        .route(
+            "/clickhouse",
+            get(clickhouse::query).post(clickhouse::query),
+        )
+        .route(
+            "/clickhouse/",
+            get(clickhouse::query).post(clickhouse::query),
+        )
+        .route("/clickhouse/ping", get(clickhouse::ping))
         .route("/api/properties", get(properties::keys))
         .route("/api/values", get(properties::values))
         .route("/health", get(health))
@@ -114,6 +126,11 @@ pub async fn serve(
     access.check(addr.ip())?;
     let app = router(engine, &access, addr.ip())?;
     server::run(app, addr, limits, ready, stop).await
+}
+
+/// ClickHouse's HTTP interface, whose clients send the ingest token as their password.
+fn is_clickhouse_route(path: &str) -> bool {
+    path == "/clickhouse" || path.starts_with("/clickhouse/")
 }
 
 /// A first event to send to the instance at `url`, as a shell command people can paste.

@@ -1,6 +1,7 @@
 //! What is asked of the stored events: over a time range (`range`), narrowed by filters
 //! (`filters`): the dashboard's built-in panels (`panels`: a registry of kinds), `funnels`, and
-//! the keys and values the events carry (`properties`, for the filter bar's suggestions).
+//! the keys and values the events carry (`properties`, for the filter bar's suggestions), and
+//! a user's own read-only SQL (`sql`).
 //! Each answer is one snapshot of the store (`as_of_flush`).
 
 pub mod breakdown;
@@ -12,3 +13,4 @@ pub mod panels;
 pub mod properties;
 pub mod range;
 pub mod shelf;
+pub mod sql;

@@ -49,14 +49,19 @@ impl Cell {
 /// A table with its header, written as one CSV document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Csv {
-    header: Vec<&'static str>,
+    header: Vec<String>,
     rows: Vec<Vec<Cell>>,
 }
 
 impl Csv {
     pub fn new(header: &[&'static str]) -> Self {
+        Self::with_header(header.iter().map(|h| h.to_string()).collect())
+    }
+
+    /// A table whose columns are known only at run time (a SQL answer's).
+    pub fn with_header(header: Vec<String>) -> Self {
         Self {
-            header: header.to_vec(),
+            header,
             rows: Vec::new(),
         }
     }
@@ -68,7 +73,7 @@ impl Csv {
     /// The document: the header, then each row, every line ending in CRLF.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let header = self.header.iter().map(|h| Cell::text(*h)).collect();
+        let header = self.header.iter().map(|h| Cell::text(h.clone())).collect();
         for row in std::iter::once(&header).chain(&self.rows) {
             for (i, cell) in row.iter().enumerate() {
                 if i > 0 {

@@ -21,6 +21,7 @@ mod load;
 mod panels;
 mod properties;
 mod sdks;
+mod sql;
 #[path = "../support/mod.rs"]
 mod support;
 mod views;

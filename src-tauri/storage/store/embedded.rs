@@ -62,7 +62,33 @@ impl Embedded {
 
     pub async fn query(&self, sql: &str, params: Params) -> Result<Vec<u8>, StoreError> {
         let sql = sql.to_owned();
+        let params = params
+            .into_iter()
+            .map(|(name, value)| (name, super::escape_param(&value)))
+            .collect::<Params>();
         self.with_engine(move |e| e.query_with_params(&sql, "JSONEachRow", &params))
+            .await
+    }
+
+    /// `settings` become the statement's own `SETTINGS` clause, after any `FORMAT` (ClickHouse
+    /// takes it there): chDB's one session must not keep them.
+    pub async fn raw(
+        &self,
+        sql: &str,
+        format: &str,
+        params: &Params,
+        settings: &[(String, String)],
+    ) -> Result<Vec<u8>, StoreError> {
+        let mut sql = sql.to_owned();
+        if !settings.is_empty() {
+            let clause = settings
+                .iter()
+                .map(|(name, value)| format!("{name} = {}", setting_value(value)))
+                .collect::<Vec<_>>();
+            sql = format!("{sql}\nSETTINGS {}", clause.join(", "));
+        }
+        let (format, params) = (format.to_owned(), params.clone());
+        self.with_engine(move |e| e.query_with_params(&sql, &format, &params))
             .await
     }
 
@@ -92,6 +118,16 @@ impl Embedded {
             engine.lock().unwrap_or_else(|p| p.into_inner()).take();
         })
         .await;
+    }
+}
+
+/// A number as it is, anything else as a quoted string (ClickHouse parses a setting from
+/// either).
+fn setting_value(value: &str) -> String {
+    if value.parse::<f64>().is_ok_and(f64::is_finite) {
+        value.to_string()
+    } else {
+        format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
     }
 }
 

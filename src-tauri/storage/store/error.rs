@@ -124,7 +124,7 @@ pub fn refusal(text: &str) -> Option<Refusal> {
 }
 
 /// The `N` of ClickHouse's "Code: N. DB::Exception: …".
-fn exception_code(text: &str) -> Option<u32> {
+pub fn exception_code(text: &str) -> Option<u32> {
     let rest = &text[text.find("Code: ")? + "Code: ".len()..];
     let digits = rest
         .find(|c: char| !c.is_ascii_digit())

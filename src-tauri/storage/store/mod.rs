@@ -13,7 +13,7 @@ pub mod server;
 use serde::de::DeserializeOwned;
 
 pub use embedded::Embedded;
-pub use error::{Refusal, StoreError};
+pub use error::{exception_code, refusal, Refusal, StoreError};
 pub use server::{Server, ServerConfig};
 
 /// A ClickHouse identifier Pulseboard will splice into SQL (a database name): a letter or `_`
@@ -29,6 +29,22 @@ pub fn is_identifier(name: &str) -> bool {
 /// Query parameters bound to `{name:Type}` placeholders: values travel as text and the engine
 /// types them, so nothing is spliced into SQL.
 pub type Params = Vec<(String, String)>;
+
+/// A parameter's value as ClickHouse reads it from the HTTP interface (`param_<name>`): text
+/// with backslashes, quotes, tabs and line breaks escaped.
+pub fn escape_param(value: &str) -> String {
+    let mut escaped = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' | '\'' | '`' => escaped.extend(['\\', c]),
+            '\t' => escaped.push_str("\\t"),
+            '\n' => escaped.push_str("\\n"),
+            '\r' => escaped.push_str("\\r"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
 
 /// The store behind the batcher and the panels.
 // One store per process, behind an `Arc`: the HTTP client's few hundred bytes cost nothing.
@@ -89,6 +105,23 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Runs a statement a user wrote and answers the engine's output in `format` (a `FORMAT`
+    /// clause wins). `params` are already in the escaped text form ([`escape_param`]);
+    /// `settings` apply to this statement only, in order.
+    pub async fn raw(
+        &self,
+        sql: &str,
+        format: &str,
+        params: &Params,
+        settings: &[(String, String)],
+    ) -> Result<Vec<u8>, StoreError> {
+        faults::check(false)?;
+        match self {
+            Store::Embedded(s) => s.raw(sql, format, params, settings).await,
+            Store::Server(s) => s.raw(sql, format, params, settings).await,
+        }
     }
 
     /// Applies the schema migrations that are not yet recorded.

@@ -128,6 +128,30 @@ impl Server {
         Ok(bytes.to_vec())
     }
 
+    /// A user's statement: parameters (already escaped) and settings as URL parameters, the
+    /// output as the server wrote it.
+    pub async fn raw(
+        &self,
+        sql: &str,
+        format: &str,
+        params: &Params,
+        settings: &[(String, String)],
+    ) -> Result<Vec<u8>, StoreError> {
+        self.ready().await?;
+        let query = params
+            .iter()
+            .map(|(name, value)| (format!("param_{name}"), value))
+            .chain(settings.iter().map(|(name, value)| (name.clone(), value)))
+            .fold(self.client.query_raw(sql), |query, (name, value)| {
+                query.with_setting(name, value.as_str())
+            });
+        let format = format.to_owned();
+        let bytes = self
+            .call(async move { query.fetch_bytes(format)?.collect().await })
+            .await?;
+        Ok(bytes.to_vec())
+    }
+
     /// Inserts RowBinary rows in `COLUMNS` order into `events`, deduplicated by `token`.
     pub async fn insert(&self, rows: Vec<u8>, token: &str) -> Result<(), StoreError> {
         self.ready().await?;
