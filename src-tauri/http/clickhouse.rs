@@ -14,8 +14,8 @@ use base64::Engine as _;
 use super::body::Document;
 use super::Authorized;
 use crate::engine::Engine;
-use crate::questions::sql::{SqlError, PROTECTED_SETTINGS};
-use crate::storage::store::{exception_code, is_identifier, refusal, Params, Refusal};
+use crate::questions::sql::{is_client_setting, SqlError};
+use crate::storage::store::{exception_code, refusal, Params, Refusal};
 
 /// URL parameters of the interface that are not settings, and settings that only steer
 /// ClickHouse's HTTP transport (sessions, progress headers, compression): Pulseboard answers
@@ -146,20 +146,14 @@ impl Request {
                     .params
                     .push((name["param_".len()..].to_string(), value)),
                 _ if TRANSPORT.contains(&name.as_str()) || name.starts_with("http_") => {}
-                _ if PROTECTED_SETTINGS.contains(&name.as_str()) => {
-                    return Err(Failure::read_only(&format!(
-                        "Cannot modify '{name}' setting in readonly mode: Pulseboard's limits \
-                         are set with --sql-timeout and --sql-max-rows"
-                    )))
-                }
-                _ if is_identifier(&name) => request.settings.push((name, value)),
+                _ if is_client_setting(&name) => request.settings.push((name, value)),
                 _ => {
-                    return Err(Failure::new(
-                        StatusCode::BAD_REQUEST,
-                        115,
-                        "UNKNOWN_SETTING",
-                        &format!("Unknown setting {name:?}"),
-                    ))
+                    return Err(Failure::read_only(&format!(
+                        "Cannot modify '{name}' setting in readonly mode: Pulseboard passes \
+                         only settings that shape the answer's format (output_format_*, \
+                         date_time_*, session_timezone, join_use_nulls, …); its limits are set \
+                         with --sql-timeout and --sql-max-rows"
+                    )))
                 }
             }
         }

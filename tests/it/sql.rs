@@ -210,7 +210,7 @@ fn attempts(canary: &Path, out: &Path) -> Vec<(String, &'static str)> {
         // Dictionaries.
         ("SELECT dictGet('d', 'a', toUInt64(1))".into(), "dictGet() reaches"),
         ("SELECT * FROM dictionary('d')".into(), "dictionary() reaches"),
-        ("SELECT * FROM system.dictionaries".into(), "system.dictionaries is not readable"),
+        ("SELECT * FROM system.errors".into(), "system.errors is not readable"),
         // System tables that show the machine or other sessions.
         ("SELECT * FROM system.processes".into(), "system.processes is not readable"),
         ("SELECT * FROM system.disks".into(), "system.disks is not readable"),
@@ -277,6 +277,108 @@ async fn every_way_out_of_the_store_is_refused_and_nothing_changes() {
     }
     let explain = rows(&server, "EXPLAIN SELECT count() FROM events").await;
     assert!(explain.to_string().contains("ReadFrom"), "{explain}");
+}
+
+/// `/clickhouse` takes settings and parameters in its URL: none may carry SQL or a path past
+/// the rule (ClickHouse applies a request's settings before `readonly` takes effect).
+#[tokio::test]
+async fn clickhouse_interface_refuses_settings_and_parameters_that_reach_outside() {
+    let dir = tempfile::tempdir().unwrap();
+    let canary = dir.path().join("canary.txt");
+    std::fs::write(&canary, format!("{SECRET}\n")).unwrap();
+    let schema = dir.path().join("written.proto");
+    let server = Server::start(&dir.path().join("data"), &[]);
+    server.post_ok(&events()).await;
+    server.drained().await;
+    let canary = canary.display().to_string();
+    let schema_path = schema.display().to_string();
+    let file_filter = format!("toUInt32(file('{canary}')) > 0");
+    let cases: Vec<(&str, Vec<(&str, &str)>, &str)> = vec![
+        (
+            "SELECT * FROM (SELECT * FROM {d:Identifier}.{t:Identifier})",
+            vec![("param_d", "system"), ("param_t", "processes")],
+            "a query parameter of type Identifier",
+        ),
+        (
+            "SELECT count() FROM events",
+            vec![("additional_result_filter", &file_filter)],
+            "'additional_result_filter'",
+        ),
+        (
+            "SELECT *",
+            vec![("implicit_table_at_top_level", "system.processes")],
+            "'implicit_table_at_top_level'",
+        ),
+        (
+            "SELECT 1",
+            vec![
+                ("format_template_resultset", &canary),
+                ("default_format", "Template"),
+            ],
+            "'format_template_resultset'",
+        ),
+        (
+            "SELECT 1 AS a",
+            vec![
+                ("output_format_schema", &schema_path),
+                ("default_format", "Protobuf"),
+            ],
+            "'output_format_schema'",
+        ),
+        (
+            "SELECT 1 AS a",
+            vec![("default_format", "Protobuf")],
+            "FORMAT Protobuf reads a schema file",
+        ),
+        ("SELECT 1", vec![("readonly", "0")], "'readonly'"),
+        (
+            "SELECT 1",
+            vec![("max_execution_time", "3600")],
+            "'max_execution_time'",
+        ),
+    ];
+    for (query, params, reason) in cases {
+        let response = server
+            .http
+            .get(format!("{}/clickhouse/", server.url))
+            .query(&[("query", query)])
+            .query(&params)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let code = response.headers()["x-clickhouse-exception-code"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let text = response.text().await.unwrap();
+        assert_eq!(
+            (status, code.as_str()),
+            (403, "164"),
+            "{query} {params:?}: {text}"
+        );
+        assert!(
+            text.contains(reason),
+            "{query} {params:?}: expected {reason:?} in {text}"
+        );
+        assert!(
+            !text.contains(SECRET),
+            "{query} {params:?} read the file: {text}"
+        );
+    }
+    assert!(!schema.exists(), "a schema file was written");
+    // What a client may set still applies: how the answer is written.
+    let iso = server
+        .http
+        .get(format!("{}/clickhouse", server.url))
+        .query(&[
+            ("query", "SELECT toDateTime(0, 'UTC') AS t"),
+            ("date_time_output_format", "iso"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(iso.text().await.unwrap(), "1970-01-01T00:00:00Z\n");
 }
 
 #[tokio::test]

@@ -640,7 +640,8 @@ async fn panels(
     println!();
     filtered_panels(engine, stored, runs).await?;
     funnels(engine, stored, runs).await?;
-    insights(engine, stored, runs).await
+    insights(engine, stored, runs).await?;
+    sql(engine, stored, runs).await
 }
 
 /// Merges the rollup tables' parts after a bulk load (`OPTIMIZE … FINAL`), as in a store that
@@ -772,6 +773,43 @@ async fn insights(engine: &Engine, stored: u64, runs: usize) -> Result<(), Strin
             "| {label} | {reads} | {} | {} |",
             ms(pct(&mut times, 50)),
             ms(pct(&mut times, 95))
+        );
+    }
+    println!();
+    Ok(())
+}
+
+/// A user's SQL through `Sql::answer` (what `/api/sql` runs: ClickHouse parses it, the guard
+/// walks its tree, it runs read-only and the answer is made JSON) against chDB's own time for
+/// the statement (its `statistics.elapsed`).
+async fn sql(engine: &Engine, stored: u64, runs: usize) -> Result<(), String> {
+    println!("## SQL through /api/sql's path, {stored} events stored ({runs} runs)\n");
+    println!("| statement | p50 | p95 | ClickHouse's own p50 | overhead p50 |");
+    println!("|---|---|---|---|---|");
+    let cases = [
+        ("SELECT count() FROM events", "SELECT count() FROM events"),
+        (
+            "10,000 rows as JSON",
+            "SELECT event_name, timestamp, session_id, user_id, properties FROM events LIMIT 10000",
+        ),
+    ];
+    for (label, query) in cases {
+        let (mut total, mut own) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+        for _ in 0..runs {
+            let start = Instant::now();
+            let answer = engine.sql.answer(query).await.map_err(|e| e.to_string())?;
+            let json = serde_json::to_vec(&answer).map_err(|e| e.to_string())?;
+            total.push(start.elapsed());
+            own.push(Duration::from_secs_f64(answer.elapsed_ms / 1000.0));
+            std::hint::black_box(json);
+        }
+        let (p50, own50) = (pct(&mut total, 50), pct(&mut own, 50));
+        println!(
+            "| {label} | {} | {} | {} | {} |",
+            ms(p50),
+            ms(pct(&mut total, 95)),
+            ms(own50),
+            ms(p50.saturating_sub(own50))
         );
     }
     println!();

@@ -212,6 +212,14 @@ impl Sql {
         params: &Params,
         settings: &[(String, String)],
     ) -> Result<Vec<u8>, SqlError> {
+        // These formats read a schema or template file named by a setting.
+        let with_files = ["Template", "Protobuf", "CapnProto"];
+        if with_files.iter().any(|f| format.starts_with(f)) {
+            return Err(Refusal(format!(
+                "FORMAT {format} reads a schema file: choose another output format"
+            ))
+            .into());
+        }
         let settings = self.settings(settings);
         Ok(self
             .store
@@ -261,16 +269,33 @@ fn without_wrapper(error: SqlError) -> SqlError {
     }
 }
 
-/// Settings a client may not send: they lift a limit or the read-only rule.
-pub const PROTECTED_SETTINGS: &[&str] = &[
-    "readonly",
-    "allow_ddl",
-    "max_execution_time",
-    "timeout_overflow_mode",
-    "max_result_rows",
-    "max_result_bytes",
-    "result_overflow_mode",
-    "max_memory_usage",
-    "max_memory_usage_for_user",
-    "allow_introspection_functions",
-];
+/// Settings a client may send (`/clickhouse`'s URL parameters): how the answer is written,
+/// and a few that shape a query's result. Every other setting is refused, whatever it is: some
+/// carry SQL (`additional_result_filter`, `implicit_table_at_top_level`) or a path
+/// (`format_template_resultset`, `output_format_schema`), and ClickHouse applies them all
+/// before `readonly` takes effect.
+pub fn is_client_setting(name: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "output_format_json_",
+        "output_format_arrow_",
+        "output_format_parquet_",
+        "output_format_pretty_",
+        "output_format_csv_",
+        "output_format_tsv_",
+        "output_format_native_",
+        "format_csv_",
+        "date_time_",
+    ];
+    const NAMES: &[&str] = &[
+        "output_format_decimal_trailing_zeros",
+        "output_format_write_statistics",
+        "cast_string_to_dynamic_use_inference",
+        "session_timezone",
+        "join_use_nulls",
+        "aggregate_functions_null_for_empty",
+        "extremes",
+        "max_threads",
+        "max_block_size",
+    ];
+    NAMES.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
+}
