@@ -293,7 +293,9 @@ async fn clickhouse_interface_refuses_settings_and_parameters_that_reach_outside
     let canary = canary.display().to_string();
     let schema_path = schema.display().to_string();
     let file_filter = format!("toUInt32(file('{canary}')) > 0");
-    let cases: Vec<(&str, Vec<(&str, &str)>, &str)> = vec![
+    // The statement, the URL's other parameters, and a part of the refusal.
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "SELECT * FROM (SELECT * FROM {d:Identifier}.{t:Identifier})",
             vec![("param_d", "system"), ("param_t", "processes")],
