@@ -109,7 +109,13 @@ pub async fn save_csv(
         TileKind::Insight => engine.insights.answer(&id, &scope, false).await?.csv(),
         TileKind::Funnel => engine.funnels.report(&id, &scope, None).await?.csv(),
     };
-    let path = free_path(&format!("pulseboard-{id}-{}", choice.range), "csv")?;
+    download(&format!("pulseboard-{id}-{}", choice.range), &csv)
+}
+
+/// Writes `csv` into the Downloads folder as `<stem>.csv` (or the next free name); answers
+/// the file's path.
+pub(super) fn download(stem: &str, csv: &Csv) -> Result<String, CommandError> {
+    let path = free_path(stem, "csv")?;
     crate::support::files::write_private(&path, csv.render().as_bytes())
         .map_err(|e| CommandError(format!("cannot write {}: {e}", path.display())))?;
     Ok(path.display().to_string())

@@ -11,6 +11,7 @@ mod engine;
 mod funnels;
 mod profiles;
 mod push;
+mod sql;
 mod suggest;
 
 use std::collections::BTreeMap;
@@ -152,6 +153,11 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), CliE
             board::preview_insight,
             board::save_insight,
             board::save_csv,
+            sql::sql_console,
+            sql::run_sql,
+            sql::save_sql,
+            sql::delete_sql,
+            sql::save_sql_csv,
             engine::engine_missing,
             engine::engine_install,
             engine::engine_cancel,

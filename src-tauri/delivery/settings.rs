@@ -30,6 +30,8 @@ pub struct Choice {
     /// The funnel the Funnels view last showed, and its breakdown (`country`, `prop.KEY`, …;
     /// empty: none).
     pub funnel_view: Option<FunnelView>,
+    /// The statement the SQL view last ran.
+    pub sql: Option<String>,
 }
 
 /// What the Funnels view opens on.
@@ -120,6 +122,8 @@ struct SettingsFile {
     page: Option<String>,
     #[serde(default)]
     funnel_view: Option<FunnelView>,
+    #[serde(default)]
+    sql: Option<String>,
 }
 
 impl Settings {
@@ -150,6 +154,7 @@ impl Settings {
             funnel: file.funnel,
             page: file.page,
             funnel_view: file.funnel_view,
+            sql: file.sql,
         }
     }
 
@@ -162,6 +167,7 @@ impl Settings {
             funnel: choice.funnel.clone(),
             page: choice.page.clone(),
             funnel_view: choice.funnel_view.clone(),
+            sql: choice.sql.clone(),
         };
         let written = crate::support::files::write_private(
             path,

@@ -185,7 +185,12 @@ impl Engine {
             Some(server) => server.database.clone(),
             None => config.database.clone(),
         };
-        let sql = Arc::new(Sql::new(store.clone(), database, config.sql));
+        let sql = Arc::new(Sql::new(
+            store.clone(),
+            database,
+            config.sql,
+            crate::questions::sql::saved::shelf(&config.data_dir)?,
+        ));
         let (shutdown, stop) = watch::channel(false);
         let (alerts, judging) = Alerts::start(
             alert_rules,

@@ -1401,6 +1401,128 @@ async fn an_insight_is_defined_pinned_arranged_and_downloaded() {
     app.close().await;
 }
 
+/// The SQL view: a statement typed and run with Ctrl+Enter, its table and its chart (a time and
+/// numbers), a refusal in its words, saved and opened again from the list; the last statement
+/// kept across a restart, the store's tables listed beside the editor.
+#[tokio::test]
+async fn a_sql_query_is_run_charted_and_saved() {
+    let _one_window = ONE_WINDOW.lock().await;
+    let home = Home::new();
+    let app = App::launch(&home).await;
+    // Two events in one minute, three in the next: exact rows without ClickHouse.
+    let minute = (Utc::now().timestamp() / 60 - 3) * 60;
+    let event = |i: i64, second: i64| {
+        json!({"event_name": "page_view", "session_id": format!("sql-{i}"),
+               "timestamp": (minute + second) * 1000})
+    };
+    app.post(&[
+        event(0, 1),
+        event(1, 2),
+        event(2, 61),
+        event(3, 62),
+        event(4, 63),
+    ])
+    .await;
+    app.wait_text("active-users-value", "5").await;
+    let stamp = |t: i64| {
+        DateTime::from_timestamp(t, 0)
+            .unwrap()
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    };
+
+    app.click("nav-sql").await;
+    app.wait_for("the examples and the tables listed", |app| async move {
+        let saved = app.text("sql-saved").await.unwrap_or_default();
+        let tables = app.text("sql-tables").await.unwrap_or_default();
+        saved.contains("Active users in the last 5 minutes")
+            && tables.contains("events")
+            && tables.contains("event_name LowCardinality(String)")
+    })
+    .await;
+    let query = "SELECT toStartOfMinute(timestamp) AS minute, count() AS events FROM events GROUP BY minute ORDER BY minute";
+    let editor = app.client.find(Locator::Id("sql-editor")).await.unwrap();
+    editor.clear().await.unwrap();
+    // Ctrl+Enter runs it (Control stays down until the NULL key).
+    editor
+        .send_keys(&format!("{query}\u{E009}\u{E007}\u{E000}"))
+        .await
+        .unwrap();
+    app.wait_for("the answer", |app| async move {
+        app.text("sql-status")
+            .await
+            .is_some_and(|t| t.starts_with("2 rows · "))
+    })
+    .await;
+    let rows = json!([[stamp(minute), "2"], [stamp(minute + 60), "3"]]);
+    let rows = &rows;
+    app.wait_for("the answer's rows", |app| async move {
+        sql_rows(app).await == *rows
+    })
+    .await;
+    let chart = app.html("sql-chart").await;
+    assert!(
+        chart.contains("<svg") && chart.contains("events"),
+        "{chart}"
+    );
+    assert!(app.displayed("sql-chart").await);
+
+    // Saved under a name; listed; opened from the list it runs again.
+    app.type_into("sql-name", "Events per minute").await;
+    app.click("sql-save").await;
+    app.wait_text("sql-status", "Saved as \"Events per minute\"")
+        .await;
+    for width in [1280, 900] {
+        app.client.set_window_size(width, 800).await.unwrap();
+        app.save_view(&format!("sql-result-{width}")).await;
+    }
+    app.client.set_window_size(1280, 800).await.unwrap();
+
+    // A refusal in the rule's words; no chart for it.
+    app.type_into("sql-editor", "DROP TABLE events").await;
+    app.click("sql-run").await;
+    app.wait_for("the refusal", |app| async move {
+        app.text("sql-status")
+            .await
+            .is_some_and(|t| t.starts_with("only SELECT, WITH"))
+    })
+    .await;
+    assert_eq!(
+        app.api.get("/api/panels/active_users?range=1h").await.1["active_users"]["value"],
+        5,
+        "the events are still there"
+    );
+    app.close().await;
+
+    // The next launch: the last statement in the editor, the saved query in the list.
+    let app = App::launch(&home).await;
+    app.click("nav-sql").await;
+    app.wait_for("the last statement kept", |app| async move {
+        let value = app
+            .client
+            .execute("return document.getElementById('sql-editor').value", vec![])
+            .await;
+        value
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .as_deref()
+            == Some("DROP TABLE events")
+    })
+    .await;
+    app.click("sql-open-events-per-minute").await;
+    app.wait_for("the saved query's rows", |app| async move {
+        sql_rows(app).await == *rows
+    })
+    .await;
+    app.close().await;
+}
+
+/// The SQL view's result table, cell by cell (scrolled out of sight or not).
+async fn sql_rows(app: &App) -> Value {
+    let script = "return [...document.querySelectorAll('#sql-result tbody tr')].map(tr => [...tr.cells].map(td => td.textContent))";
+    app.client.execute(script, vec![]).await.unwrap()
+}
+
 /// The arranged dashboard's tile ids, as the API answers them.
 async fn tile_ids(app: &App) -> Vec<String> {
     let (_, body) = app.api.get("/api/dashboard").await;
@@ -1420,10 +1542,11 @@ async fn grid_order(app: &App) -> Vec<String> {
 
 /// The window's views, each with an element only it shows and a text that element holds once
 /// its data is loaded (here: `fixture()` posted, the built-in alert rule, this instance).
-const VIEWS: [(&str, &str, &str); 4] = [
+const VIEWS: [(&str, &str, &str); 5] = [
     ("dashboard", "active-users-value", "7"),
     ("funnels", "funnel-step-0", "signup_started"),
     ("alerts", "alert-row-error_rate", "Error rate above 1 %"),
+    ("sql", "sql-saved", "Signup funnel by hour (24 h)"),
     ("connect", "snippet-segment-python", "analytics.host"),
 ];
 

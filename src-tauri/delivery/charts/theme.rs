@@ -18,6 +18,8 @@ pub(crate) const STEP: RGBColor = RGBColor(0x60, 0xa5, 0xfa);
 /// The actors a funnel step lost.
 pub(crate) const DROPPED: RGBColor = RGBColor(0xf8, 0x71, 0x71);
 pub(crate) const THRESHOLD: RGBColor = RGBColor(0xef, 0x44, 0x44);
+/// Several series on one chart (an insight's groups, a SQL answer's columns), in this order.
+pub(crate) const SERIES: [RGBColor; 6] = [CONVERSION, FEATURE, COMPLETED, SESSIONS, RATE, TEXT];
 
 /// Text of `px` pixels; the SVG backend writes `size / 1.24` as the font size.
 pub(crate) fn text(px: f64) -> TextStyle<'static> {

@@ -9,12 +9,8 @@ use crate::delivery::charts::axes::{time_axis, time_mesh};
 use crate::delivery::charts::frame::{canvas, chart_on, notice_if, Empty};
 use crate::delivery::charts::hover::columns;
 use crate::delivery::charts::labels::{event_text, hh_mm};
-use crate::delivery::charts::theme::{
-    text, BACKGROUND, COMPLETED, CONVERSION, FEATURE, GRID, RATE, SESSIONS, TEXT,
-};
+use crate::delivery::charts::theme::{text, BACKGROUND, GRID, SERIES, TEXT};
 use crate::delivery::charts::{self, marks, Area, DrawResult, Hover, Mark, Output};
-
-const PALETTE: [RGBColor; 6] = [CONVERSION, FEATURE, COMPLETED, SESSIONS, RATE, TEXT];
 
 /// The answer as an SVG document, captioned with the insight's name, drawn as `kind` (lines,
 /// or bars for `bar`), with `marks` where they fall on its span.
@@ -65,7 +61,7 @@ fn draw<DB: DrawingBackend>(
     }
     let n = answer.series.len() as i64;
     for (i, series) in answer.series.iter().enumerate() {
-        let color = PALETTE[i % PALETTE.len()];
+        let color = SERIES[i % SERIES.len()];
         let style = color.stroke_width(if i == 0 { 3 } else { 2 });
         match kind {
             Kind::Bar => {

@@ -3,7 +3,9 @@
 //! cannot lift. `/api/sql` and the window read its [`Answer`]; `/clickhouse` passes the
 //! engine's own output through in the format the client asked for ([`Sql::output`]).
 
+pub mod chart;
 pub mod guard;
+pub mod saved;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,9 +13,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::questions::shelf::Shelf;
 use crate::storage::store::{escape_param, Params, Store, StoreError};
 use crate::support::csv::{Cell, Csv};
 pub use guard::{Checked, Refusal};
+pub use saved::SavedQuery;
 
 /// What one statement may take: `--sql-timeout`, `--sql-max-rows`.
 #[derive(Debug, Clone, Copy)]
@@ -113,19 +117,26 @@ struct Statistics {
     rows_read: u64,
 }
 
-/// The console: the store, its database, and the limits.
+/// The console: the store, its database, the limits, and the queries the team saved.
 pub struct Sql {
     store: Arc<Store>,
     database: String,
     limits: SqlLimits,
+    pub saved: Shelf<SavedQuery>,
 }
 
 impl Sql {
-    pub fn new(store: Arc<Store>, database: String, limits: SqlLimits) -> Self {
+    pub fn new(
+        store: Arc<Store>,
+        database: String,
+        limits: SqlLimits,
+        saved: Shelf<SavedQuery>,
+    ) -> Self {
         Self {
             store,
             database,
             limits,
+            saved,
         }
     }
 

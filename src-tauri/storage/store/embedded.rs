@@ -62,10 +62,6 @@ impl Embedded {
 
     pub async fn query(&self, sql: &str, params: Params) -> Result<Vec<u8>, StoreError> {
         let sql = sql.to_owned();
-        let params = params
-            .into_iter()
-            .map(|(name, value)| (name, super::escape_param(&value)))
-            .collect::<Params>();
         self.with_engine(move |e| e.query_with_params(&sql, "JSONEachRow", &params))
             .await
     }

@@ -30,8 +30,9 @@ pub fn is_identifier(name: &str) -> bool {
 /// types them, so nothing is spliced into SQL.
 pub type Params = Vec<(String, String)>;
 
-/// A parameter's value as ClickHouse reads it from the HTTP interface (`param_<name>`): text
-/// with backslashes, quotes, tabs and line breaks escaped.
+/// A `String` parameter's value as ClickHouse reads it from the HTTP interface
+/// (`param_<name>`): text with backslashes, quotes, tabs and line breaks escaped. (Other types
+/// are written as their literals, `['DE']`, and go as they are.)
 pub fn escape_param(value: &str) -> String {
     let mut escaped = String::with_capacity(value.len());
     for c in value.chars() {
