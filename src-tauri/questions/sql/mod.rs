@@ -252,6 +252,9 @@ impl Sql {
             ("result_overflow_mode", "break".into()),
             ("max_memory_usage", MAX_MEMORY_BYTES.to_string()),
             ("allow_introspection_functions", "0".into()),
+            // A team server stops the statement when Pulseboard's request goes away (the
+            // client closed its connection and the handler was dropped).
+            ("cancel_http_readonly_queries_on_client_close", "1".into()),
             ("allow_ddl", "0".into()),
             ("readonly", "1".into()),
         ];

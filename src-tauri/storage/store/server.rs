@@ -513,6 +513,41 @@ mod tests {
         }
     }
 
+    /// A user's statement (`/api/sql`, `/clickhouse`): its format, its parameters as the
+    /// client wrote them and Pulseboard's settings, all as URL parameters; the answer as is.
+    #[tokio::test]
+    async fn a_users_statement_carries_its_format_parameters_and_settings() {
+        let (url, request) = fake::server(Some(fake::reply("200 OK", "1\ta\n")));
+        let bytes = server_at(&url)
+            .raw(
+                "SELECT {x:String}",
+                "TSV",
+                &vec![("x".to_owned(), "a\\tb".to_owned())],
+                &[("readonly".to_owned(), "1".to_owned())],
+            )
+            .await
+            .unwrap();
+        assert_eq!(bytes, b"1\ta\n");
+        let request = request.join().unwrap();
+        let query = fake::query_pairs(&request);
+        for pair in [
+            ("default_format", "TSV"),
+            ("database", "pulseboard"),
+            ("readonly", "1"),
+        ] {
+            assert!(
+                query.contains(&(pair.0.to_owned(), pair.1.to_owned())),
+                "{pair:?} in {query:?}"
+            );
+        }
+        // The statement and its parameters travel in the multipart body, untouched.
+        assert!(request.contains("SELECT {x:String}"), "{request}");
+        assert!(
+            request.contains("name=\"param_x\"\r\n\r\na\\tb\r\n"),
+            "{request}"
+        );
+    }
+
     #[tokio::test]
     async fn wrong_password_is_rejected_without_the_password() {
         let body = "Code: 516. DB::Exception: analyst: Authentication failed: password is \
