@@ -101,14 +101,17 @@ fn draw<DB: DrawingBackend>(
     hovers: &mut Vec<Hover>,
 ) -> DrawResult<DB> {
     let area = canvas(root, "Query result")?;
-    let start = lines.times.iter().copied().min().unwrap_or(0);
-    let end = lines
+    let first = lines.times.iter().copied().min().unwrap_or(0);
+    let last = lines
         .times
         .iter()
         .copied()
         .max()
         .unwrap_or(0)
-        .max(start + 60);
+        .max(first + 60);
+    // A margin on both sides, so that the first and last times' labels are not cut.
+    let margin = ((last - first) / 20).max(30);
+    let (start, end) = (first - margin, last + margin);
     let values = || lines.series.iter().flat_map(|(_, v)| v.iter().flatten());
     let top = values().copied().fold(0.0_f64, f64::max);
     let bottom = values().copied().fold(0.0_f64, f64::min);
