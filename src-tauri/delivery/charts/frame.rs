@@ -5,7 +5,7 @@ use plotters::coord::ranged1d::AsRangedCoord;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::theme::{text, BACKGROUND};
+use super::theme::{text, BACKGROUND, GRID};
 use super::{Area, Chart, DrawResult};
 
 /// Room for y labels such as "1000" or "12.5 %".
@@ -38,6 +38,25 @@ pub(crate) fn chart_on<'a, DB: DrawingBackend, X: AsRangedCoord, Y: AsRangedCoor
         .y_label_area_size(Y_LABELS_W)
         .right_y_label_area_size(right)
         .build_cartesian_2d(x, y)
+}
+
+/// The legend of the series drawn with a `label`: their names on a panel at `position`.
+pub(crate) fn legend<'a, DB, X, Y>(
+    chart: &mut Chart<'a, DB, X, Y>,
+    position: SeriesLabelPosition,
+) -> DrawResult<DB>
+where
+    DB: DrawingBackend + 'a,
+    X: plotters::coord::ranged1d::Ranged,
+    Y: plotters::coord::ranged1d::Ranged,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(BACKGROUND.mix(0.85))
+        .border_style(GRID)
+        .label_font(text(11.0))
+        .draw()
 }
 
 /// Why a chart is empty: no event has arrived yet, or none matches the filters applied — the

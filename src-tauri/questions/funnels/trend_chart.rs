@@ -6,12 +6,10 @@ use plotters::prelude::*;
 
 use super::{FunnelTrend, Point, Series};
 use crate::delivery::charts::axes::{time_axis, time_mesh, TimeAxis};
-use crate::delivery::charts::frame::{canvas, chart_on, notice_if, Empty};
+use crate::delivery::charts::frame::{self, canvas, chart_on, notice_if, Empty};
 use crate::delivery::charts::hover::columns;
 use crate::delivery::charts::labels::{event_text, hh_mm, pct, thousands};
-use crate::delivery::charts::theme::{
-    text, BACKGROUND, COMPLETED, CONVERSION, FEATURE, GRID, RATE, SESSIONS, TEXT,
-};
+use crate::delivery::charts::theme::{COMPLETED, CONVERSION, FEATURE, RATE, SESSIONS, TEXT};
 use crate::delivery::charts::{self, marks, Area, Chart, DrawResult, Hover, Mark, Output};
 
 /// The group drawn in the alert colour: the one whose conversion over the range is furthest
@@ -96,13 +94,7 @@ fn draw<DB: DrawingBackend>(
                     PathElement::new([(x, y), (x + 14, y)], color.stroke_width(3))
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(BACKGROUND.mix(0.85))
-            .border_style(GRID)
-            .label_font(text(11.0))
-            .draw()?;
+        frame::legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     }
     // The open bucket: hollow, its actors may still convert.
     if let Some(open) = total.points.last().and_then(at) {

@@ -6,10 +6,10 @@ use plotters::prelude::*;
 
 use super::{Answer, Chart as Kind, Series};
 use crate::delivery::charts::axes::{time_axis, time_mesh};
-use crate::delivery::charts::frame::{canvas, chart_on, notice_if, Empty};
+use crate::delivery::charts::frame::{canvas, chart_on, legend, notice_if, Empty};
 use crate::delivery::charts::hover::columns;
 use crate::delivery::charts::labels::{event_text, hh_mm};
-use crate::delivery::charts::theme::{text, BACKGROUND, GRID, SERIES, TEXT};
+use crate::delivery::charts::theme::{SERIES, TEXT};
 use crate::delivery::charts::{self, marks, Area, DrawResult, Hover, Mark, Output};
 
 /// The answer as an SVG document, captioned with the insight's name, drawn as `kind` (lines,
@@ -94,13 +94,7 @@ fn draw<DB: DrawingBackend>(
         }
     }
     if answer.breakdown.is_some() {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(BACKGROUND.mix(0.85))
-            .border_style(GRID)
-            .label_font(text(11.0))
-            .draw()?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     }
     let xs: Vec<i32> = first
         .points

@@ -7,10 +7,10 @@ use serde_json::Value;
 
 use super::{Answer, Column};
 use crate::delivery::charts::axes::{time_axis, time_mesh};
-use crate::delivery::charts::frame::{canvas, chart_on};
+use crate::delivery::charts::frame::{canvas, chart_on, legend};
 use crate::delivery::charts::hover::columns;
 use crate::delivery::charts::labels::{event_text, hh_mm};
-use crate::delivery::charts::theme::{text, BACKGROUND, GRID, SERIES};
+use crate::delivery::charts::theme::SERIES;
 use crate::delivery::charts::{self, Area, DrawResult, Hover, Output};
 
 /// The times (Unix seconds) and, per number column, its name and values.
@@ -130,13 +130,7 @@ fn draw<DB: DrawingBackend>(
             .label(event_text(name, Output::Svg))
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 14, y)], color.stroke_width(3)));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(BACKGROUND.mix(0.85))
-        .border_style(GRID)
-        .label_font(text(11.0))
-        .draw()?;
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     let xs: Vec<i32> = (lines.times.iter())
         .map(|t| chart.backend_coord(&(*t, 0.0)).0)
         .collect();
