@@ -11,6 +11,7 @@ mod engine;
 mod funnels;
 mod profiles;
 mod push;
+mod retention;
 mod sql;
 mod suggest;
 
@@ -153,6 +154,9 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), CliE
             board::preview_insight,
             board::save_insight,
             board::save_csv,
+            retention::retention,
+            retention::retention_events,
+            retention::save_retention_csv,
             sql::sql_console,
             sql::run_sql,
             sql::save_sql,

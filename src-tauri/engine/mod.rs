@@ -17,6 +17,7 @@ use crate::questions::insights::{self, Insights};
 use crate::questions::layout::{Layout, Tile, TileKind, Tiles};
 use crate::questions::panels::Panels;
 use crate::questions::properties::Properties;
+use crate::questions::retention::Retention;
 use crate::questions::shelf::ShelfError;
 use crate::questions::sql::Sql;
 use crate::storage::batcher::{self, FlushError, Status};
@@ -117,6 +118,8 @@ pub struct Engine {
     pub properties: Arc<Properties>,
     /// A user's own read-only SQL (`/api/sql`, `/clickhouse`, the SQL view).
     pub sql: Arc<Sql>,
+    /// Cohorts: who came back after their first event of a kind.
+    pub retention: Arc<Retention>,
     /// When it started: the flush lag counts from here until the first flush.
     started: chrono::DateTime<chrono::Utc>,
     shutdown: watch::Sender<bool>,
@@ -181,6 +184,11 @@ impl Engine {
             status.clone(),
             config.clock.clone(),
         ));
+        let retention = Arc::new(Retention::new(
+            store.clone(),
+            status.clone(),
+            config.clock.clone(),
+        ));
         let database = match &config.server {
             Some(server) => server.database.clone(),
             None => config.database.clone(),
@@ -226,6 +234,7 @@ impl Engine {
             annotations,
             properties,
             sql,
+            retention,
             started: chrono::Utc::now(),
             shutdown,
             tasks: Mutex::new(vec![batcher, judging]),

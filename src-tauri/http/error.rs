@@ -14,6 +14,7 @@ use crate::questions::filters::FilterError;
 use crate::questions::funnels::FunnelError;
 use crate::questions::insights::InsightError;
 use crate::questions::panels::{PanelError, PanelName, Range};
+use crate::questions::retention::RetentionError;
 use crate::questions::shelf::ShelfError;
 use crate::questions::sql::SqlError;
 use crate::storage::journal::JournalError;
@@ -90,13 +91,15 @@ pub enum ApiError {
     Alert(#[from] AlertError),
     #[error(transparent)]
     Annotation(#[from] AnnotationError),
-    #[error("no route {method} {path}: the API is POST /v1/events (and Segment's /v1/batch, /v1/track…, PostHog's /batch/, /e/, /capture/…), GET /health, GET /api/panels[/NAME[.svg|.csv]], GET|PUT /api/dashboard, GET /api/dashboard.png, GET /api/funnels, GET|PUT|DELETE /api/funnels/ID, GET /api/funnels/ID.svg, GET /api/funnels/ID/trend, GET /api/insights, GET|PUT|DELETE /api/insights/ID[.svg|.csv], POST /api/insights/query, GET /api/event_names, GET /api/properties, GET /api/values, GET|PUT /api/settings/aliases, GET /api/alerts, PUT|DELETE /api/alerts/ID, GET /api/alerts/ID/preview, GET|POST /api/annotations, DELETE /api/annotations/ID, POST /api/sql, /clickhouse (ClickHouse's HTTP interface)")]
+    #[error("no route {method} {path}: the API is POST /v1/events (and Segment's /v1/batch, /v1/track…, PostHog's /batch/, /e/, /capture/…), GET /health, GET /api/panels[/NAME[.svg|.csv]], GET|PUT /api/dashboard, GET /api/dashboard.png, GET /api/funnels, GET|PUT|DELETE /api/funnels/ID, GET /api/funnels/ID.svg, GET /api/funnels/ID/trend, GET /api/insights, GET|PUT|DELETE /api/insights/ID[.svg|.csv], POST /api/insights/query, GET /api/event_names, GET /api/properties, GET /api/values, GET|PUT /api/settings/aliases, GET /api/alerts, PUT|DELETE /api/alerts/ID, GET /api/alerts/ID/preview, GET|POST /api/annotations, DELETE /api/annotations/ID, GET /api/retention[.csv], POST /api/sql, /clickhouse (ClickHouse's HTTP interface)")]
     NoRoute { method: String, path: String },
     #[error(transparent)]
     Chart(#[from] ChartError),
     /// A user's SQL: refused by the read-only rule or by ClickHouse (400), or the store down.
     #[error(transparent)]
     Sql(#[from] SqlError),
+    #[error(transparent)]
+    Retention(#[from] RetentionError),
     #[error("query failed: {0}")]
     Store(#[from] StoreError),
 }
@@ -129,6 +132,7 @@ impl IntoResponse for ApiError {
             | ApiError::BadSetting(_)
             | ApiError::BodyIncomplete
             | ApiError::Sql(SqlError::Refused(_) | SqlError::Engine(_))
+            | ApiError::Retention(RetentionError::Invalid(_))
             | ApiError::Alert(AlertError::BadRule(_) | AlertError::LongPreview(_))
             | ApiError::Annotation(AnnotationError::Bad(..)) => error(StatusCode::BAD_REQUEST),
             ApiError::Annotation(AnnotationError::NotFound(_)) => error(StatusCode::NOT_FOUND),
@@ -148,6 +152,7 @@ impl IntoResponse for ApiError {
             | ApiError::Insight(InsightError::Shelf(e))
             | ApiError::Layout(e) => error(shelf_status(&e)),
             ApiError::Insight(e) if e.is_retryable() => unavailable(error),
+            ApiError::Retention(e) if e.is_retryable() => unavailable(error),
             ApiError::Alert(AlertError::TooMany(_)) => error(StatusCode::CONFLICT),
             ApiError::Funnel(e) if e.is_retryable() => unavailable(error),
             ApiError::Store(e) | ApiError::Sql(SqlError::Store(e)) if e.is_retryable() => {
@@ -166,6 +171,7 @@ impl IntoResponse for ApiError {
             | ApiError::Setting(_)
             | ApiError::Store(_)
             | ApiError::Sql(_)
+            | ApiError::Retention(_)
             | ApiError::Chart(_) => error(StatusCode::INTERNAL_SERVER_ERROR),
             ApiError::WrongKey(_) => error(StatusCode::UNAUTHORIZED),
             ApiError::Unauthorized => {

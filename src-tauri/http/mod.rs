@@ -15,6 +15,7 @@ mod ingest;
 mod insights;
 mod panels;
 mod properties;
+mod retention;
 mod saved;
 mod sdk;
 mod server;
@@ -61,6 +62,8 @@ pub fn router(engine: Arc<Engine>, access: &Access, bind: IpAddr) -> Result<Rout
                 .put(insights::put)
                 .delete(insights::delete),
         )
+        .route("/api/retention", get(retention::get))
+        .route("/api/retention.csv", get(retention::csv))
         .route("/api/sql", post(sql::run))
         .route(
             "/clickhouse",

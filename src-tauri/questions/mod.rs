@@ -12,5 +12,6 @@ pub mod layout;
 pub mod panels;
 pub mod properties;
 pub mod range;
+pub mod retention;
 pub mod shelf;
 pub mod sql;

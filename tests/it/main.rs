@@ -20,6 +20,7 @@ mod insights;
 mod load;
 mod panels;
 mod properties;
+mod retention;
 mod sdks;
 mod sql;
 #[path = "../support/mod.rs"]

@@ -1517,6 +1517,116 @@ async fn a_sql_query_is_run_charted_and_saved() {
     app.close().await;
 }
 
+/// The Retention view: cohorts of the week by the day of their first signup, each later day's
+/// share of them shaded; broken down by country (a table per group); downloaded as CSV.
+#[tokio::test]
+async fn retention_cohorts_are_shown_broken_down_and_downloaded() {
+    let _one_window = ONE_WINDOW.lock().await;
+    let home = Home::new();
+    let downloads = home.config.parent().unwrap().join("downloads");
+    std::fs::create_dir_all(&home.config).unwrap();
+    let dirs = format!("XDG_DOWNLOAD_DIR=\"{}\"\n", downloads.display());
+    std::fs::write(home.config.join("user-dirs.dirs"), dirs).unwrap();
+    let app = App::launch(&home).await;
+    let today = Utc::now().timestamp() / 86_400 * 86_400;
+    // `name` by `user` on the day `days_ago` before today (UTC), at `hour`.
+    let event = |user: &str, name: &str, days_ago: i64, hour: i64, country: &str| {
+        json!({"event_name": name, "session_id": format!("s-{user}"), "user_id": user,
+               "country_code": country,
+               "timestamp": (today - days_ago * 86_400 + hour * 3600) * 1000})
+    };
+    app.post(&[
+        event("u1", "signup", 4, 1, "DE"),
+        event("u1", "page_view", 3, 1, "DE"),
+        event("u2", "signup", 4, 2, "FR"),
+        event("u3", "signup", 3, 3, "DE"),
+        event("u3", "page_view", 1, 3, "DE"),
+    ])
+    .await;
+    app.wait_for("the events stored", |app| async move {
+        app.api.health().await["buffer_size"] == 0
+    })
+    .await;
+
+    app.click("nav-retention").await;
+    app.wait_for("the event names offered", |app| async move {
+        options(app, "rt-start").await.len() == 2
+    })
+    .await;
+    app.click_css("#rt-start option[value=signup]").await;
+    app.click_css("#rt-return option[value=page_view]").await;
+    app.type_into("rt-periods", "3").await;
+    // Eight cohorts (the days the week touches); four days ago: u1 and u2, u1 back the next
+    // day; three days ago: u3, back two days later.
+    app.wait_for("the cohort of four days ago", |app| async move {
+        cohort_row(app, "rt-all", 3).await == ["2", "50.0 %", "0.0 %", "0.0 %"]
+    })
+    .await;
+    assert_eq!(
+        cohort_row(&app, "rt-all", 4).await,
+        ["1", "0.0 %", "100.0 %", "0.0 %"]
+    );
+    assert_eq!(cohort_row(&app, "rt-all", 0).await, ["0", "–", "–", "–"]);
+    assert_eq!(
+        cohort_row(&app, "rt-all", 7).await,
+        ["0"],
+        "today's later days have not begun"
+    );
+
+    // By country: the total, then a table per group, the largest first.
+    app.click_css("#rt-breakdown option[value=country]").await;
+    app.wait_for("a table per country", |app| async move {
+        cohort_row(app, "rt-group-0", 3).await == ["1", "100.0 %", "0.0 %", "0.0 %"]
+            && cohort_row(app, "rt-group-1", 3).await == ["1", "0.0 %", "0.0 %", "0.0 %"]
+    })
+    .await;
+    for width in [1280, 900] {
+        app.client.set_window_size(width, 800).await.unwrap();
+        app.save_view(&format!("retention-{width}")).await;
+    }
+    app.client.set_window_size(1280, 800).await.unwrap();
+
+    // Downloaded: the same cohorts, a row per cohort and group.
+    app.click("rt-csv").await;
+    let saved = downloads.join("pulseboard-retention-7d.csv");
+    app.wait_text("rt-status", &format!("Saved {}", saved.display()))
+        .await;
+    let csv = std::fs::read_to_string(&saved).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "group,start,size,period_1,period_2,period_3");
+    let four_days_ago = DateTime::from_timestamp(today - 4 * 86_400, 0)
+        .unwrap()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    assert!(
+        lines.contains(&format!("(all),{four_days_ago},2,1,0,0").as_str()),
+        "{csv}"
+    );
+    assert!(
+        lines.contains(&format!("DE,{four_days_ago},1,1,0,0").as_str()),
+        "{csv}"
+    );
+    assert!(
+        lines.contains(&format!("FR,{four_days_ago},1,0,0,0").as_str()),
+        "{csv}"
+    );
+    app.close().await;
+}
+
+/// Row `row` of cohort table `#table`: its cells past the cohort's name, empty ones (periods
+/// not begun) left out.
+async fn cohort_row(app: &App, table: &str, row: usize) -> Vec<String> {
+    let script = format!(
+        "const r = document.querySelectorAll('#{table} tbody tr')[{row}]; return r ? r.innerText : ''"
+    );
+    let text = app.client.execute(&script, vec![]).await.unwrap();
+    (text.as_str().unwrap_or_default().split('\t').skip(1))
+        .map(str::trim)
+        .filter(|cell| !cell.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The SQL view's result table, cell by cell (scrolled out of sight or not).
 async fn sql_rows(app: &App) -> Value {
     let script = "return [...document.querySelectorAll('#sql-result tbody tr')].map(tr => [...tr.cells].map(td => td.textContent))";
@@ -1542,10 +1652,11 @@ async fn grid_order(app: &App) -> Vec<String> {
 
 /// The window's views, each with an element only it shows and a text that element holds once
 /// its data is loaded (here: `fixture()` posted, the built-in alert rule, this instance).
-const VIEWS: [(&str, &str, &str); 5] = [
+const VIEWS: [(&str, &str, &str); 6] = [
     ("dashboard", "active-users-value", "7"),
     ("funnels", "funnel-step-0", "signup_started"),
     ("alerts", "alert-row-error_rate", "Error rate above 1 %"),
+    ("retention", "rt-status", "people started with"),
     ("sql", "sql-saved", "Signup funnel by hour (24 h)"),
     ("connect", "snippet-segment-python", "analytics.host"),
 ];
@@ -1574,7 +1685,7 @@ impl App {
                 assert_eq!(current, None, "nav-{view} not marked");
             }
         }
-        let filtered = ["dashboard", "funnels"].contains(&open);
+        let filtered = ["dashboard", "funnels", "retention"].contains(&open);
         assert_eq!(self.displayed("filters").await, filtered, "the filter bar");
     }
 
@@ -1623,12 +1734,12 @@ async fn every_view_opens_from_the_navigation_and_the_last_one_is_remembered() {
         .await;
     app.wait_text("spilled", "1 spilled").await;
     let layout = app.header_layout().await;
+    app.save_view("header-down-1280").await;
     assert_eq!(
         layout["rows"],
         json!(1),
         "one header row, store down: {layout}"
     );
-    app.save_view("header-down-1280").await;
     app.api.set_fault("up").await;
     app.wait_for("the spilled event stored", |app| async move {
         !app.displayed("spilled").await
