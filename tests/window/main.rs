@@ -1104,6 +1104,15 @@ async fn options(app: &App, id: &str) -> Vec<String> {
     serde_json::from_value(found).unwrap_or_default()
 }
 
+/// Where `home`'s desktop says downloads go (as a browser's do): a folder of that home.
+fn downloads_of(home: &Home) -> PathBuf {
+    let downloads = home.config.parent().unwrap().join("downloads");
+    std::fs::create_dir_all(&home.config).unwrap();
+    let dirs = format!("XDG_DOWNLOAD_DIR=\"{}\"\n", downloads.display());
+    std::fs::write(home.config.join("user-dirs.dirs"), dirs).unwrap();
+    downloads
+}
+
 /// The Funnels view: define a funnel step by step from the event names seen, see each step's
 /// count and drop-off, break it down by country, and show it in the signup panel.
 #[tokio::test]
@@ -1251,11 +1260,7 @@ async fn a_funnel_is_defined_step_by_step_broken_down_and_shown() {
 async fn an_insight_is_defined_pinned_arranged_and_downloaded() {
     let _one_window = ONE_WINDOW.lock().await;
     let home = Home::new();
-    // Downloads go where the desktop says (as a browser's do): a folder of this home.
-    let downloads = home.config.parent().unwrap().join("downloads");
-    std::fs::create_dir_all(&home.config).unwrap();
-    let dirs = format!("XDG_DOWNLOAD_DIR=\"{}\"\n", downloads.display());
-    std::fs::write(home.config.join("user-dirs.dirs"), dirs).unwrap();
+    let downloads = downloads_of(&home);
     let app = App::launch(&home).await;
     let click = |user: &str, country: &str, button: &str| {
         json!({"event_name": "button_click", "session_id": format!("s-{user}"),
@@ -1523,10 +1528,7 @@ async fn a_sql_query_is_run_charted_and_saved() {
 async fn retention_cohorts_are_shown_broken_down_and_downloaded() {
     let _one_window = ONE_WINDOW.lock().await;
     let home = Home::new();
-    let downloads = home.config.parent().unwrap().join("downloads");
-    std::fs::create_dir_all(&home.config).unwrap();
-    let dirs = format!("XDG_DOWNLOAD_DIR=\"{}\"\n", downloads.display());
-    std::fs::write(home.config.join("user-dirs.dirs"), dirs).unwrap();
+    let downloads = downloads_of(&home);
     let app = App::launch(&home).await;
     let today = Utc::now().timestamp() / 86_400 * 86_400;
     // `name` by `user` on the day `days_ago` before today (UTC), at `hour`.
