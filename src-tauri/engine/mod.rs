@@ -16,6 +16,7 @@ use crate::questions::funnels::{self, Funnels};
 use crate::questions::insights::{self, Insights};
 use crate::questions::layout::{Layout, Tile, TileKind, Tiles};
 use crate::questions::panels::Panels;
+use crate::questions::people::People;
 use crate::questions::properties::Properties;
 use crate::questions::retention::Retention;
 use crate::questions::shelf::ShelfError;
@@ -120,6 +121,8 @@ pub struct Engine {
     pub sql: Arc<Sql>,
     /// Cohorts: who came back after their first event of a kind.
     pub retention: Arc<Retention>,
+    /// The actors behind the numbers, and what each did.
+    pub people: Arc<People>,
     /// When it started: the flush lag counts from here until the first flush.
     started: chrono::DateTime<chrono::Utc>,
     shutdown: watch::Sender<bool>,
@@ -189,6 +192,11 @@ impl Engine {
             status.clone(),
             config.clock.clone(),
         ));
+        let people = Arc::new(People::new(
+            store.clone(),
+            status.clone(),
+            config.clock.clone(),
+        ));
         let database = match &config.server {
             Some(server) => server.database.clone(),
             None => config.database.clone(),
@@ -235,6 +243,7 @@ impl Engine {
             properties,
             sql,
             retention,
+            people,
             started: chrono::Utc::now(),
             shutdown,
             tasks: Mutex::new(vec![batcher, judging]),

@@ -15,7 +15,9 @@ use super::panels::{parse_scope, Format, Pairs};
 use super::{ingest, saved, ApiError};
 
 use crate::engine::Engine;
-use crate::questions::funnels::{self, Breakdown, FunnelError, Interval};
+use crate::questions::funnels::{self, Breakdown, FunnelError, Interval, Outcome, Who};
+use crate::questions::people::{parse_limit, MAX_PEOPLE};
+use crate::questions::shelf::DefinitionError;
 
 /// `GET /api/funnels`: `{"funnels": [...]}`, by id; with `"invalid": [{"id", "error",
 /// "definition"}]` when stored definitions break a rule.
@@ -98,6 +100,51 @@ pub(super) async fn trend(
         .trend(&id, &asked.scope, breakdown, interval)
         .await?;
     Ok(Json(trend).into_response())
+}
+
+/// `GET /api/funnels/{id}/actors?range=&step=K&outcome=reached|dropped[&filters][&breakdown=
+/// &value=]&limit=100`: `{"total", "actors": [{"actor", "reached_step", "entered"}]}`.
+pub(super) async fn actors(
+    State(engine): State<Arc<Engine>>,
+    id: Result<Path<String>, PathRejection>,
+    query: Pairs,
+) -> Result<Response, ApiError> {
+    let id = saved::id(id)?;
+    let own = ["step", "outcome", "breakdown", "value", "limit"];
+    let asked = parse_scope(query, ingest::time_bounds(&engine), &own)?;
+    let breakdown = asked.own("breakdown").map(Breakdown::of_funnel).transpose();
+    let who = who(|name| asked.own(name));
+    let (breakdown, who) = (
+        breakdown.map_err(FunnelError::from)?,
+        who.map_err(FunnelError::from)?,
+    );
+    let actors = engine
+        .funnels
+        .actors(&id, &asked.scope, breakdown, who)
+        .await?;
+    Ok(Json(actors).into_response())
+}
+
+fn who<'a>(param: impl Fn(&str) -> Option<&'a str>) -> Result<Who, DefinitionError> {
+    let step = param("step").unwrap_or_default();
+    let step = step.parse().map_err(|_| {
+        DefinitionError::new(
+            "step",
+            format!("required, a step number from 1 (got {step:?})"),
+        )
+    })?;
+    let outcome = param("outcome").unwrap_or("reached");
+    let outcome = Outcome::parse(outcome).ok_or_else(|| {
+        DefinitionError::new("outcome", format!("reached or dropped (got {outcome:?})"))
+    })?;
+    let limit = parse_limit(param("limit"), 100, MAX_PEOPLE)
+        .map_err(|e| DefinitionError::new("limit", e.rule))?;
+    Ok(Who {
+        step,
+        outcome,
+        value: param("value").map(str::to_owned),
+        limit,
+    })
 }
 
 /// `GET /api/event_names?range=24h`: the names seen, with counts, most frequent first.

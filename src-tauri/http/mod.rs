@@ -14,6 +14,7 @@ mod funnels;
 mod ingest;
 mod insights;
 mod panels;
+mod people;
 mod properties;
 mod retention;
 mod saved;
@@ -53,6 +54,9 @@ pub fn router(engine: Arc<Engine>, access: &Access, bind: IpAddr) -> Result<Rout
             get(funnels::get).put(funnels::put).delete(funnels::delete),
         )
         .route("/api/funnels/{id}/trend", get(funnels::trend))
+        .route("/api/funnels/{id}/actors", get(funnels::actors))
+        .route("/api/people", get(people::list))
+        .route("/api/people/{actor}/events", get(people::events))
         .route("/api/event_names", get(funnels::event_names))
         .route("/api/insights", get(insights::list))
         .route("/api/insights/query", post(insights::query))

@@ -10,6 +10,7 @@ pub mod funnels;
 pub mod insights;
 pub mod layout;
 pub mod panels;
+pub mod people;
 pub mod properties;
 pub mod range;
 pub mod retention;

@@ -19,6 +19,7 @@ mod ingest;
 mod insights;
 mod load;
 mod panels;
+mod people;
 mod properties;
 mod retention;
 mod sdks;

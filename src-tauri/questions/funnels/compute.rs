@@ -15,6 +15,7 @@ use crate::support::csv::{Cell, Csv};
 const ACTORS_SQL: &str = include_str!("../../../sql/funnels/actors.sql");
 const FUNNEL_SQL: &str = include_str!("../../../sql/funnels/funnel.sql");
 const TREND_SQL: &str = include_str!("../../../sql/funnels/trend.sql");
+const WHO_SQL: &str = include_str!("../../../sql/funnels/who.sql");
 /// The groups a breakdown answers with.
 pub const MAX_GROUPS: usize = 10;
 
@@ -181,6 +182,85 @@ pub(super) fn trend_query(
     let sql = TREND_SQL
         .replace("{actors}", &actors)
         .replace("{grouped}", &grouped);
+    (sql, params)
+}
+
+/// Whom `GET /api/funnels/{id}/actors` asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Who {
+    /// From 1.
+    pub step: usize,
+    pub outcome: Outcome,
+    /// With a breakdown: the group's value.
+    pub value: Option<String>,
+    pub limit: u32,
+}
+
+/// Reached at least the step, or reached it and not the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Reached,
+    Dropped,
+}
+
+impl Outcome {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "reached" => Some(Self::Reached),
+            "dropped" => Some(Self::Dropped),
+            _ => None,
+        }
+    }
+}
+
+/// A row of `who.sql`: one actor, as the answer lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Actor {
+    pub actor: String,
+    /// The furthest step reached (from 1).
+    #[serde(rename(serialize = "reached_step"))]
+    pub level: u8,
+    /// When the actor entered the funnel (its step-1 event).
+    #[serde(
+        rename(serialize = "entered"),
+        serialize_with = "crate::questions::people::rfc3339_ms"
+    )]
+    pub entered_ms: i64,
+    #[serde(skip_serializing)]
+    pub value: String,
+    #[serde(skip_serializing)]
+    pub total: u64,
+}
+
+/// The query for those `who` names among `funnel`'s actors over `window`.
+pub(super) fn who_query(
+    funnel: &Funnel,
+    window: &Window,
+    filters: &Filters,
+    breakdown: Option<&Breakdown>,
+    who: &Who,
+) -> (String, Params) {
+    let (actors, mut params) = actors(funnel, window, filters, breakdown);
+    let outcome = match who.outcome {
+        Outcome::Reached => "1",
+        Outcome::Dropped => "level = {step:UInt8}",
+    };
+    let grouped = match &who.value {
+        Some(value) => {
+            params.push(("value".to_owned(), value.clone()));
+            "value = {value:String}"
+        }
+        None => "1",
+    };
+    params.extend([
+        ("step".to_owned(), who.step.to_string()),
+        ("limit".to_owned(), who.limit.to_string()),
+    ]);
+    let sql = WHO_SQL
+        .replace("{actors}", &actors)
+        .replace("{outcome}", outcome)
+        .replace("{grouped}", grouped);
     (sql, params)
 }
 

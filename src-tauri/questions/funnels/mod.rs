@@ -25,7 +25,8 @@ use crate::support::clock::Clock;
 
 pub use crate::questions::range::Interval;
 pub use compute::{
-    lagging, step_counts, wilson_95, Breakdown, Counts, FunnelReport, Group, StepCount, MAX_GROUPS,
+    lagging, step_counts, wilson_95, Actor, Breakdown, Counts, FunnelReport, Group, Outcome,
+    StepCount, Who, MAX_GROUPS,
 };
 pub use definition::{CountBy, Funnel, Step, MAX_STEPS, MIN_STEPS};
 pub use trend::{FunnelTrend, Point, Series};
@@ -91,6 +92,25 @@ pub fn definitions(data_dir: &Path) -> Result<Shelf<Funnel>, ShelfError> {
     })
 }
 
+/// `GET /api/funnels/{id}/actors`: those who reached a step, or dropped after it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FunnelActors {
+    pub id: String,
+    pub range: Range,
+    pub as_of_flush: u64,
+    pub filters: Filters,
+    pub step: usize,
+    pub event_name: String,
+    pub outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breakdown: Option<Breakdown>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// All of them; `actors` holds the first `limit`, the latest to enter first.
+    pub total: u64,
+    pub actors: Vec<Actor>,
+}
+
 /// The question a funnel answer is cached for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Question {
@@ -108,6 +128,7 @@ pub struct Funnels {
     reports: SnapshotCache<Question, FunnelReport>,
     trends: SnapshotCache<(Question, Interval), FunnelTrend>,
     names: SnapshotCache<Scope, EventNames>,
+    who: SnapshotCache<(Question, Who), FunnelActors>,
 }
 
 impl Funnels {
@@ -126,6 +147,7 @@ impl Funnels {
             reports: SnapshotCache::default(),
             trends: SnapshotCache::default(),
             names: SnapshotCache::default(),
+            who: SnapshotCache::default(),
         }
     }
 
@@ -246,6 +268,56 @@ impl Funnels {
             .await
     }
 
+    /// The actors of funnel `id` over `scope` that `who` names: from the same snapshot and
+    /// window as [`Funnels::report`] for the same scope, so `total` for `dropped` at step K is
+    /// the report's count at K less its count at K + 1.
+    pub async fn actors(
+        &self,
+        id: &str,
+        scope: &Scope,
+        breakdown: Option<Breakdown>,
+        who: Who,
+    ) -> Result<Arc<FunnelActors>, FunnelError> {
+        let funnel = self.get(id)?;
+        check_who(&funnel, breakdown.as_ref(), &who)?;
+        let question = (
+            Question {
+                funnel,
+                scope: scope.clone(),
+                breakdown,
+            },
+            who,
+        );
+        let (q, who) = &question;
+        let compute = move |snapshot: Snapshot| async move {
+            let window = Window::new(q.scope.range, snapshot.end);
+            let (sql, params) = compute::who_query(
+                &q.funnel,
+                &window,
+                &q.scope.filters,
+                q.breakdown.as_ref(),
+                who,
+            );
+            let actors: Vec<Actor> = self.store.query(&sql, params).await?;
+            Ok::<_, FunnelError>(FunnelActors {
+                id: q.funnel.id.clone(),
+                range: q.scope.range,
+                as_of_flush: snapshot.flushes,
+                filters: q.scope.filters.clone(),
+                step: who.step,
+                event_name: q.funnel.steps[who.step - 1].event_name.clone(),
+                outcome: who.outcome,
+                breakdown: q.breakdown.clone(),
+                value: who.value.clone(),
+                total: actors.first().map_or(0, |a| a.total),
+                actors,
+            })
+        };
+        self.who
+            .get(&question, scope.at, &self.status, &self.clock, compute)
+            .await
+    }
+
     /// `funnel_conversion_pct:<id>` for alerts: last step over first step (percent, 1 decimal)
     /// for actors entering in `window` under `filters`; `None` when nobody entered. Not
     /// cached, and not held still against flushes: one query, one snapshot.
@@ -314,6 +386,43 @@ impl Funnels {
         self.names
             .get(scope, scope.at, &self.status, &self.clock, compute)
             .await
+    }
+}
+
+/// `step` within the funnel (and before its last for `dropped`: nobody drops after the last),
+/// `value` with a breakdown and only then.
+fn check_who(
+    funnel: &Funnel,
+    breakdown: Option<&Breakdown>,
+    who: &Who,
+) -> Result<(), DefinitionError> {
+    let steps = funnel.steps.len();
+    let last = match who.outcome {
+        Outcome::Reached => steps,
+        Outcome::Dropped => steps - 1,
+    };
+    if !(1..=last).contains(&who.step) {
+        let rule = match who.outcome {
+            Outcome::Reached => format!("1 to {steps}: the funnel has {steps} steps"),
+            Outcome::Dropped => format!(
+                "1 to {last} for dropped: the funnel has {steps} steps and nobody drops after the last"
+            ),
+        };
+        return Err(DefinitionError::new(
+            "step",
+            format!("{rule} (got {})", who.step),
+        ));
+    }
+    match (breakdown, &who.value) {
+        (Some(_), None) => Err(DefinitionError::new(
+            "value",
+            "required with a breakdown: the group whose actors to list",
+        )),
+        (None, Some(_)) => Err(DefinitionError::new(
+            "value",
+            "only with a breakdown (breakdown=country, device or prop.KEY)",
+        )),
+        _ => Ok(()),
     }
 }
 
