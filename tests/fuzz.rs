@@ -639,15 +639,20 @@ fn sdk_adapters_map_any_json_into_events_that_keep_the_rules() {
             };
             let mut mapped = Vec::new();
             if let Ok(r) = segment::request(value.clone(), None, time.now_ms) {
-                mapped.push(r.items);
+                mapped.push((r.items, r.messages));
             }
             if let Ok(r) = posthog::request(value, time.now_ms) {
-                mapped.push(r.items);
+                mapped.push((r.items, r.events));
             }
-            for items in mapped {
+            for (items, sent) in mapped {
                 let n = items.len();
-                let parsed = pulseboard::ingest::event::validate_all(items.into_iter(), time);
+                prop_assert_eq!(sent.len(), n);
+                let raw = |index: usize, _: Option<&serde_json::Value>| sent[index].to_string();
+                let parsed = pulseboard::ingest::event::validate_all(items.into_iter(), time, raw);
                 prop_assert_eq!(parsed.accepted.len() + parsed.rejected.len(), n);
+                for r in &parsed.rejected {
+                    prop_assert!(r.raw.len() <= 2048);
+                }
                 for e in &parsed.accepted {
                     check_event(e, time)?;
                 }

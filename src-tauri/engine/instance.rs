@@ -96,6 +96,8 @@ impl Running {
     /// Stops taking requests, then stops the engine after a last flush to its store; what the
     /// store cannot take stays in the journal for the next start.
     async fn stop(self) {
+        // Live streams never end by themselves: end them, or the server waits for them.
+        self.engine.live.close();
         let _ = self.stop.send(());
         let _ = self.server.await;
         self.engine.shutdown().await;

@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::delivery::alerts::{AlertError, Alerts, Questions, Saved};
 use crate::delivery::annotations::{AnnotationError, Annotations};
+use crate::delivery::live::Live;
 use crate::questions::funnels::{self, Funnels};
 use crate::questions::insights::{self, Insights};
 use crate::questions::layout::{Layout, Tile, TileKind, Tiles};
@@ -123,6 +124,8 @@ pub struct Engine {
     pub retention: Arc<Retention>,
     /// The actors behind the numbers, and what each did.
     pub people: Arc<People>,
+    /// What each ingest request brought, for whoever watches (`/api/events/live`, Live view).
+    pub live: Arc<Live>,
     /// When it started: the flush lag counts from here until the first flush.
     started: chrono::DateTime<chrono::Utc>,
     shutdown: watch::Sender<bool>,
@@ -244,6 +247,7 @@ impl Engine {
             sql,
             retention,
             people,
+            live: Arc::default(),
             started: chrono::Utc::now(),
             shutdown,
             tasks: Mutex::new(vec![batcher, judging]),

@@ -9,6 +9,7 @@ use serde_json::json;
 use crate::delivery::alerts::AlertError;
 use crate::delivery::annotations::AnnotationError;
 use crate::delivery::charts::ChartError;
+use crate::delivery::live::TooManyStreams;
 use crate::ingest::event::{BodyError, Rejection};
 use crate::questions::filters::FilterError;
 use crate::questions::funnels::FunnelError;
@@ -100,6 +101,8 @@ pub enum ApiError {
     Sql(#[from] SqlError),
     #[error(transparent)]
     Retention(#[from] RetentionError),
+    #[error(transparent)]
+    Streams(#[from] TooManyStreams),
     #[error("query failed: {0}")]
     Store(#[from] StoreError),
 }
@@ -146,7 +149,9 @@ impl IntoResponse for ApiError {
                 Json(json!({ "accepted": 0, "rejected": rejected })),
             )
                 .into_response(),
-            ApiError::Journal(JournalError::Full { .. }) => unavailable(error),
+            ApiError::Journal(JournalError::Full { .. }) | ApiError::Streams(_) => {
+                unavailable(error)
+            }
             ApiError::Panel(e) if e.is_retryable() => unavailable(error),
             ApiError::Funnel(FunnelError::Shelf(e))
             | ApiError::Insight(InsightError::Shelf(e))

@@ -10,6 +10,7 @@ use axum::Json;
 use serde_json::json;
 
 use super::{ingest, ApiError};
+use crate::delivery::live::Source;
 use crate::engine::Engine;
 use crate::ingest::event;
 
@@ -26,7 +27,7 @@ pub(super) async fn post_events(
     } else {
         event::parse_json_array(&bytes, time)?
     };
-    let outcome = ingest::store(&engine, &headers, parsed).await?;
+    let outcome = ingest::store(&engine, &headers, parsed, Source::Events).await?;
     if outcome.accepted == 0 {
         return Err(ApiError::AllRejected(outcome.rejected));
     }

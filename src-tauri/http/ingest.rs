@@ -6,6 +6,7 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Uri};
 
 use super::{body, ApiError};
+use crate::delivery::live::{Landed, Source};
 use crate::engine::Engine;
 use crate::ingest::event::{Parsed, Rejection, TimeBounds};
 use crate::ingest::DEMO_HEADER;
@@ -37,12 +38,14 @@ pub(super) struct Outcome {
     pub rejected: Vec<Rejection>,
 }
 
-/// Makes the accepted events durable, their names mapped by the aliases; the first request
-/// without the demo's header tells the alerts the product is sending.
+/// Makes the accepted events durable, their names mapped by the aliases, then shows them and
+/// the refused items to the live streams; the first request without the demo's header tells
+/// the alerts the product is sending.
 pub(super) async fn store(
     engine: &Engine,
     headers: &HeaderMap,
     parsed: Parsed,
+    source: Source,
 ) -> Result<Outcome, ApiError> {
     let Parsed {
         mut accepted,
@@ -55,8 +58,17 @@ pub(super) async fn store(
             engine.alerts.product_event();
         }
     }
-    Ok(Outcome {
+    let outcome = Outcome {
         accepted: accepted.len(),
-        rejected,
-    })
+        rejected: rejected.clone(),
+    };
+    if engine.live.streams() > 0 {
+        engine.live.publish(Landed {
+            source,
+            received_ms: engine.config.clock.now_ms(),
+            accepted,
+            rejected,
+        });
+    }
+    Ok(outcome)
 }

@@ -13,6 +13,7 @@ mod events;
 mod funnels;
 mod ingest;
 mod insights;
+mod live;
 mod panels;
 mod people;
 mod properties;
@@ -55,6 +56,7 @@ pub fn router(engine: Arc<Engine>, access: &Access, bind: IpAddr) -> Result<Rout
         )
         .route("/api/funnels/{id}/trend", get(funnels::trend))
         .route("/api/funnels/{id}/actors", get(funnels::actors))
+        .route("/api/events/live", get(live::stream))
         .route("/api/people", get(people::list))
         .route("/api/people/{actor}/events", get(people::events))
         .route("/api/event_names", get(funnels::event_names))

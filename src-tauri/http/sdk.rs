@@ -12,6 +12,7 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::{ingest, ApiError, Authorized};
+use crate::delivery::live::Source;
 use crate::engine::Engine;
 use crate::ingest::event::{self, BodyError};
 use crate::ingest::formats::{posthog, segment, Item};
@@ -73,11 +74,12 @@ async fn segment_route(
         headers: &headers,
         authorized: &authorized,
         key_name: "Segment's write key (HTTP Basic user or `writeKey`)",
+        source: Source::Segment,
     };
     let outcome = request
         .ingest(body, |value, now_ms| {
             let r = segment::request(value, kind, now_ms).map_err(|e| e.to_string())?;
-            Ok((r.items, basic.or(r.write_key)))
+            Ok((r.items, r.messages, basic.or(r.write_key)))
         })
         .await?;
     Ok(answer(outcome, |ok| json!({ "success": ok })))
@@ -96,11 +98,12 @@ async fn posthog_route(
         headers: &headers,
         authorized: &authorized,
         key_name: "PostHog's project key (`api_key` or `token`)",
+        source: Source::Posthog,
     };
     let outcome = request
         .ingest(body, |value, now_ms| {
             let r = posthog::request(value, now_ms).map_err(|e| e.to_string())?;
-            Ok((r.items, r.api_key))
+            Ok((r.items, r.events, r.api_key))
         })
         .await?;
     Ok(answer(
@@ -117,29 +120,28 @@ struct Request<'a> {
     authorized: &'a Authorized,
     /// Where this format carries its key, for the 401's message.
     key_name: &'static str,
+    source: Source,
 }
 
 impl Request<'_> {
-    /// `map` turns the JSON body into events (or why not) and the key it carries.
+    /// `map` turns the JSON body into events (or why not), the messages as sent, and the key
+    /// it carries.
     async fn ingest(
         &self,
         body: Body,
-        map: impl FnOnce(Value, i64) -> Result<(Vec<Item>, Option<String>), String>,
+        map: impl FnOnce(Value, i64) -> Result<(Vec<Item>, Vec<Value>, Option<String>), String>,
     ) -> Result<ingest::Outcome, ApiError> {
         let bytes = ingest::read_body(self.engine, self.uri, self.headers, body).await?;
         let time = ingest::time_bounds(self.engine);
-        let (items, key) = map(json_body(&bytes)?, time.now_ms)
+        let (items, sent, key) = map(json_body(&bytes)?, time.now_ms)
             .map_err(|e| ApiError::Body(BodyError::Shape(e)))?;
         if !self.authorized.accepts(key.as_deref()) {
             return Err(ApiError::WrongKey(self.key_name));
         }
         event::check_count(items.len())?;
-        ingest::store(
-            self.engine,
-            self.headers,
-            event::validate_all(items.into_iter(), time),
-        )
-        .await
+        let parsed =
+            event::validate_all(items.into_iter(), time, |index, _| sent[index].to_string());
+        ingest::store(self.engine, self.headers, parsed, self.source).await
     }
 }
 

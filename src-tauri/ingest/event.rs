@@ -97,7 +97,13 @@ pub struct Event {
 pub struct Rejection {
     pub index: usize,
     pub error: String,
+    /// The item as sent, cut to [`MAX_RAW_BYTES`]: for the live view, not the HTTP answer.
+    #[serde(skip)]
+    pub raw: String,
 }
+
+/// How much of a refused item the live view shows.
+pub const MAX_RAW_BYTES: usize = 2048;
 
 /// A whole body that cannot be read as events at all.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -137,7 +143,8 @@ pub fn parse_json_array(body: &[u8], time: TimeBounds) -> Result<Parsed, BodyErr
         return Err(BodyError::NotAnArray);
     };
     check_count(items.len())?;
-    Ok(validate_all(items.into_iter().map(Ok), time))
+    let raw = |_: usize, item: Option<&Value>| item.map(Value::to_string).unwrap_or_default();
+    Ok(validate_all(items.into_iter().map(Ok), time, raw))
 }
 
 /// Parses an NDJSON body: one event per non-blank line. A line that is not JSON rejects that
@@ -146,10 +153,12 @@ pub fn parse_ndjson(body: &[u8], time: TimeBounds) -> Result<Parsed, BodyError> 
     let text = std::str::from_utf8(body).map_err(|e| BodyError::NotUtf8(e.to_string()))?;
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     check_count(lines.len())?;
-    let items = lines.into_iter().map(|line| {
+    let items = lines.iter().map(|line| {
         serde_json::from_str::<Value>(line).map_err(|e| format!("event: malformed JSON line: {e}"))
     });
-    Ok(validate_all(items, time))
+    Ok(validate_all(items, time, |index, _| {
+        lines[index].to_owned()
+    }))
 }
 
 /// 1 to [`MAX_BATCH`] events per request.
@@ -161,16 +170,27 @@ pub fn check_count(n: usize) -> Result<(), BodyError> {
     }
 }
 
-/// Validates each item (an event object, or why it could not become one).
+/// Validates each item (an event object, or why it could not become one). `sent` gives a
+/// refused item's text as the client sent it, from its index (and the object, when there is
+/// one).
 pub fn validate_all(
     items: impl Iterator<Item = Result<Value, String>>,
     time: TimeBounds,
+    sent: impl Fn(usize, Option<&Value>) -> String,
 ) -> Parsed {
     let mut parsed = Parsed::default();
     for (index, item) in items.enumerate() {
-        match item.and_then(|value| validate(value, time).map_err(|e| e.0)) {
+        let checked = match &item {
+            Ok(value) => check(value, time).map_err(|e| e.0),
+            Err(error) => Err(error.clone()),
+        };
+        match checked {
             Ok(event) => parsed.accepted.push(event),
-            Err(error) => parsed.rejected.push(Rejection { index, error }),
+            Err(error) => parsed.rejected.push(Rejection {
+                index,
+                error,
+                raw: crate::support::text::cut(sent(index, item.as_ref().ok()), MAX_RAW_BYTES),
+            }),
         }
     }
     parsed
@@ -178,13 +198,17 @@ pub fn validate_all(
 
 /// Validates one event object. The error names the field and the rule it broke.
 pub fn validate(value: Value, time: TimeBounds) -> Result<Event, FieldError> {
-    let Value::Object(mut obj) = value else {
-        return Err(FieldError("event: must be a JSON object".into()));
-    };
-    event_fields(&mut obj, time).map_err(FieldError)
+    check(&value, time)
 }
 
-fn event_fields(obj: &mut Map<String, Value>, time: TimeBounds) -> Result<Event, String> {
+fn check(value: &Value, time: TimeBounds) -> Result<Event, FieldError> {
+    let Value::Object(obj) = value else {
+        return Err(FieldError("event: must be a JSON object".into()));
+    };
+    event_fields(obj, time).map_err(FieldError)
+}
+
+fn event_fields(obj: &Map<String, Value>, time: TimeBounds) -> Result<Event, String> {
     Ok(Event {
         event_name: event_name(obj)?,
         timestamp_ms: timestamp(obj, time)?,
@@ -195,7 +219,7 @@ fn event_fields(obj: &mut Map<String, Value>, time: TimeBounds) -> Result<Event,
         country_code: country_code(obj)?,
         event_id: event_id(obj)?.unwrap_or_else(Uuid::new_v4),
         id_given: present(obj, "event_id").is_some(),
-        properties: properties(obj.remove("properties"))?,
+        properties: properties(obj.get("properties"))?,
     })
 }
 
@@ -281,7 +305,7 @@ fn event_id(obj: &Map<String, Value>) -> Result<Option<Uuid>, String> {
     }
 }
 
-fn properties(value: Option<Value>) -> Result<String, String> {
+fn properties(value: Option<&Value>) -> Result<String, String> {
     match value {
         None | Some(Value::Null) => Ok("{}".into()),
         Some(v @ Value::Object(_)) => {
@@ -445,6 +469,11 @@ mod tests {
         assert_eq!(parsed.accepted.len(), 2);
         assert_eq!(parsed.rejected.len(), 1);
         assert_eq!(parsed.rejected[0].index, 1);
+        assert_eq!(parsed.rejected[0].raw, r#"{"event_name":"x"}"#);
+        let lines = b"{\"event_name\": \"x\"}\nnot json\n";
+        let parsed = parse_ndjson(lines, NOW).unwrap();
+        let raw: Vec<&str> = parsed.rejected.iter().map(|r| r.raw.as_str()).collect();
+        assert_eq!(raw, [r#"{"event_name": "x"}"#, "not json"]);
     }
 
     #[test]
@@ -456,7 +485,8 @@ mod tests {
             parsed.rejected,
             vec![Rejection {
                 index: 1,
-                error: parsed.rejected[0].error.clone()
+                error: parsed.rejected[0].error.clone(),
+                raw: "not json".into(),
             }]
         );
         assert!(parsed.rejected[0]

@@ -157,6 +157,30 @@ impl Filters {
         (terms.join(" AND "), params)
     }
 
+    /// Whether an event with these fields passes them, as [`Filters::condition`] judges a
+    /// stored row (a property's text: a string as is, anything else as JSON writes it).
+    pub fn matches(&self, country: &str, device: &str, properties: &str) -> bool {
+        let passes =
+            |values: &[String], v: &str| values.is_empty() || values.iter().any(|x| x == v);
+        if !passes(&self.country, country) || !passes(&self.device, device) {
+            return false;
+        }
+        if self.props.is_empty() {
+            return true;
+        }
+        let Ok(serde_json::Value::Object(props)) = serde_json::from_str(properties) else {
+            return false;
+        };
+        self.props.iter().all(|(key, values)| {
+            let text = match props.get(key) {
+                None => String::new(),
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+            };
+            values.contains(&text)
+        })
+    }
+
     /// The filters as `param → comma list`, as responses echo them and rules store them.
     pub fn to_map(&self) -> BTreeMap<String, String> {
         let mut map = BTreeMap::new();
@@ -309,6 +333,32 @@ mod tests {
         ]);
         assert_eq!(g.unwrap(), f);
         assert!(parse(&[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_event_matches_as_the_sql_condition_judges_a_row() {
+        let f = parse(&[
+            ("country", "de,fr"),
+            ("prop.n", "2,1.5"),
+            ("prop.ok", "true"),
+        ])
+        .unwrap();
+        let props = r#"{"n": 1.5, "ok": true, "s": "x"}"#;
+        assert!(f.matches("DE", "mobile", props));
+        assert!(!f.matches("US", "mobile", props));
+        assert!(
+            !f.matches("FR", "mobile", r#"{"n": 1.5}"#),
+            "absent is empty text"
+        );
+        assert!(!f.matches("FR", "mobile", r#"{"n": "3", "ok": true}"#));
+        assert!(
+            f.matches("FR", "tv", r#"{"n": "2", "ok": true}"#),
+            "a string as is"
+        );
+        let strings = parse(&[("prop.s", "x"), ("device", "tv")]).unwrap();
+        assert!(strings.matches("US", "tv", props));
+        assert!(!strings.matches("US", "desktop", props));
+        assert!(parse(&[]).unwrap().matches("", "", "not json"));
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod funnels;
 mod hardening;
 mod ingest;
 mod insights;
+mod live;
 mod load;
 mod panels;
 mod people;

@@ -8,7 +8,10 @@ use super::{event, event_id, given_time, normalize_name, text, Item};
 /// What a PostHog request carries: its events and the project key it names.
 #[derive(Debug)]
 pub struct Request {
+    /// One per event, in order.
     pub items: Vec<Item>,
+    /// The events as sent (what the live view shows of a refused one).
+    pub events: Vec<Value>,
     pub api_key: Option<String>,
 }
 
@@ -34,11 +37,12 @@ pub fn request(body: Value, received_ms: i64) -> Result<Request, ShapeError> {
         _ => return Err(ShapeError),
     };
     let api_key = top_key.or_else(|| events.iter().find_map(key_of));
-    let items = events
-        .into_iter()
-        .map(|e| capture(e, received_ms))
-        .collect();
-    Ok(Request { items, api_key })
+    let items = events.iter().map(|e| capture(e, received_ms)).collect();
+    Ok(Request {
+        items,
+        events,
+        api_key,
+    })
 }
 
 /// The project key an object carries: `api_key`, `token`, or `properties.token`.
@@ -48,8 +52,8 @@ fn key_of(object: &Value) -> Option<String> {
         .or_else(|| text(object.pointer("/properties/token")))
 }
 
-fn capture(captured: Value, received_ms: i64) -> Item {
-    let Value::Object(e) = captured else {
+fn capture(captured: &Value, received_ms: i64) -> Item {
+    let Some(e) = captured.as_object() else {
         return Err("event: must be a JSON object".into());
     };
     let name = e.get("event").and_then(Value::as_str).unwrap_or_default();

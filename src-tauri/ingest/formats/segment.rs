@@ -8,7 +8,10 @@ use super::{event, event_id, millis, normalize_name, text, Item};
 /// What a Segment request carries: its messages and the write key given in the body.
 #[derive(Debug)]
 pub struct Request {
+    /// One per message, in order.
     pub items: Vec<Item>,
+    /// The messages as sent (what the live view shows of a refused one).
+    pub messages: Vec<Value>,
     pub write_key: Option<String>,
 }
 
@@ -44,15 +47,19 @@ pub fn request(body: Value, route: Option<&str>, received_ms: i64) -> Result<Req
         }
     };
     let items = messages
-        .into_iter()
+        .iter()
         .map(|m| message(m, received_ms, skew_ms))
         .collect();
-    Ok(Request { items, write_key })
+    Ok(Request {
+        items,
+        messages,
+        write_key,
+    })
 }
 
 /// One message in Pulseboard's event shape.
-fn message(message: Value, received_ms: i64, skew_ms: i64) -> Item {
-    let Value::Object(m) = message else {
+fn message(message: &Value, received_ms: i64, skew_ms: i64) -> Item {
+    let Some(m) = message.as_object() else {
         return Err("message: must be a JSON object".into());
     };
     let kind = m.get("type").and_then(Value::as_str).unwrap_or_default();
@@ -82,7 +89,7 @@ fn message(message: Value, received_ms: i64, skew_ms: i64) -> Item {
         ("user_id", text(m.get("userId")).map(Value::from)),
         ("device_type", at("/device/type").cloned()),
         ("country_code", country.map(Value::from)),
-        ("properties", Some(properties(kind, &m))),
+        ("properties", Some(properties(kind, m))),
         (
             "event_id",
             text(m.get("messageId")).map(|id| json!(event_id(&id))),
