@@ -19,6 +19,7 @@ const VIEWS = [
   { id: "funnels", label: "Funnels", filters: true, title: "Ordered steps, the drop-off between them, and for whom" },
   { id: "alerts", label: "Alerts", title: "Alert rules: get notified when a metric crosses a threshold" },
   { id: "retention", label: "Retention", filters: true, title: "Who comes back: cohorts by their first event, and each period after" },
+  { id: "people", label: "People", filters: true, title: "Events as they land (refused ones too), and each person's history" },
   { id: "sql", label: "SQL", title: "Ask the stored events in ClickHouse SQL (read-only); save queries" },
   { id: "connect", label: "Connect", title: "Send events from your product's Segment or PostHog SDK; event aliases" },
 ];

@@ -9,6 +9,7 @@ mod alerts;
 mod board;
 mod engine;
 mod funnels;
+mod people;
 mod profiles;
 mod push;
 mod retention;
@@ -64,6 +65,8 @@ struct Shared {
     settings: Settings,
     choice: Mutex<Choice>,
     demo: Mutex<Option<watch::Sender<bool>>>,
+    /// The People view's live stream, forwarding to the page.
+    live: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
 }
 
 impl Shared {
@@ -157,6 +160,9 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), CliE
             retention::retention,
             retention::retention_events,
             retention::save_retention_csv,
+            people::watch_live,
+            people::people,
+            people::person,
             sql::sql_console,
             sql::run_sql,
             sql::save_sql,
@@ -220,6 +226,7 @@ async fn start_dashboard(app: &tauri::AppHandle, start: &Start) -> Result<(), In
         choice: Mutex::new(settings.choice()),
         settings,
         demo: Mutex::new(None),
+        live: Mutex::new(None),
     });
     *start.slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(shared.clone());
     app.manage(shared.clone());

@@ -1,6 +1,9 @@
 //! The one mapping of what the backend pushes to the event names `ui/` listens for.
 
+use serde_json::json;
 use tauri::Emitter;
+
+use crate::delivery::live::Item;
 
 use crate::delivery::view::View;
 use crate::storage::libchdb::Progress;
@@ -11,6 +14,8 @@ pub enum Push {
     Dashboard(Box<View>),
     /// How far the engine's download has come (`"engine-progress"`, on `ui/engine.html`).
     EngineProgress(Progress),
+    /// What just landed, for the People view's live list (`"live"`: `{"kind", "data"}`).
+    Live(Item),
 }
 
 impl Push {
@@ -18,6 +23,7 @@ impl Push {
         match self {
             Push::Dashboard(_) => "dashboard",
             Push::EngineProgress(_) => "engine-progress",
+            Push::Live(_) => "live",
         }
     }
 }
@@ -28,6 +34,7 @@ pub fn send<R: tauri::Runtime>(app: &impl Emitter<R>, push: Push) {
     let sent = match push {
         Push::Dashboard(view) => app.emit(event, *view),
         Push::EngineProgress(progress) => app.emit(event, progress),
+        Push::Live(item) => app.emit(event, json!({"kind": item.kind(), "data": item.data()})),
     };
     if let Err(error) = sent {
         tracing::debug!(%error, event, "push not delivered");

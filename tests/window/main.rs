@@ -1658,11 +1658,136 @@ async fn grid_order(app: &App) -> Vec<String> {
 
 /// The window's views, each with an element only it shows and a text that element holds once
 /// its data is loaded (here: `fixture()` posted, the built-in alert rule, this instance).
-const VIEWS: [(&str, &str, &str); 6] = [
+/// The Live list and a person: an event and a refusal appear as they land (the refusal in red
+/// with its error and the text sent), a click shows an event's JSON, a double-click opens the
+/// person, whose timeline has every event of theirs, by session; the search finds them.
+#[tokio::test]
+async fn live_events_show_a_refusal_in_red_and_open_a_person() {
+    let _one_window = ONE_WINDOW.lock().await;
+    let home = Home::new();
+    let app = App::launch(&home).await;
+    let now = Utc::now().timestamp_millis();
+    app.post(&[
+        json!({"event_name": "signup", "session_id": "s-ada-1", "user_id": "ada",
+               "timestamp": now - 3_600_000, "country_code": "GB"}),
+        json!({"event_name": "page_view", "session_id": "s-ada-1", "user_id": "ada",
+               "timestamp": now - 3_500_000, "country_code": "GB"}),
+    ])
+    .await;
+    app.click("nav-people").await;
+    app.wait_for("the people view listening", |app| async move {
+        app.text("people-list")
+            .await
+            .is_some_and(|t| t.contains("ada"))
+    })
+    .await;
+
+    let (status, _) = app
+        .api
+        .post(&json!([
+            {"event_name": "email_verified", "session_id": "s-ada-2", "user_id": "ada",
+             "country_code": "GB", "properties": {"domain": "gmail.com"}},
+            {"event_name": "Email Verified!", "session_id": "s-bob"}
+        ]))
+        .await;
+    assert_eq!(status, 202);
+    app.wait_for("both in the live list", |app| async move {
+        app.client
+            .find_all(Locator::Css("#live-list li"))
+            .await
+            .map_or(0, |rows| rows.len())
+            == 2
+    })
+    .await;
+    // Newest first: the refusal came after the event, in the same request.
+    let refused = app.css_text("#live-list li:nth-child(1)").await.unwrap();
+    assert!(refused.contains("refused (events, item 1)"), "{refused}");
+    assert!(refused.contains("event_name:"), "{refused}");
+    let class = app
+        .client
+        .find(Locator::Css("#live-list li:nth-child(1)"))
+        .await
+        .unwrap()
+        .attr("class")
+        .await
+        .unwrap();
+    assert_eq!(class.as_deref(), Some("rejected"));
+    let script = "return getComputedStyle(document.querySelector('#live-list li.rejected')).color";
+    let color = app.client.execute(script, vec![]).await.unwrap();
+    assert_eq!(color, json!("rgb(239, 68, 68)"), "red");
+    app.click_css("#live-list li:nth-child(1)").await;
+    let raw = app.text("live-json").await.unwrap();
+    assert!(
+        raw.contains(r#"\"event_name\":\"Email Verified!\""#),
+        "{raw}"
+    );
+    app.click_css("#live-list li:nth-child(2)").await;
+    let shown: Value = serde_json::from_str(&app.text("live-json").await.unwrap()).unwrap();
+    assert_eq!(shown["event_name"], "email_verified");
+    assert_eq!(shown["properties"], json!({"domain": "gmail.com"}));
+    assert_eq!(shown["source"], "events");
+    for width in [1280, 900] {
+        app.client.set_window_size(width, 800).await.unwrap();
+        app.save_view(&format!("people-{width}")).await;
+    }
+    app.client.set_window_size(1280, 800).await.unwrap();
+
+    // Double-click: ada's week, newest first, by session.
+    app.client
+        .execute(
+            "document.querySelector('#live-list li:nth-child(2)').dispatchEvent(new MouseEvent('dblclick'))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    app.wait_text("person-title", "ada: 3 events in the last 7 days")
+        .await;
+    let script =
+        "return [...document.querySelectorAll('#person-sessions h4, #person-sessions li')]\
+                  .map((e) => e.textContent)";
+    let sessions = app.client.execute(script, vec![]).await.unwrap();
+    let lines: Vec<&str> = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5, "{sessions}");
+    assert_eq!(lines[0], "Session s-ada-2", "{sessions}");
+    assert!(lines[1].contains("email_verified"), "{sessions}");
+    assert_eq!(lines[2], "Session s-ada-1", "{sessions}");
+    assert!(
+        lines[3].contains("page_view") && lines[4].contains("signup"),
+        "{sessions}"
+    );
+    app.click_css("#person-sessions li:nth-child(1)").await;
+    let event: Value = serde_json::from_str(&app.text("person-json").await.unwrap()).unwrap();
+    assert_eq!(event["user_id"], "ada");
+    assert_eq!(event["country_code"], "GB");
+
+    // The search: by the beginning of an id; nobody else starts with "ad".
+    app.type_into("people-search", "ad").await;
+    app.wait_for("ada alone, with her three events", |app| async move {
+        let rows = app
+            .client
+            .find_all(Locator::Css("#people-list tbody tr"))
+            .await;
+        let cells = app.row("people-list tbody tr", 3).await;
+        rows.map_or(0, |rows| rows.len()) == 1 && cells[0] == "ada" && cells[2] == "3"
+    })
+    .await;
+    app.type_into("people-search", "zz").await;
+    app.wait_text("people-status", "Nobody seen in the last 7 days matches.")
+        .await;
+    app.close().await;
+}
+
+const VIEWS: [(&str, &str, &str); 7] = [
     ("dashboard", "active-users-value", "7"),
     ("funnels", "funnel-step-0", "signup_started"),
     ("alerts", "alert-row-error_rate", "Error rate above 1 %"),
     ("retention", "rt-status", "people started with"),
+    ("people", "people-list", "Last seen"),
     ("sql", "sql-saved", "Signup funnel by hour (24 h)"),
     ("connect", "snippet-segment-python", "analytics.host"),
 ];
@@ -1691,7 +1816,7 @@ impl App {
                 assert_eq!(current, None, "nav-{view} not marked");
             }
         }
-        let filtered = ["dashboard", "funnels", "retention"].contains(&open);
+        let filtered = ["dashboard", "funnels", "retention", "people"].contains(&open);
         assert_eq!(self.displayed("filters").await, filtered, "the filter bar");
     }
 
