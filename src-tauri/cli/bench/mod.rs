@@ -93,6 +93,7 @@ pub struct BenchArgs {
 mod dedup;
 mod formats;
 mod load;
+mod people;
 mod soak;
 
 use load::Load;
@@ -641,6 +642,7 @@ async fn panels(
     filtered_panels(engine, stored, runs).await?;
     funnels(engine, stored, runs).await?;
     insights(engine, stored, runs).await?;
+    people::people(engine, stored, runs).await?;
     sql(engine, stored, runs).await
 }
 
