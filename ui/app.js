@@ -686,14 +686,48 @@ async function loadFunnel() {
   $("funnel-trend").innerHTML = answer.trend_chart;
   const body = $("funnel-steps").querySelector("tbody");
   body.innerHTML = "";
+  const last = answer.report.steps.length - 1;
   answer.report.steps.forEach((step, i) => {
     const row = body.insertRow();
     row.id = `funnel-step-${i}`;
     for (const text of [step.event_name, number.format(step.count), percent(step.pct_of_first), percent(step.pct_of_previous)]) {
       row.insertCell().textContent = text;
     }
+    const who = row.insertCell();
+    who.append(whoButton(`funnel-reached-${i}`, "reached", id, i, false, null));
+    if (i < last) who.append(" ", whoButton(`funnel-dropped-${i}`, "dropped", id, i, true, null));
   });
+  $("funnel-actors").hidden = true;
   renderGroups(answer);
+}
+
+// A button listing who reached step `i` (or dropped after it), in group `value` when given.
+function whoButton(elementId, label, id, i, dropped, value) {
+  const button = Object.assign(document.createElement("button"), { type: "button", className: "quiet", textContent: label });
+  button.id = elementId;
+  button.title = dropped ? "Who reached this step and went no further" : "Who reached this step";
+  button.addEventListener("click", () => funnelActors(id, i, dropped, value));
+  return button;
+}
+
+async function funnelActors(id, i, dropped, value) {
+  const args = { id, step: i + 1, dropped, breakdown: value === null ? "" : breakdownAsked(), value };
+  const answer = await funnelAction("funnel_actors", args);
+  if (!answer) return;
+  const group = value === null ? "" : ` (${value || "(none)"})`;
+  const what = dropped ? `dropped after ${answer.event_name}` : `reached ${answer.event_name}`;
+  $("funnel-actors-title").textContent = `${number.format(answer.total)} ${what}${group}`;
+  $("funnel-actors-list").replaceChildren(...answer.actors.map((a) => {
+    const item = document.createElement("li");
+    const open = Object.assign(document.createElement("button"), { type: "button", className: "quiet", textContent: a.actor });
+    open.addEventListener("click", () => {
+      showView("people", true);
+      window.pulseboardPeople.open(a.actor);
+    });
+    item.append(open);
+    return item;
+  }));
+  $("funnel-actors").hidden = false;
 }
 
 // Per group: each step's count and its share of the step before, the conversion with its
@@ -722,6 +756,14 @@ function renderGroups(answer) {
       row.title = "furthest below the total's conversion";
     }
     groupCells(row, group.value || "(none)", group.steps, answer.intervals[i]);
+    // A group's step count: who of the group dropped after it (at the last, who reached it).
+    const last = group.steps.length - 1;
+    group.steps.forEach((_, k) => {
+      const cell = row.cells[k + 1];
+      cell.classList.add("who");
+      cell.title = k < last ? "Click: who dropped after this step" : "Click: who reached the last step";
+      cell.addEventListener("click", () => funnelActors(answer.report.id, k, k < last, group.value));
+    });
     if (group.steps[0].count < 30) small += 1;
   });
   if (small > 0) {

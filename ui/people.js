@@ -102,7 +102,8 @@
   async function openPerson(actor) {
     try {
       const timeline = await invoke("person", { actor });
-      $("person-title").textContent = `${actor}: ${timeline.events.length} events in the last 7 days`;
+      const n = timeline.events.length;
+      $("person-title").textContent = `${actor}: ${n} event${n === 1 ? "" : "s"} in the last 7 days`;
       const parts = [];
       let session = null;
       let list = null;
@@ -129,6 +130,9 @@
       status(String(error), true);
     }
   }
+
+  // The Funnels view opens a person of a step from here.
+  window.pulseboardPeople = { open: openPerson };
 
   let typing = null;
   $("people-search").addEventListener("input", () => {

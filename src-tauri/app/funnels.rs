@@ -11,8 +11,8 @@ use super::{CommandError, Shared};
 use crate::delivery::settings::FunnelView;
 use crate::delivery::view::View;
 use crate::questions::funnels::{
-    trend_chart, wilson_95, Breakdown, EventName, Funnel, FunnelError, FunnelReport, FunnelTrend,
-    Interval,
+    trend_chart, wilson_95, Breakdown, EventName, Funnel, FunnelActors, FunnelError, FunnelReport,
+    FunnelTrend, Interval, Outcome, Who,
 };
 use crate::questions::panels::Scope;
 
@@ -139,4 +139,36 @@ pub async fn show_funnel(
     }
     shared.choose(|choice| choice.funnel = id);
     Ok(shared.view().await)
+}
+
+/// Who reached step `step` of funnel `id` (from 1), or dropped after it (`dropped`), over the
+/// dashboard's range and filters; with `breakdown` and `value`, in that group only.
+#[tauri::command]
+pub async fn funnel_actors(
+    id: String,
+    step: usize,
+    dropped: bool,
+    breakdown: String,
+    value: Option<String>,
+    shared: State<'_, Arc<Shared>>,
+) -> Result<Arc<FunnelActors>, CommandError> {
+    let breakdown = match breakdown.as_str() {
+        "" => None,
+        text => Some(Breakdown::of_funnel(text).map_err(FunnelError::from)?),
+    };
+    let who = Who {
+        step,
+        outcome: if dropped {
+            Outcome::Dropped
+        } else {
+            Outcome::Reached
+        },
+        value,
+        limit: 100,
+    };
+    let engine = shared.instance.engine();
+    Ok(engine
+        .funnels
+        .actors(&id, &scope(&shared), breakdown, who)
+        .await?)
 }

@@ -148,6 +148,7 @@ pub fn run(args: ServeArgs, runtime: tokio::runtime::Runtime) -> Result<(), CliE
             funnels::save_funnel,
             funnels::delete_funnel,
             funnels::show_funnel,
+            funnels::funnel_actors,
             alerts::alerts,
             alerts::save_alert,
             alerts::delete_alert,

@@ -1779,6 +1779,35 @@ async fn live_events_show_a_refusal_in_red_and_open_a_person() {
     app.type_into("people-search", "zz").await;
     app.wait_text("people-status", "Nobody seen in the last 7 days matches.")
         .await;
+
+    // From a funnel's step to a person: cy started signing up and went no further.
+    app.post(&[
+        json!({"event_name": "signup_started", "session_id": "s-cy", "user_id": "cy"}),
+        json!({"event_name": "signup_started", "session_id": "s-dee", "user_id": "dee"}),
+        json!({"event_name": "signup_completed", "session_id": "s-dee", "user_id": "dee"}),
+    ])
+    .await;
+    app.wait_for("the events stored", |app| async move {
+        app.api.health().await["buffer_size"] == 0
+    })
+    .await;
+    app.click("nav-funnels").await;
+    app.wait_for("the signup funnel's steps", |app| async move {
+        app.displayed("funnel-dropped-0").await
+            && app.row("funnel-step-0", 2).await == ["signup_started", "2"]
+    })
+    .await;
+    app.click("funnel-dropped-0").await;
+    app.wait_text("funnel-actors-title", "1 dropped after signup_started")
+        .await;
+    assert_eq!(app.text("funnel-actors-list").await.as_deref(), Some("cy"));
+    app.click("funnel-reached-1").await;
+    app.wait_text("funnel-actors-title", "1 reached signup_completed")
+        .await;
+    app.click_css("#funnel-actors-list button").await;
+    app.wait_text("person-title", "dee: 2 events in the last 7 days")
+        .await;
+    assert!(app.displayed("view-people").await);
     app.close().await;
 }
 
