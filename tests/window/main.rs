@@ -1804,6 +1804,7 @@ async fn live_events_show_a_refusal_in_red_and_open_a_person() {
     app.click("funnel-reached-1").await;
     app.wait_text("funnel-actors-title", "1 reached signup_completed")
         .await;
+    app.save_view("funnel-actors-1280").await;
     app.click_css("#funnel-actors-list button").await;
     app.wait_text("person-title", "dee: 2 events in the last 7 days")
         .await;
