@@ -1,6 +1,8 @@
 -- A person's events (DESIGN.md "People"): the actor's own (`user_id = actor`, or no user and
--- `session_id = actor`) in the range and before `before_ms`, newest first. The condition is
--- written as the actor expression itself so the skip index on it (sql/schema/009) applies.
+-- `session_id = actor`) in the range and before `before_ms`, newest first. It reads the actor
+-- columns of the whole range: a bloom-filter skip index on the actor did not help (a person's
+-- events spread over many granules of the name-and-time order; docs/BENCHMARKS.md), a
+-- projection by actor is the next lever.
 SELECT toString(event_id) AS event_id,
        event_name,
        toUnixTimestamp64Milli(timestamp) AS timestamp_ms,

@@ -1,6 +1,5 @@
 //! Times the questions about people (issue: live events and people): the people list and a
-//! search, a person's 7-day timeline (with the actor's skip index, and the same filter with
-//! skip indexes off, in the same run), a funnel's drop-offs and a 30-day daily retention.
+//! search, a person's 7-day timeline, a funnel's drop-offs and a 30-day daily retention.
 
 use std::time::{Duration, Instant};
 
@@ -89,22 +88,6 @@ pub(super) async fn people(engine: &Engine, stored: u64, runs: usize) -> Result<
     })
     .await?;
     row("a person's 7-day timeline (100 events)", &mut times);
-    for (label, skip) in [
-        ("the timeline's filter, skip index used", "1"),
-        ("the timeline's filter, skip indexes off", "0"),
-    ] {
-        let mut times = time(runs, |i| async move {
-            let sql =
-                "SELECT count() FROM events WHERE coalesce(user_id, session_id) = {actor:String} \
-                       AND timestamp > now() - INTERVAL 7 DAY";
-            let params = vec![("actor".to_owned(), actor(i + 1))];
-            let settings = [("use_skip_indexes".to_owned(), skip.to_owned())];
-            let rows = engine.store.raw(sql, "TSV", &params, &settings);
-            rows.await.map(drop).map_err(|e| err(&e))
-        })
-        .await?;
-        row(label, &mut times);
-    }
     for outcome in [Outcome::Dropped, Outcome::Reached] {
         let mut times = time(runs, |_| async move {
             let who = Who {

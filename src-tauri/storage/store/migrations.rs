@@ -43,10 +43,6 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "008_dimension_grains",
         include_str!("../../../sql/schema/008_dimension_grains.sql"),
     ),
-    (
-        "009_actor_index",
-        include_str!("../../../sql/schema/009_actor_index.sql"),
-    ),
 ];
 
 #[derive(serde::Deserialize)]
